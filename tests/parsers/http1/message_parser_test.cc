@@ -1,0 +1,281 @@
+// Tests of MessageParser: framing, limits, pauses, and that every way of splitting the input
+// gives the same verdict (the parser is incremental; bugs live at boundaries).
+#include "parsers/http1/message_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace dpuguard::http1 {
+namespace {
+
+using Kind = MessageParser::Kind;
+
+// Records what the parser reported as one comparable transcript.
+class Recorder final : public BodySink {
+ public:
+  void onBodyData(std::string_view d) override { body_ += d; }
+  void onChunkStart(uint64_t size) override { flush(); log_ += "chunk(" + std::to_string(size) + ")"; }
+  void onChunkEnd() override { flush(); log_ += "/chunk"; }
+  void flush() {
+    if (!body_.empty()) log_ += "body[" + body_ + "]";
+    body_.clear();
+  }
+  std::string& log() { return log_; }
+
+ private:
+  std::string body_;
+  std::string log_;
+};
+
+std::string describeHead(const MessageHead& h) {
+  std::string s = "head{";
+  if (!h.method.empty()) s += std::string(h.method) + " " + std::string(h.target) + " ";
+  if (h.status != 0) s += std::to_string(h.status) + " ";
+  s += std::to_string(h.version_major) + "." + std::to_string(h.version_minor);
+  for (const HeaderField& f : h.headers) s += "|" + std::string(f.name) + "=" + std::string(f.value);
+  if (h.chunked) s += " chunked";
+  if (h.has_content_length) s += " cl=" + std::to_string(h.content_length);
+  s += h.keep_alive ? " ka" : " close";
+  return s + "}";
+}
+
+struct Options {
+  Kind kind = Kind::kRequest;
+  Limits limits{};
+  bool head_request = false;
+  bool finish = false;  // call finish() at the end (peer closed)
+};
+
+// Feeds `input` in the pieces given by `cuts` (offsets), restarting after each pause,
+// and returns the transcript.
+std::string run(const std::string& input, const std::vector<size_t>& cuts, const Options& o = {}) {
+  MessageParser p(o.kind, o.limits);
+  p.setHeadRequest(o.head_request);
+  Recorder rec;
+  std::vector<size_t> bounds = cuts;
+  bounds.push_back(input.size());
+  size_t pos = 0;
+  for (size_t end : bounds) {
+    // After a head, feed again even with nothing left: a bodiless message ends there.
+    bool resume = false;
+    while (pos < end || resume) {
+      ParseResult r = p.feed(std::string_view(input).substr(pos, end - pos), rec);
+      pos += r.consumed;
+      resume = r.status == ParseStatus::kHeadComplete;
+      if (r.status == ParseStatus::kHeadComplete) {
+        rec.flush();
+        rec.log() += describeHead(p.head());
+      } else if (r.status == ParseStatus::kMessageComplete) {
+        rec.flush();
+        rec.log() += "<end>";
+      } else if (r.status == ParseStatus::kError) {
+        rec.flush();
+        return rec.log() + "error:" + std::string(parseErrorName(r.error));
+      } else {
+        break;
+      }
+    }
+  }
+  if (o.finish) {
+    ParseResult r = p.finish(rec);
+    rec.flush();
+    if (r.status == ParseStatus::kMessageComplete) rec.log() += "<end-eof>";
+    if (r.status == ParseStatus::kError) rec.log() += "error:" + std::string(parseErrorName(r.error));
+  } else {
+    rec.flush();
+  }
+  return rec.log();
+}
+
+// Whole, byte by byte and every two-way split must agree.
+std::string runAllSplits(const std::string& input, const Options& o = {}) {
+  const std::string whole = run(input, {}, o);
+  std::vector<size_t> bytes;
+  for (size_t i = 1; i < input.size(); ++i) bytes.push_back(i);
+  EXPECT_EQ(whole, run(input, bytes, o)) << "byte-by-byte differs";
+  for (size_t i = 1; i < input.size(); ++i) {
+    EXPECT_EQ(whole, run(input, {i}, o)) << "split at " << i << " differs";
+  }
+  return whole;
+}
+
+TEST(MessageParserTest, SimpleGet) {
+  EXPECT_EQ(runAllSplits("GET /v1/models HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n"),
+            "head{GET /v1/models 1.1|Host=a|Accept=*/* ka}<end>");
+}
+
+TEST(MessageParserTest, ContentLengthBody) {
+  EXPECT_EQ(runAllSplits("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"),
+            "head{POST /x 1.1|Host=a|Content-Length=5 cl=5 ka}body[hello]<end>");
+}
+
+TEST(MessageParserTest, ChunkedBodyKeepsChunkBoundaries) {
+  EXPECT_EQ(runAllSplits("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
+            "head{POST /x 1.1|Host=a|Transfer-Encoding=chunked chunked ka}"
+            "chunk(3)body[abc]/chunkchunk(2)body[de]/chunkchunk(0)/chunk<end>");
+}
+
+TEST(MessageParserTest, PipelinedRequestsPauseAfterEachMessage) {
+  const std::string two = "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n";
+  EXPECT_EQ(runAllSplits(two), "head{GET /a 1.1|Host=a ka}<end>head{GET /b 1.1|Host=a ka}<end>");
+  // The first call stops right after the first message.
+  MessageParser p(Kind::kRequest, Limits{});
+  NullBodySink sink;
+  ParseResult r = p.feed(two, sink);
+  ASSERT_EQ(r.status, ParseStatus::kHeadComplete);
+  r = p.feed(std::string_view(two).substr(r.consumed), sink);
+  EXPECT_EQ(r.status, ParseStatus::kMessageComplete);
+  EXPECT_EQ(r.consumed, 0u);  // bodiless: the message ends where the head ends
+}
+
+TEST(MessageParserTest, ConnectionCloseAndHttp10) {
+  EXPECT_EQ(run("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", {}),
+            "head{GET / 1.1|Host=a|Connection=close close}<end>");
+  EXPECT_EQ(run("GET / HTTP/1.0\r\n\r\n", {}), "head{GET / 1.0 close}<end>");
+}
+
+TEST(MessageParserTest, HeadTooLargeIsRejectedWhateverTheSplit) {
+  Options o;
+  o.limits.max_header_bytes = 64;
+  const std::string big = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + std::string(60, 'x') + "\r\n\r\n";
+  EXPECT_EQ(runAllSplits(big, o), "error:head_too_large");
+  // Exactly at the limit is fine.
+  const std::string fits = "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(32, 'y') + "\r\n\r\n";
+  ASSERT_EQ(fits.size(), 64u);
+  EXPECT_NE(runAllSplits(fits, o).find("<end>"), std::string::npos);
+  EXPECT_EQ(statusFor(ParseError::kHeadTooLarge), 431);
+}
+
+TEST(MessageParserTest, TooManyHeaders) {
+  Options o;
+  o.limits.max_headers = 3;
+  EXPECT_EQ(runAllSplits("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", o), "head{GET / 1.1|A=1|B=2|C=3 ka}<end>");
+  EXPECT_EQ(runAllSplits("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", o), "error:too_many_headers");
+}
+
+TEST(MessageParserTest, UriTooLong) {
+  Options o;
+  o.limits.max_uri_bytes = 10;
+  EXPECT_EQ(runAllSplits("GET /0123456789abc HTTP/1.1\r\nHost: a\r\n\r\n", o), "error:uri_too_long");
+  EXPECT_EQ(statusFor(ParseError::kUriTooLong), 414);
+}
+
+TEST(MessageParserTest, RejectsObsFold) {
+  EXPECT_EQ(runAllSplits("GET / HTTP/1.1\r\nHost: a\r\nX-A: one\r\n two\r\n\r\n"), "error:obs_fold");
+}
+
+TEST(MessageParserTest, StrictModeRejections) {
+  // What llhttp in strict mode already refuses; the full hardening matrix is its own suite.
+  EXPECT_EQ(runAllSplits("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            "error:content_length_with_transfer_encoding");
+  EXPECT_EQ(runAllSplits("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n"), "error:invalid_content_length");
+  EXPECT_EQ(runAllSplits("GET / HTTP/1.1\r\nHost : a\r\n\r\n"), "error:invalid_header_token");
+  EXPECT_EQ(runAllSplits("G@T / HTTP/1.1\r\n\r\n"), "error:invalid_method");
+  EXPECT_EQ(runAllSplits("GET / HTTP/1.1\r\nHo\rst: a\r\n\r\n"), "error:invalid_header_token");
+  EXPECT_EQ(runAllSplits("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            "head{POST / 1.1|Host=a|Transfer-Encoding=chunked chunked ka}error:invalid_chunk_size");
+}
+
+TEST(MessageParserTest, ConnectIsRefused) {
+  EXPECT_EQ(run("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", {}), "error:upgrade_refused");
+}
+
+TEST(MessageParserTest, ErrorOffsetPointsAtTheOffendingByte) {
+  MessageParser p(Kind::kRequest, Limits{});
+  NullBodySink sink;
+  const std::string in = "GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n";
+  ParseResult r = p.feed(in, sink);
+  ASSERT_EQ(r.status, ParseStatus::kError);
+  EXPECT_EQ(r.error_offset, in.find("Bad Name") + 3);
+  // The parser stays dead until reset.
+  EXPECT_EQ(p.feed("GET / HTTP/1.1\r\n\r\n", sink).status, ParseStatus::kError);
+  p.reset();
+  EXPECT_EQ(p.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n", sink).status, ParseStatus::kHeadComplete);
+}
+
+TEST(MessageParserTest, DiscontiguousInputIsDetected) {
+  MessageParser p(Kind::kRequest, Limits{});
+  NullBodySink sink;
+  std::string a = "GET /abc";
+  std::string b = "def HTTP/1.1\r\nHost: a\r\n\r\n";
+  ASSERT_EQ(p.feed(a, sink).status, ParseStatus::kNeedMore);
+  ParseResult r = p.feed(b, sink);  // a different buffer: the target cannot be one view
+  EXPECT_EQ(r.status, ParseStatus::kError);
+  EXPECT_EQ(r.error, ParseError::kDiscontiguousInput);
+}
+
+TEST(MessageParserTest, ResponseWithContentLength) {
+  Options o;
+  o.kind = Kind::kResponse;
+  EXPECT_EQ(runAllSplits("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", o),
+            "head{200 1.1|Content-Length=2 cl=2 ka}body[hi]<end>");
+}
+
+TEST(MessageParserTest, ResponseToHeadHasNoBody) {
+  Options o;
+  o.kind = Kind::kResponse;
+  o.head_request = true;
+  EXPECT_EQ(runAllSplits("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", o), "head{200 1.1|Content-Length=5 ka}<end>");
+}
+
+TEST(MessageParserTest, NoBodyAfter204Or304EvenWithContentLength) {
+  Options o;
+  o.kind = Kind::kResponse;
+  // The bytes after the head start the next response; they are not a body.
+  EXPECT_EQ(run("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", {}, o),
+            "head{204 1.1|Content-Length=5 ka}<end>head{200 1.1|Content-Length=0 cl=0 ka}<end>");
+  EXPECT_EQ(run("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", {}, o),
+            "head{304 1.1|Content-Length=5 ka}<end>");
+}
+
+TEST(MessageParserTest, InterimResponseThenFinal) {
+  Options o;
+  o.kind = Kind::kResponse;
+  EXPECT_EQ(runAllSplits("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", o),
+            "head{100 1.1 ka}<end>head{200 1.1|Content-Length=1 cl=1 ka}body[x]<end>");
+}
+
+TEST(MessageParserTest, CloseDelimitedResponseEndsAtEof) {
+  Options o;
+  o.kind = Kind::kResponse;
+  o.finish = true;
+  EXPECT_EQ(runAllSplits("HTTP/1.1 200 OK\r\n\r\nstream until close", o),
+            "head{200 1.1 close}body[stream until close]<end-eof>");
+}
+
+TEST(MessageParserTest, TruncatedBodyAtEofIsAnError) {
+  Options o;
+  o.kind = Kind::kResponse;
+  o.finish = true;
+  EXPECT_EQ(run("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", {}, o),
+            "head{200 1.1|Content-Length=10 cl=10 ka}body[abc]error:truncated");
+}
+
+TEST(MessageParserTest, UpgradeResponseIsRefused) {
+  Options o;
+  o.kind = Kind::kResponse;
+  EXPECT_EQ(run("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", {}, o),
+            "error:upgrade_refused");
+}
+
+TEST(MessageParserTest, UpgradeRequestContinuesAsPlainHttp) {
+  EXPECT_EQ(run("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n", {}),
+            "head{GET / 1.1|Host=a|Upgrade=h2c|Connection=Upgrade ka}<end>head{GET /2 1.1|Host=a ka}<end>");
+}
+
+TEST(MessageParserTest, FindIsCaseInsensitive) {
+  MessageParser p(Kind::kRequest, Limits{});
+  NullBodySink sink;
+  std::string in = "GET / HTTP/1.1\r\nHOST: example\r\nx-y: z\r\n\r\n";
+  ASSERT_EQ(p.feed(in, sink).status, ParseStatus::kHeadComplete);
+  EXPECT_EQ(p.head().find("host"), "example");
+  EXPECT_EQ(p.head().find("X-Y"), "z");
+  EXPECT_TRUE(p.head().find("absent").empty());
+  EXPECT_EQ(p.head().head_bytes, in.size());
+}
+
+}  // namespace
+}  // namespace dpuguard::http1
