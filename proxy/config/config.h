@@ -1,0 +1,89 @@
+// The configuration snapshot: plain aggregates with their defaults, built once by
+// ConfigLoader and then shared immutably (std::shared_ptr<const Config>) by every worker.
+// Key names are the contract of ../shared/CONFIG.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "parsers/http1/limits.h"
+#include "proxy/core/socket_address.h"
+
+namespace dpuguard::proxy {
+
+struct LimitsConfig {
+  uint32_t max_header_bytes = 16384;
+  uint32_t max_headers = 100;
+  uint32_t max_uri_bytes = 8192;
+  uint64_t max_body_bytes = 1048576;  // 413 beyond
+  uint32_t header_timeout_ms = 10000;  // first byte of a request to end of its head (408)
+  uint32_t idle_timeout_ms = 60000;    // no byte in either direction
+
+  http1::Limits parserLimits() const { return {max_header_bytes, max_headers, max_uri_bytes}; }
+};
+
+struct ListenerConfig {
+  std::string name;
+  SocketAddress address;
+  LimitsConfig limits;  // the top-level limits, overridden by the listener's own `limits`
+};
+
+struct AdminConfig {
+  bool enabled = false;
+  SocketAddress address;
+};
+
+enum class LbPolicy : uint8_t { kRoundRobin, kLeastRequest };
+
+struct ClusterConfig {
+  std::string name;
+  std::vector<SocketAddress> endpoints;
+  LbPolicy lb = LbPolicy::kRoundRobin;
+  uint32_t connect_timeout_ms = 1000;
+  uint32_t max_idle_connections = 64;    // per endpoint and worker, kept for reuse
+  uint32_t eject_after_failures = 5;     // consecutive connect failures / resets / 5xx-less errors
+  uint32_t eject_ms = 10000;             // how long an ejected endpoint sits out
+};
+
+struct HeaderMatch {
+  std::string name;
+  std::string value;        // exact value; empty with `present` = only presence is required
+  bool present_only = false;
+};
+
+struct RouteMatch {
+  std::string path_prefix;  // empty = any
+  std::string path_exact;   // empty = not used
+  std::string host;         // empty = any; compared without port, case-insensitively
+  std::vector<std::string> methods;  // empty = any
+  std::vector<HeaderMatch> headers;
+};
+
+struct RouteConfig {
+  std::string name;
+  RouteMatch match;
+  std::string cluster;
+  size_t cluster_index = 0;  // index into Config::clusters, resolved by the loader
+  uint32_t timeout_ms = 0;   // whole exchange; 0 = none (streams); idle timeout still applies
+  uint64_t max_body_bytes = 0;   // 0 = the listener's limit
+  uint32_t idle_timeout_ms = 0;  // 0 = the listener's limit
+};
+
+struct LoggingConfig {
+  std::string flow_log = "stderr";  // "stderr", "stdout", "off" or a file path
+};
+
+struct Config {
+  std::string source;  // file it was loaded from
+  std::vector<ListenerConfig> listeners;
+  AdminConfig admin;
+  uint32_t workers = 0;  // 0 = one per core
+  LimitsConfig limits;
+  std::vector<ClusterConfig> clusters;
+  std::vector<RouteConfig> routes;
+  LoggingConfig logging;
+  uint32_t drain_timeout_ms = 30000;  // SIGTERM: time in-flight requests get to finish
+};
+
+}  // namespace dpuguard::proxy

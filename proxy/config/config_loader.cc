@@ -1,0 +1,382 @@
+// ConfigLoader: YAML -> Config with positioned errors. yaml-cpp may throw; that is fine here
+// (start-up / reload only) and every exception becomes a ConfigError.
+#include "proxy/config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace dpuguard::proxy {
+namespace {
+
+using Keys = std::vector<std::string>;
+
+class Context {
+ public:
+  explicit Context(std::string file) : file_(std::move(file)) {}
+  void error(const YAML::Mark& m, const std::string& msg) {
+    const int line = m.line >= 0 ? m.line + 1 : 0;
+    const int col = m.column >= 0 ? m.column + 1 : 0;
+    errors_.push_back(ConfigError{file_, line, col, msg});
+  }
+  std::vector<ConfigError>& errors() { return errors_; }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+std::string didYouMean(const std::string& word, const Keys& known) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const std::string& k : known) {
+    const size_t d = editDistance(word, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  if (best.empty() || best_d > std::max<size_t>(2, word.size() / 3)) return "";
+  return " (did you mean '" + best + "'?)";
+}
+
+std::string joinKeys(const Keys& keys) {
+  std::string s;
+  for (const std::string& k : keys) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+
+// A YAML mapping with a fixed set of allowed keys; reports unknown and duplicate keys once,
+// then reads typed values with range checks.
+class MapReader {
+ public:
+  MapReader(Context& ctx, const YAML::Node& node, const std::string& what, Keys known)
+      : ctx_(ctx), node_(node), what_(what), known_(std::move(known)) {
+    if (!node.IsMap()) {
+      ctx_.error(node.Mark(), what_ + " must be a mapping with keys: " + joinKeys(known_));
+      valid_ = false;
+      return;
+    }
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
+        ctx_.error(it->first.Mark(), "unknown key '" + key + "' in " + what_ + didYouMean(key, known_));
+      } else if (!seen.insert(key).second) {
+        ctx_.error(it->first.Mark(), "duplicate key '" + key + "' in " + what_);
+      }
+    }
+  }
+
+  bool valid() const { return valid_; }
+  YAML::Node get(const std::string& key) const {
+    if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.as<std::string>() == key) return it->second;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  const YAML::Mark mark() const { return node_.Mark(); }
+
+  bool require(const std::string& key) {
+    if (!valid_ || get(key).IsDefined()) return valid_;
+    ctx_.error(node_.Mark(), what_ + " is missing required key '" + key + "'");
+    return false;
+  }
+
+  void readString(const std::string& key, std::string& out) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    if (!n.IsScalar()) {
+      ctx_.error(n.Mark(), "'" + key + "' must be a string");
+      return;
+    }
+    out = n.Scalar();
+  }
+
+  template <typename T>
+  void readUint(const std::string& key, T& out, uint64_t min, uint64_t max) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    uint64_t v = 0;
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (!n.IsScalar() || s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+      ctx_.error(n.Mark(), "'" + key + "' must be a whole number, got '" + s + "'");
+      return;
+    }
+    if (v < min || v > max) {
+      ctx_.error(n.Mark(), "'" + key + "' must be between " + std::to_string(min) + " and " +
+                               std::to_string(max) + ", got " + s);
+      return;
+    }
+    out = static_cast<T>(v);
+  }
+
+  void readAddress(const std::string& key, SocketAddress& out) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    std::string why;
+    auto a = n.IsScalar() ? SocketAddress::parse(n.Scalar(), &why) : std::nullopt;
+    if (!a) {
+      ctx_.error(n.Mark(), "'" + key + "': " + (n.IsScalar() ? "'" + n.Scalar() + "' " + why : "must be a string"));
+      return;
+    }
+    out = *a;
+  }
+
+ private:
+  Context& ctx_;
+  YAML::Node node_;
+  std::string what_;
+  Keys known_;
+  bool valid_ = true;
+};
+
+const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
+                       "routes", "logging", "drain_timeout_ms"};
+const Keys kLimitKeys = {"max_header_bytes", "max_headers", "max_uri_bytes",
+                         "max_body_bytes", "header_timeout_ms", "idle_timeout_ms"};
+const Keys kRouteLimitKeys = {"max_body_bytes", "idle_timeout_ms"};
+
+constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
+
+void readLimits(Context& ctx, const YAML::Node& node, const std::string& what, LimitsConfig& l) {
+  MapReader r(ctx, node, what, kLimitKeys);
+  r.readUint("max_header_bytes", l.max_header_bytes, 256, 1u << 20);
+  r.readUint("max_headers", l.max_headers, 1, http1::kMaxHeadersCapacity);
+  r.readUint("max_uri_bytes", l.max_uri_bytes, 16, 1u << 20);
+  r.readUint("max_body_bytes", l.max_body_bytes, 0, 1ull << 40);
+  r.readUint("header_timeout_ms", l.header_timeout_ms, 1, kMaxTimeoutMs);
+  r.readUint("idle_timeout_ms", l.idle_timeout_ms, 1, kMaxTimeoutMs);
+  if (l.max_uri_bytes >= l.max_header_bytes) {
+    ctx.error(node.Mark(), what + ": max_uri_bytes must be smaller than max_header_bytes");
+  }
+}
+
+bool isToken(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+// Sequence `key` of mappings; calls fn(node, index) for each.
+template <typename Fn>
+void forEachItem(Context& ctx, const YAML::Node& seq, const std::string& key, Fn fn) {
+  if (!seq.IsDefined()) return;
+  if (!seq.IsSequence()) {
+    ctx.error(seq.Mark(), "'" + key + "' must be a list");
+    return;
+  }
+  for (size_t i = 0; i < seq.size(); ++i) fn(seq[i], i);
+}
+
+void readListeners(Context& ctx, MapReader& top, Config& c) {
+  forEachItem(ctx, top.get("listeners"), "listeners", [&](const YAML::Node& n, size_t i) {
+    ListenerConfig l;
+    l.limits = c.limits;
+    MapReader r(ctx, n, "listener #" + std::to_string(i + 1), {"name", "address", "limits"});
+    r.require("name");
+    r.require("address");
+    r.readString("name", l.name);
+    r.readAddress("address", l.address);
+    if (YAML::Node lim = r.get("limits"); lim.IsDefined()) readLimits(ctx, lim, "listener '" + l.name + "' limits", l.limits);
+    for (const ListenerConfig& other : c.listeners) {
+      if (!l.name.empty() && other.name == l.name) ctx.error(n.Mark(), "duplicate listener name '" + l.name + "'");
+      if (!l.address.text.empty() && other.address.text == l.address.text) {
+        ctx.error(n.Mark(), "listeners '" + other.name + "' and '" + l.name + "' use the same address " + l.address.text);
+      }
+    }
+    c.listeners.push_back(std::move(l));
+  });
+  if (c.listeners.empty()) ctx.error(top.mark(), "at least one listener is required under 'listeners'");
+}
+
+void readClusters(Context& ctx, MapReader& top, Config& c) {
+  forEachItem(ctx, top.get("clusters"), "clusters", [&](const YAML::Node& n, size_t i) {
+    ClusterConfig cl;
+    MapReader r(ctx, n, "cluster #" + std::to_string(i + 1),
+                {"name", "endpoints", "lb", "connect_timeout_ms", "max_idle_connections",
+                 "eject_after_failures", "eject_ms"});
+    r.require("name");
+    r.require("endpoints");
+    r.readString("name", cl.name);
+    r.readUint("connect_timeout_ms", cl.connect_timeout_ms, 1, kMaxTimeoutMs);
+    r.readUint("max_idle_connections", cl.max_idle_connections, 0, 100000);
+    r.readUint("eject_after_failures", cl.eject_after_failures, 0, 1000);
+    r.readUint("eject_ms", cl.eject_ms, 1, kMaxTimeoutMs);
+    if (YAML::Node lb = r.get("lb"); lb.IsDefined()) {
+      const std::string v = lb.IsScalar() ? lb.Scalar() : "";
+      if (v == "round_robin") cl.lb = LbPolicy::kRoundRobin;
+      else if (v == "least_request") cl.lb = LbPolicy::kLeastRequest;
+      else ctx.error(lb.Mark(), "'lb' must be round_robin or least_request, got '" + v + "'" + didYouMean(v, {"round_robin", "least_request"}));
+    }
+    YAML::Node eps = r.get("endpoints");
+    if (eps.IsDefined() && (!eps.IsSequence() || eps.size() == 0)) {
+      ctx.error(eps.Mark(), "cluster '" + cl.name + "': 'endpoints' must be a non-empty list of HOST:PORT");
+    } else if (eps.IsDefined()) {
+      for (size_t k = 0; k < eps.size(); ++k) {
+        const YAML::Node& e = eps[k];
+        const std::string text = e.IsScalar() ? e.Scalar() : "";
+        if (text.rfind("host://", 0) == 0) {
+          ctx.error(e.Mark(), "endpoint '" + text + "': host:// endpoints need the shared-memory host channel, which this build does not include yet");
+          continue;
+        }
+        std::string why;
+        auto a = SocketAddress::parse(text, &why);
+        if (!a) {
+          ctx.error(e.Mark(), "endpoint '" + text + "': " + why);
+          continue;
+        }
+        cl.endpoints.push_back(*a);
+      }
+    }
+    for (const ClusterConfig& other : c.clusters) {
+      if (!cl.name.empty() && other.name == cl.name) ctx.error(n.Mark(), "duplicate cluster name '" + cl.name + "'");
+    }
+    c.clusters.push_back(std::move(cl));
+  });
+}
+
+void readMatch(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
+  MapReader r(ctx, n, "route '" + rt.name + "' match", {"path_prefix", "path_exact", "host", "methods", "headers"});
+  r.readString("path_prefix", rt.match.path_prefix);
+  r.readString("path_exact", rt.match.path_exact);
+  r.readString("host", rt.match.host);
+  for (const char* key : {"path_prefix", "path_exact"}) {
+    YAML::Node p = r.get(key);
+    if (p.IsDefined() && p.IsScalar() && (p.Scalar().empty() || p.Scalar()[0] != '/')) {
+      ctx.error(p.Mark(), std::string("'") + key + "' must start with '/'");
+    }
+  }
+  if (!rt.match.path_prefix.empty() && !rt.match.path_exact.empty()) {
+    ctx.error(n.Mark(), "route '" + rt.name + "': use path_prefix or path_exact, not both");
+  }
+  YAML::Node methods = r.get("methods");
+  if (methods.IsDefined()) {
+    if (!methods.IsSequence()) ctx.error(methods.Mark(), "'methods' must be a list such as [GET, POST]");
+    else for (const YAML::Node& m : methods) {
+      const std::string v = m.IsScalar() ? m.Scalar() : "";
+      if (!isToken(v) || std::any_of(v.begin(), v.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; })) {
+        ctx.error(m.Mark(), "method '" + v + "' must be an upper-case token such as GET");
+      } else {
+        rt.match.methods.push_back(v);
+      }
+    }
+  }
+  forEachItem(ctx, r.get("headers"), "headers", [&](const YAML::Node& h, size_t) {
+    MapReader hr(ctx, h, "header match", {"name", "value", "present"});
+    hr.require("name");
+    HeaderMatch hm;
+    hr.readString("name", hm.name);
+    hr.readString("value", hm.value);
+    hm.present_only = !hr.get("value").IsDefined();
+    if (!hm.name.empty() && !isToken(hm.name)) ctx.error(h.Mark(), "header name '" + hm.name + "' is not a valid token");
+    rt.match.headers.push_back(std::move(hm));
+  });
+}
+
+void readRoutes(Context& ctx, MapReader& top, Config& c) {
+  Keys cluster_names;
+  for (const ClusterConfig& cl : c.clusters) cluster_names.push_back(cl.name);
+  forEachItem(ctx, top.get("routes"), "routes", [&](const YAML::Node& n, size_t i) {
+    RouteConfig rt;
+    MapReader r(ctx, n, "route #" + std::to_string(i + 1), {"name", "match", "cluster", "timeout_ms", "limits"});
+    r.require("name");
+    r.require("cluster");
+    r.readString("name", rt.name);
+    r.readString("cluster", rt.cluster);
+    r.readUint("timeout_ms", rt.timeout_ms, 0, kMaxTimeoutMs);
+    if (YAML::Node m = r.get("match"); m.IsDefined()) readMatch(ctx, m, rt);
+    if (YAML::Node lim = r.get("limits"); lim.IsDefined()) {
+      MapReader lr(ctx, lim, "route '" + rt.name + "' limits (header limits apply before routing, so only these can be set per route)", kRouteLimitKeys);
+      lr.readUint("max_body_bytes", rt.max_body_bytes, 0, 1ull << 40);
+      lr.readUint("idle_timeout_ms", rt.idle_timeout_ms, 1, kMaxTimeoutMs);
+    }
+    if (YAML::Node cn = r.get("cluster"); cn.IsDefined() && !rt.cluster.empty()) {
+      auto it = std::find(cluster_names.begin(), cluster_names.end(), rt.cluster);
+      if (it == cluster_names.end()) {
+        ctx.error(cn.Mark(), "route '" + rt.name + "': unknown cluster '" + rt.cluster + "'" + didYouMean(rt.cluster, cluster_names));
+      } else {
+        rt.cluster_index = static_cast<size_t>(it - cluster_names.begin());
+      }
+    }
+    for (const RouteConfig& other : c.routes) {
+      if (!rt.name.empty() && other.name == rt.name) ctx.error(n.Mark(), "duplicate route name '" + rt.name + "'");
+    }
+    c.routes.push_back(std::move(rt));
+  });
+  if (c.routes.empty()) ctx.error(top.mark(), "at least one route is required under 'routes'");
+}
+
+}  // namespace
+
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+LoadResult ConfigLoader::loadString(const std::string& text, const std::string& name) {
+  Context ctx(name);
+  auto config = std::make_shared<Config>();
+  config->source = name;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    ctx.error(e.mark, e.msg);
+    return LoadResult{nullptr, std::move(ctx.errors())};
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    ctx.error(YAML::Mark(), "the file is empty: it needs at least 'listeners', 'clusters' and 'routes'");
+    return LoadResult{nullptr, std::move(ctx.errors())};
+  }
+  try {
+    MapReader top(ctx, root, "the top level", kTopKeys);
+    if (top.valid()) {
+      top.readUint("workers", config->workers, 0, 1024);
+      top.readUint("drain_timeout_ms", config->drain_timeout_ms, 0, kMaxTimeoutMs);
+      if (YAML::Node lim = top.get("limits"); lim.IsDefined()) readLimits(ctx, lim, "limits", config->limits);
+      readListeners(ctx, top, *config);
+      if (YAML::Node admin = top.get("admin"); admin.IsDefined()) {
+        MapReader ar(ctx, admin, "admin", {"address"});
+        ar.require("address");
+        ar.readAddress("address", config->admin.address);
+        config->admin.enabled = !config->admin.address.text.empty();
+      }
+      readClusters(ctx, top, *config);
+      if (!top.get("clusters").IsDefined()) ctx.error(top.mark(), "at least one cluster is required under 'clusters'");
+      readRoutes(ctx, top, *config);
+      if (YAML::Node log = top.get("logging"); log.IsDefined()) {
+        MapReader lr(ctx, log, "logging", {"flow_log"});
+        lr.readString("flow_log", config->logging.flow_log);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    ctx.error(e.mark, e.msg);
+  }
+  if (!ctx.errors().empty()) return LoadResult{nullptr, std::move(ctx.errors())};
+  return LoadResult{std::move(config), {}};
+}
+
+LoadResult ConfigLoader::loadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return LoadResult{nullptr, {ConfigError{path, 0, 0, "cannot open file"}}};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return loadString(ss.str(), path);
+}
+
+}  // namespace dpuguard::proxy
