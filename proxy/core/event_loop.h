@@ -1,0 +1,51 @@
+// EventLoop: one epoll instance, a timer heap and a wake-up eventfd; one per worker thread.
+// Level-triggered: handlers say what they want (read/write) and the loop reports readiness.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "proxy/core/timer_heap.h"
+
+namespace dpuguard::proxy {
+
+class IoHandler {
+ public:
+  virtual ~IoHandler() = default;
+  // `events` is the epoll mask (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP).
+  virtual void onIo(uint32_t events) = 0;
+};
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  bool add(int fd, uint32_t events, IoHandler* h);
+  bool modify(int fd, uint32_t events, IoHandler* h);
+  void remove(int fd);
+
+  // Runs until stop(). `before_wait` runs once per iteration before blocking (flush logs,
+  // pick up config, reap closed connections).
+  void run(const std::function<void()>& before_wait);
+  void stop() { stopping_ = true; }
+  // Thread-safe: interrupts epoll_wait.
+  void wake();
+
+  // Monotonic milliseconds, refreshed once per loop iteration.
+  int64_t now() const { return now_ms_; }
+  void refreshNow();
+  TimerHeap& timers() { return timers_; }
+
+ private:
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  bool stopping_ = false;
+  int64_t now_ms_ = 0;
+  TimerHeap timers_;
+};
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,683 @@
+// ClientSession: the request/response state machine of one client connection.
+#include "proxy/http/client_session.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+
+#include "parsers/uri/request_target.h"
+#include "proxy/http/head_writer.h"
+#include "proxy/http/local_reply.h"
+#include "proxy/worker.h"
+
+namespace dpuguard::proxy {
+namespace {
+
+using http1::ParseStatus;
+
+// Body bytes in flight per direction and connection (the backpressure window).
+constexpr size_t kBodyWindow = 64 * 1024;
+// Room a response head needs in the client buffer before we parse one.
+constexpr size_t kHeadSlack = 1024;
+
+int64_t nowUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) {
+  return rt.config->listeners[index].limits;
+}
+
+}  // namespace
+
+ClientSession::ClientSession(Worker& worker, int fd, const SocketAddress& peer, size_t listener_index)
+    : worker_(worker), loop_(worker.loop()), fd_(fd), peer_(peer), peer_ip_(peer.hostText()),
+      listener_index_(listener_index), rt_(worker.runtime()),
+      in_(std::max<size_t>(kBodyWindow, listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack)),
+      out_(kBodyWindow + listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack),
+      parser_(http1::MessageParser::Kind::kRequest, listenerLimits(*rt_, listener_index).parserLimits()) {}
+
+ClientSession::~ClientSession() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ClientSession::start() {
+  interest_ = EPOLLIN | EPOLLRDHUP;
+  loop_.add(fd_, interest_, this);
+  last_activity_ms_ = loop_.now();
+  bump(worker_.metrics().connections_accepted);
+  worker_.metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
+  armTimer();
+}
+
+void ClientSession::drain() {
+  draining_ = true;
+  close_after_ = true;
+  if (state_ == State::kReadingHead && !parser_.inMessage() && in_.empty() && out_.empty()) closeConnection();
+}
+
+// ---- I/O events -------------------------------------------------------------------------
+
+void ClientSession::onIo(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readClient();
+  if (closed()) return;
+  if (events & EPOLLOUT) flushClient();
+  if (!closed()) drive();
+}
+
+void ClientSession::onUpstreamIo(uint32_t events) {
+  if (up_ == nullptr) return;
+  if (up_->connecting()) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (up_->finishConnect() != 0) {
+      upstreamFailed(Outcome::kUpstreamConnectFailed, true);
+      if (!closed()) drive();
+      return;
+    }
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    const UpstreamConnection::Io r = up_->readSome();
+    if (r == UpstreamConnection::Io::kProgress) {
+      last_activity_ms_ = loop_.now();
+    } else if (r == UpstreamConnection::Io::kEof) {
+      up_->peer_closed = true;
+    } else if (r == UpstreamConnection::Io::kError) {
+      if (response_started_) abortExchange(Outcome::kUpstreamReset);
+      else upstreamFailed(Outcome::kUpstreamReset, true);
+      if (!closed()) drive();
+      return;
+    }
+  }
+  drive();
+}
+
+void ClientSession::readClient() {
+  if (client_eof_) return;
+  if (in_.tailroom() == 0 && in_.freeSpace() > 0 && !parser_.inHead()) in_.compact();
+  if (in_.tailroom() == 0) return;  // backpressure: the upstream is not taking our bytes
+  const ssize_t n = ::read(fd_, in_.tail(), in_.tailroom());
+  if (n > 0) {
+    in_.produced(static_cast<size_t>(n));
+    last_activity_ms_ = loop_.now();
+    bump(worker_.metrics().bytes_in, static_cast<uint64_t>(n));
+  } else if (n == 0) {
+    client_eof_ = true;
+  } else if (errno != EAGAIN && errno != EINTR) {
+    abortExchange(Outcome::kClientAborted);
+  }
+}
+
+void ClientSession::flushClient() {
+  while (!out_.empty()) {
+    const std::string_view data = out_.readable();
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_.consume(static_cast<size_t>(n));
+      bump(worker_.metrics().bytes_out, static_cast<uint64_t>(n));
+      last_activity_ms_ = loop_.now();
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    abortExchange(Outcome::kClientAborted);
+    return;
+  }
+}
+
+void ClientSession::flushUpstream() {
+  if (up_ == nullptr || up_->connecting()) return;
+  while (!up_->out.empty()) {
+    const UpstreamConnection::Io r = up_->writeSome();
+    if (r == UpstreamConnection::Io::kProgress) {
+      last_activity_ms_ = loop_.now();
+      continue;
+    }
+    if (r == UpstreamConnection::Io::kError) upstreamFailed(Outcome::kUpstreamReset, true);
+    return;
+  }
+}
+
+// ---- The pump ---------------------------------------------------------------------------
+
+void ClientSession::drive() {
+  while (!closed()) {
+    const size_t before_out = out_.size();
+    const size_t before_in = in_.size();
+    bool progress = false;
+    if (state_ == State::kReadingHead) {
+      progress = parseHead();
+    } else if (state_ == State::kProxying) {
+      progress = pumpRequest();
+      if (!closed() && state_ == State::kProxying) flushUpstream();
+      if (!closed() && state_ == State::kProxying) progress = pumpResponse() || progress;
+    }
+    if (closed()) return;
+    flushClient();
+    if (closed()) return;
+    if (state_ == State::kClosing && out_.empty()) {
+      closeConnection();
+      return;
+    }
+    if (!progress && out_.size() == before_out && in_.size() == before_in) break;
+    if (!progress && state_ == State::kClosing) break;
+  }
+  updateInterest();
+  armTimer();
+}
+
+bool ClientSession::parseHead() {
+  if (!parser_.inMessage()) {
+    if (draining_) {
+      state_ = State::kClosing;
+      return false;
+    }
+    if (in_.empty()) {
+      if (client_eof_) closeConnection();
+      return false;
+    }
+    // A new head: latest config, and the whole buffer for it (the head must not move).
+    rt_ = worker_.runtime();
+    parser_.setLimits(listenerLimits(*rt_, listener_index_).parserLimits());
+    in_.compact();
+    if (head_start_ms_ < 0) head_start_ms_ = loop_.now();
+    if (start_us_ == 0) start_us_ = nowUs();
+  }
+  http1::NullBodySink no_body;
+  const http1::ParseResult r = parser_.feed(in_.readable(), no_body);
+  in_.consume(r.consumed);
+  exchange_bytes_in_ += r.consumed;
+  switch (r.status) {
+    case ParseStatus::kHeadComplete:
+      startExchange();
+      return true;
+    case ParseStatus::kError:
+      parse_error_ = r.error;
+      bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
+      localReply(http1::statusFor(r.error), Outcome::kBadRequest, http1::parseErrorName(r.error), true);
+      return true;
+    case ParseStatus::kMessageComplete:
+      return true;
+    case ParseStatus::kNeedMore:
+      if (client_eof_) closeConnection();  // the client gave up mid-head
+      return r.consumed > 0;
+  }
+  return false;
+}
+
+void ClientSession::startExchange() {
+  const http1::MessageHead& h = parser_.head();
+  const LimitsConfig& limits = listenerLimits(*rt_, listener_index_);
+  bump(worker_.metrics().requests);
+  start_ms_ = loop_.now();
+  method_.assign(h.method);
+  head_request_ = h.method == "HEAD";
+  client_http11_ = h.isHttp11();
+  client_keep_alive_ = h.keep_alive && client_http11_;
+  request_has_body_ = h.chunked || h.content_length > 0;
+
+  const uri::RequestTarget target = uri::parseRequestTarget(h.target);
+  path_.assign(target.form == uri::RequestTarget::Form::kInvalid ? h.target : target.path);
+  if (target.form == uri::RequestTarget::Form::kInvalid || target.form == uri::RequestTarget::Form::kAuthority ||
+      (target.form == uri::RequestTarget::Form::kAsterisk && h.method != "OPTIONS")) {
+    parse_error_ = http1::ParseError::kInvalidUrl;
+    localReply(400, Outcome::kBadRequest, "invalid request target", true);
+    return;
+  }
+  // RFC 9112 §3.2.2: with an absolute-form target the authority replaces Host.
+  const bool absolute = target.form == uri::RequestTarget::Form::kAbsolute;
+  const std::string_view host = absolute ? target.authority : h.find("host");
+  if (client_http11_ && host.empty()) {
+    localReply(400, Outcome::kBadRequest, "HTTP/1.1 request without Host", true);
+    return;
+  }
+
+  route_ = rt_->router.match(RouteRequest{h.method, host, target.path, h.headers});
+  if (route_ == nullptr) {
+    localReply(404, Outcome::kNoRoute, "no route matches this request", false);
+    return;
+  }
+  route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
+  cluster_ = &rt_->clusters[route_->cluster_index];
+
+  bool expect_continue = false;
+  if (const std::string_view expect = h.find("expect"); !expect.empty()) {
+    if (!http1::equalsIgnoreCase(expect, "100-continue")) {
+      localReply(417, Outcome::kExpectationFailed, "only 'Expect: 100-continue' is supported", false);
+      return;
+    }
+    expect_continue = client_http11_ && request_has_body_;
+  }
+  const uint64_t max_body = route_->max_body_bytes != 0 ? route_->max_body_bytes : limits.max_body_bytes;
+  if (h.has_content_length && h.content_length > max_body) {
+    localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
+    return;
+  }
+
+  RequestForwarding fwd;
+  scratch_.clear();
+  if (absolute || target.form == uri::RequestTarget::Form::kAsterisk) {
+    scratch_.append(target.form == uri::RequestTarget::Form::kAsterisk ? "*" : target.path);
+    if (!target.query.empty()) scratch_.append("?").append(target.query);
+    fwd.target = scratch_;
+  } else {
+    fwd.target = h.target;
+  }
+  fwd.host = host;
+  fwd.client_ip = peer_ip_;
+  fwd.framing = h.chunked ? BodyFraming::kChunked
+                          : (h.has_content_length ? BodyFraming::kContentLength : BodyFraming::kNone);
+  fwd.content_length = h.content_length;
+  request_framing_ = fwd.framing;
+  max_body_ = max_body;
+  request_head_.clear();
+  writeRequestHead(h, fwd, request_head_);
+
+  state_ = State::kProxying;
+  awaiting_response_head_ = true;
+  if (!connectUpstream(-1)) return;
+  if (expect_continue) out_.append(kContinueResponse);
+}
+
+bool ClientSession::connectUpstream(int exclude_endpoint) {
+  endpoint_ = cluster_->lb.pick(loop_.now(), exclude_endpoint);
+  if (endpoint_ < 0) {
+    localReply(503, Outcome::kNoHealthyUpstream, "no healthy endpoint in cluster", false);
+    return false;
+  }
+  UpstreamHost& host = *cluster_->hosts[static_cast<size_t>(endpoint_)];
+  ++attempts_;
+  while (!host.idle.empty()) {
+    UpstreamConnection* c = host.idle.back();
+    host.idle.pop_back();
+    if (!c->closed()) {
+      up_ = c;
+      break;
+    }
+  }
+  if (up_ == nullptr) {
+    const LimitsConfig& limits = rt_->config->limits;
+    auto* c = new UpstreamConnection(worker_, host, kBodyWindow + limits.max_header_bytes + kHeadSlack,
+                                     limits.parserLimits());
+    int err = 0;
+    if (!c->connect(&err)) {
+      delete c;  // never registered anywhere
+      cluster_->lb.onFailure(static_cast<size_t>(endpoint_), loop_.now());
+      if (attempts_ < 2 && cluster_->lb.size() > 1) {
+        bump(worker_.metrics().upstream_retries);
+        return connectUpstream(endpoint_);
+      }
+      localReply(502, Outcome::kUpstreamConnectFailed, "cannot connect to upstream", false);
+      return false;
+    }
+    up_ = c;
+    connect_started_ms_ = loop_.now();
+  }
+  up_->attach(this);
+  ++host.health.active;
+  up_->parser.setHeadRequest(head_request_);
+  if (!up_->out.append(request_head_)) {
+    abortExchange(Outcome::kUpstreamProtocolError);
+    return false;
+  }
+  request_body_.start(&up_->out, request_framing_, max_body_);
+  upstream_sent_us_ = nowUs();
+  return true;
+}
+
+bool ClientSession::pumpRequest() {
+  if (request_done_ || up_ == nullptr) return false;
+  const size_t budget = up_->out.freeSpace();
+  if (budget == 0) return false;
+  const std::string_view data = in_.readable();
+  const http1::ParseResult r = parser_.feed(data.substr(0, std::min(budget, data.size())), request_body_);
+  in_.consume(r.consumed);
+  exchange_bytes_in_ += r.consumed;
+  if (request_body_.overflow()) {
+    if (response_started_) abortExchange(Outcome::kBodyTooLarge);
+    else localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
+    return true;
+  }
+  switch (r.status) {
+    case ParseStatus::kMessageComplete:
+      request_done_ = true;
+      if (response_done_) finishExchange();
+      return true;
+    case ParseStatus::kError:
+      parse_error_ = r.error;
+      bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
+      if (response_started_) abortExchange(Outcome::kBadRequest);
+      else localReply(400, Outcome::kBadRequest, http1::parseErrorName(r.error), true);
+      return true;
+    case ParseStatus::kHeadComplete:
+    case ParseStatus::kNeedMore:
+      if (r.consumed == 0 && client_eof_ && in_.empty()) {
+        abortExchange(Outcome::kClientAborted);  // the client left mid-body
+        return true;
+      }
+      return r.consumed > 0;
+  }
+  return false;
+}
+
+bool ClientSession::pumpResponse() {
+  bool progress = false;
+  while (up_ != nullptr && !response_done_ && state_ == State::kProxying) {
+    const std::string_view data = up_->in.readable();
+    size_t budget = data.size();
+    if (awaiting_response_head_) {
+      if (out_.freeSpace() < rt_->config->limits.max_header_bytes + kHeadSlack) return progress;
+    } else {
+      const size_t space = out_.freeSpace();
+      if (space <= kFramingReserve) return progress;
+      budget = std::min(budget, space - kFramingReserve);
+    }
+    http1::ParseResult r;
+    if (data.empty()) {
+      if (!up_->peer_closed) return progress;
+      r = up_->parser.finish(response_body_);
+      if (r.status == ParseStatus::kNeedMore) {  // closed before a response began
+        upstreamFailed(Outcome::kUpstreamReset, true);
+        return true;
+      }
+    } else {
+      r = up_->parser.feed(data.substr(0, budget), response_body_);
+      up_->in.consume(r.consumed);
+    }
+    progress = progress || r.consumed > 0;
+    switch (r.status) {
+      case ParseStatus::kNeedMore:
+        if (r.consumed == 0) return progress;
+        break;
+      case ParseStatus::kHeadComplete:
+        onResponseHead();
+        progress = true;
+        break;
+      case ParseStatus::kMessageComplete:
+        progress = true;
+        if (interim_response_) {  // a 1xx: the final response follows
+          interim_response_ = false;
+          break;
+        }
+        response_done_ = true;
+        response_body_.finish();
+        if (!request_done_) close_after_ = true;  // the upstream answered before the body ended
+        finishExchange();
+        return true;
+      case ParseStatus::kError:
+        if (response_started_) abortExchange(Outcome::kUpstreamProtocolError);
+        else upstreamFailed(Outcome::kUpstreamProtocolError, true);
+        return true;
+    }
+  }
+  return progress;
+}
+
+void ClientSession::onResponseHead() {
+  const http1::MessageHead& h = up_->parser.head();
+  if (h.status < 200) {
+    // 1xx interim responses are not forwarded: dpuguard answers Expect itself.
+    interim_response_ = true;
+    return;
+  }
+  awaiting_response_head_ = false;
+  upstream_head_us_ = nowUs();
+  worker_.metrics().upstream_latency.observeUs(static_cast<uint64_t>(upstream_head_us_ - upstream_sent_us_));
+  cluster_->lb.onSuccess(static_cast<size_t>(endpoint_));
+  status_ = h.status;
+
+  ResponseForwarding fwd;
+  const bool no_body = head_request_ || h.status == 204 || h.status == 304;
+  if (no_body) {
+    fwd.framing = BodyFraming::kNone;
+    fwd.keep_length_header = h.status != 204;
+  } else if (h.has_content_length) {
+    fwd.framing = BodyFraming::kContentLength;
+    fwd.content_length = h.content_length;
+  } else if (client_http11_) {
+    fwd.framing = h.chunked ? BodyFraming::kChunked : BodyFraming::kRechunk;
+  } else {
+    fwd.framing = BodyFraming::kRaw;  // an HTTP/1.0 client: the body ends when we close
+    close_after_ = true;
+  }
+  if (!client_keep_alive_ || draining_) close_after_ = true;
+  fwd.close = close_after_;
+  scratch_.clear();
+  writeResponseHead(h, fwd, scratch_);
+  out_.append(scratch_);  // room was reserved before the head was parsed
+  exchange_bytes_out_ += scratch_.size();
+  response_started_ = true;
+  response_body_.start(&out_, fwd.framing, 0);
+}
+
+void ClientSession::finishExchange() {
+  const bool reusable = request_done_ && response_done_ && up_ != nullptr && !up_->peer_closed &&
+                        up_->in.empty() && up_->parser.head().keep_alive;
+  releaseUpstream(reusable);
+  outcome_ = Outcome::kProxied;
+  logExchange();
+  state_ = (close_after_ || !client_keep_alive_ || draining_ || !request_done_) ? State::kClosing
+                                                                               : State::kReadingHead;
+  resetExchange();
+}
+
+void ClientSession::resetExchange() {
+  route_ = nullptr;
+  route_stats_ = nullptr;
+  cluster_ = nullptr;
+  endpoint_ = -1;
+  request_has_body_ = request_done_ = false;
+  awaiting_response_head_ = response_started_ = response_done_ = interim_response_ = false;
+  head_request_ = false;
+  attempts_ = 0;
+  status_ = 0;
+  outcome_ = Outcome::kProxied;
+  parse_error_ = http1::ParseError::kNone;
+  exchange_bytes_in_ = exchange_bytes_out_ = 0;
+  response_body_.start(nullptr, BodyFraming::kNone, 0);
+  start_us_ = 0;
+  upstream_sent_us_ = upstream_head_us_ = -1;
+  head_start_ms_ = -1;
+  method_.clear();
+  path_.clear();
+  if (state_ == State::kReadingHead && in_.empty()) in_.releaseIfEmpty();
+}
+
+void ClientSession::releaseUpstream(bool reusable) {
+  if (up_ == nullptr) return;
+  UpstreamHost& host = up_->host();
+  if (host.health.active > 0) --host.health.active;
+  if (reusable) up_->park(cluster_ != nullptr ? cluster_->config->max_idle_connections : 0);
+  else up_->close();
+  up_ = nullptr;
+}
+
+// ---- Failures ---------------------------------------------------------------------------
+
+void ClientSession::localReply(int status, Outcome outcome, std::string_view message, bool close) {
+  releaseUpstream(false);
+  if (!close && !request_done_) {
+    // Keep the connection only if the request has no body: then it ended with its head.
+    http1::NullBodySink none;
+    close = request_has_body_ || parser_.feed({}, none).status != ParseStatus::kMessageComplete;
+    request_done_ = !close;
+  }
+  close = close || !client_keep_alive_ || draining_;
+  status_ = status;
+  outcome_ = outcome;
+  scratch_.clear();
+  writeLocalReply(status, outcomeName(outcome), message, close, scratch_);
+  if (out_.append(scratch_)) exchange_bytes_out_ += scratch_.size();
+  else close = true;
+  logExchange();
+  state_ = close ? State::kClosing : State::kReadingHead;
+  resetExchange();
+}
+
+void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
+  if (endpoint_failure && cluster_ != nullptr && endpoint_ >= 0) {
+    EndpointHealth& health = cluster_->lb.health(static_cast<size_t>(endpoint_));
+    const uint64_t before = health.ejections;
+    cluster_->lb.onFailure(static_cast<size_t>(endpoint_), loop_.now());
+    if (health.ejections != before) bump(worker_.metrics().upstream_ejections);
+  }
+  const bool reused = up_ != nullptr && up_->reused();
+  releaseUpstream(false);
+  if (response_started_) {
+    abortExchange(outcome);
+    return;
+  }
+  // A request without a body can be sent again: after a failed connect, or when a pooled
+  // connection turned out to be closed by the server before it answered.
+  const bool retryable = !request_has_body_ && attempts_ < 2 &&
+                         (outcome == Outcome::kUpstreamConnectFailed ||
+                          (reused && (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError)));
+  if (retryable && cluster_ != nullptr) {
+    bump(worker_.metrics().upstream_retries);
+    connectUpstream(outcome == Outcome::kUpstreamConnectFailed ? endpoint_ : -1);
+    return;
+  }
+  const bool timeout = outcome == Outcome::kUpstreamConnectTimeout || outcome == Outcome::kRouteTimeout ||
+                       outcome == Outcome::kIdleTimeout;
+  localReply(timeout ? 504 : 502, outcome, timeout ? "upstream did not answer in time" : "upstream failed", false);
+}
+
+void ClientSession::abortExchange(Outcome outcome) {
+  if (state_ == State::kProxying) {
+    outcome_ = outcome;
+    logExchange();
+  }
+  releaseUpstream(false);
+  closeConnection();
+}
+
+void ClientSession::closeConnection() {
+  if (fd_ < 0) return;
+  releaseUpstream(false);
+  loop_.remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  loop_.timers().cancel(this);
+  worker_.metrics().connections_active.fetch_sub(1, std::memory_order_relaxed);
+  worker_.retire(this);
+}
+
+// ---- Interest, timers, logging ------------------------------------------------------------
+
+void ClientSession::updateInterest() {
+  uint32_t ev = 0;
+  const bool wants_input = state_ == State::kReadingHead || (state_ == State::kProxying && !request_done_);
+  if (!client_eof_ && in_.freeSpace() > 0) {
+    ev |= EPOLLRDHUP;  // notice a client that goes away while we wait on the upstream
+    if (wants_input) ev |= EPOLLIN;
+  }
+  if (!out_.empty()) ev |= EPOLLOUT;
+  if (ev != interest_) {
+    interest_ = ev;
+    loop_.modify(fd_, ev, this);
+  }
+  if (up_ != nullptr) {
+    uint32_t uev = 0;
+    if (up_->connecting()) {
+      uev = EPOLLOUT;
+    } else {
+      if (!up_->out.empty()) uev |= EPOLLOUT;
+      if (!response_done_ && !up_->peer_closed && up_->in.freeSpace() > 0) uev |= EPOLLIN | EPOLLRDHUP;
+    }
+    up_->setInterest(uev);
+  }
+}
+
+uint32_t ClientSession::idleTimeoutMs() const {
+  if (route_ != nullptr && route_->idle_timeout_ms != 0) return route_->idle_timeout_ms;
+  return listenerLimits(*rt_, listener_index_).idle_timeout_ms;
+}
+
+int64_t ClientSession::nextDeadline() const {
+  const LimitsConfig& limits = listenerLimits(*rt_, listener_index_);
+  int64_t d = last_activity_ms_ + idleTimeoutMs();
+  if (state_ == State::kReadingHead && (parser_.inMessage() || !in_.empty())) {
+    d = (head_start_ms_ >= 0 ? head_start_ms_ : last_activity_ms_) + limits.header_timeout_ms;
+  } else if (state_ == State::kProxying) {
+    if (route_ != nullptr && route_->timeout_ms != 0) d = std::min<int64_t>(d, start_ms_ + route_->timeout_ms);
+    if (up_ != nullptr && up_->connecting() && cluster_ != nullptr) {
+      d = std::min<int64_t>(d, connect_started_ms_ + cluster_->config->connect_timeout_ms);
+    }
+  }
+  return d;
+}
+
+void ClientSession::armTimer() {
+  if (closed()) return;
+  const int64_t d = nextDeadline();
+  if (!scheduled() || d < deadline()) loop_.timers().schedule(this, d);
+}
+
+void ClientSession::onTimer() {
+  const int64_t now = loop_.now();
+  if (now < nextDeadline()) {
+    armTimer();
+    return;
+  }
+  switch (state_) {
+    case State::kReadingHead:
+      if (parser_.inMessage() || !in_.empty()) {
+        localReply(408, Outcome::kHeaderTimeout, "request head not received in time", true);
+      } else {
+        closeConnection();  // idle keep-alive connection
+      }
+      break;
+    case State::kProxying:
+      if (up_ != nullptr && up_->connecting() && now >= connect_started_ms_ + cluster_->config->connect_timeout_ms) {
+        upstreamFailed(Outcome::kUpstreamConnectTimeout, true);
+      } else if (route_ != nullptr && route_->timeout_ms != 0 && now >= start_ms_ + route_->timeout_ms) {
+        if (response_started_) abortExchange(Outcome::kRouteTimeout);
+        else upstreamFailed(Outcome::kRouteTimeout, false);
+      } else if (response_started_) {
+        abortExchange(Outcome::kIdleTimeout);
+      } else {
+        upstreamFailed(Outcome::kIdleTimeout, false);
+      }
+      break;
+    case State::kClosing:
+      closeConnection();
+      break;
+  }
+  if (!closed()) drive();
+}
+
+void ClientSession::logExchange() {
+  WorkerMetrics& m = worker_.metrics();
+  bump(m.outcomes[static_cast<size_t>(outcome_)]);
+  const int64_t total_us = start_us_ != 0 ? nowUs() - start_us_ : 0;
+  if (route_stats_ != nullptr) {
+    if (status_ > 0 && status_ < 600) bump(route_stats_->by_status[static_cast<size_t>(status_)]);
+    route_stats_->latency.observeUs(static_cast<uint64_t>(std::max<int64_t>(total_us, 0)));
+  } else if (status_ > 0 && status_ < 600) {
+    bump(worker_.unroutedStats().by_status[static_cast<size_t>(status_)]);
+  }
+  FlowRecord rec;
+  rec.listener = rt_->config->listeners[listener_index_].name;
+  rec.client = peer_.text;
+  rec.method = method_;
+  rec.path = path_;
+  if (route_ != nullptr) {
+    rec.route = route_->name;
+    rec.cluster = route_->cluster;
+  }
+  if (cluster_ != nullptr && endpoint_ >= 0) rec.endpoint = cluster_->hosts[static_cast<size_t>(endpoint_)]->address.text;
+  rec.status = status_;
+  rec.bytes_in = exchange_bytes_in_;
+  rec.bytes_out = exchange_bytes_out_ + response_body_.payloadBytes();
+  rec.upstream_us = upstream_head_us_ >= 0 ? upstream_head_us_ - upstream_sent_us_ : -1;
+  rec.total_us = total_us;
+  rec.reason = outcomeName(outcome_);
+  if (parse_error_ != http1::ParseError::kNone) rec.parse_error = http1::parseErrorName(parse_error_);
+  worker_.flowLog().append(rec);
+}
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,134 @@
+// ClientSession: one downstream (client) connection and the exchange in progress on it.
+// Requests on a connection are served one at a time, in order (pipelined requests wait in
+// the input buffer), each proxied to an upstream connection taken from the pool:
+//
+//   kReadingHead --head--> route, pick endpoint, send head --> kProxying
+//   kProxying: request body up and response down, both streamed with backpressure
+//   response complete --> kReadingHead (keep-alive) or kClosing (flush, then close)
+//
+// Every failure ends in a precise local reply (400/404/408/413/417/431/502/503/504) when no
+// response byte has been sent yet, or in closing the connection when one has.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "parsers/http1/message_parser.h"
+#include "proxy/core/buffer.h"
+#include "proxy/core/event_loop.h"
+#include "proxy/core/socket_address.h"
+#include "proxy/http/body_forwarder.h"
+#include "proxy/http/outcome.h"
+#include "proxy/http/upstream_connection.h"
+
+namespace dpuguard::proxy {
+
+class Worker;
+struct WorkerRuntime;
+struct ClusterRuntime;
+struct RouteConfig;
+struct RouteStats;
+
+class ClientSession final : public IoHandler, public Timer, public UpstreamUser {
+ public:
+  ClientSession(Worker& worker, int fd, const SocketAddress& peer, size_t listener_index);
+  ~ClientSession() override;
+
+  void start();
+  // SIGTERM: finish the exchange in progress, then close; close now if idle.
+  void drain();
+  // The drain deadline passed: cut the connection, whatever it is doing.
+  void forceClose() { abortExchange(Outcome::kDraining); }
+  bool closed() const { return fd_ < 0; }
+
+  void onIo(uint32_t events) override;
+  void onTimer() override;
+  void onUpstreamIo(uint32_t events) override;
+
+ private:
+  enum class State : uint8_t { kReadingHead, kProxying, kClosing };
+
+  // Main pump: parse and forward whatever can move, then flush and re-arm interest.
+  void drive();
+  bool parseHead();
+  void startExchange();
+  bool connectUpstream(int exclude_endpoint);
+  bool pumpRequest();
+  bool pumpResponse();
+  void onResponseHead();
+  void finishExchange();
+  void resetExchange();
+
+  // Failure paths.
+  void localReply(int status, Outcome outcome, std::string_view message, bool close);
+  void upstreamFailed(Outcome outcome, bool endpoint_failure);
+  void abortExchange(Outcome outcome);
+  void closeConnection();
+
+  void readClient();
+  void flushClient();
+  void flushUpstream();
+  void updateInterest();
+  int64_t nextDeadline() const;
+  void armTimer();
+  void logExchange();
+  void releaseUpstream(bool reusable);
+  uint32_t idleTimeoutMs() const;
+
+  Worker& worker_;
+  EventLoop& loop_;
+  int fd_;
+  SocketAddress peer_;
+  std::string peer_ip_;
+  size_t listener_index_;
+  std::shared_ptr<WorkerRuntime> rt_;  // config snapshot of the exchange in progress
+
+  Buffer in_;
+  Buffer out_;
+  http1::MessageParser parser_;
+  State state_ = State::kReadingHead;
+  uint32_t interest_ = 0;
+  bool client_eof_ = false;
+  bool close_after_ = false;
+  bool draining_ = false;
+  int64_t last_activity_ms_ = 0;
+  int64_t head_start_ms_ = -1;
+
+  // The exchange in progress.
+  const RouteConfig* route_ = nullptr;
+  RouteStats* route_stats_ = nullptr;
+  ClusterRuntime* cluster_ = nullptr;
+  int endpoint_ = -1;
+  UpstreamConnection* up_ = nullptr;
+  BodyForwarder request_body_;
+  BodyForwarder response_body_;
+  std::string request_head_;   // rebuilt head sent upstream, kept for one retry
+  std::string scratch_;        // response head / local reply assembly
+  std::string method_;         // copies for the flow log (the head's bytes are reused)
+  std::string path_;
+  bool request_has_body_ = false;
+  bool request_done_ = false;
+  bool awaiting_response_head_ = false;
+  bool response_started_ = false;  // a byte of the final response reached out_
+  bool response_done_ = false;
+  bool interim_response_ = false;  // parsing a 1xx that precedes the final response
+  bool head_request_ = false;
+  bool client_http11_ = true;
+  bool client_keep_alive_ = true;
+  BodyFraming request_framing_ = BodyFraming::kNone;
+  uint64_t max_body_ = 0;
+  int attempts_ = 0;
+  int status_ = 0;
+  Outcome outcome_ = Outcome::kProxied;
+  http1::ParseError parse_error_ = http1::ParseError::kNone;
+  uint64_t exchange_bytes_in_ = 0;
+  uint64_t exchange_bytes_out_ = 0;
+  int64_t start_us_ = 0;
+  int64_t start_ms_ = 0;
+  int64_t upstream_sent_us_ = -1;
+  int64_t upstream_head_us_ = -1;
+  int64_t connect_started_ms_ = 0;
+};
+
+}  // namespace dpuguard::proxy

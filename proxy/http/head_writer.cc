@@ -1,0 +1,122 @@
+// Head rebuilding for both directions.
+#include "proxy/http/head_writer.h"
+
+#include <array>
+
+namespace dpuguard::proxy {
+namespace {
+
+using http1::equalsIgnoreCase;
+
+constexpr std::array<std::string_view, 12> kHopByHop = {
+    "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
+    "trailer", "content-length", "expect", "http2-settings", "proxy-authenticate", "host"};
+
+// Whether `name` is listed as a token in any Connection header (RFC 9110 §7.6.1).
+bool namedByConnection(const http1::MessageHead& head, std::string_view name) {
+  for (const http1::HeaderField& f : head.headers) {
+    if (!equalsIgnoreCase(f.name, "connection")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      const size_t comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (equalsIgnoreCase(token, name)) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+void appendHeader(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+void appendFraming(std::string& out, BodyFraming framing, uint64_t length) {
+  if (framing == BodyFraming::kContentLength) {
+    appendHeader(out, "Content-Length", std::to_string(length));
+  } else if (framing == BodyFraming::kChunked || framing == BodyFraming::kRechunk) {
+    appendHeader(out, "Transfer-Encoding", "chunked");
+  }
+}
+
+// Copies end-to-end headers; X-Forwarded-For and Via are handled by the callers.
+void appendEndToEnd(const http1::MessageHead& head, std::string& out, std::string_view* xff, std::string_view* via) {
+  for (const http1::HeaderField& f : head.headers) {
+    if (isHopByHop(f.name) || namedByConnection(head, f.name)) continue;
+    if (equalsIgnoreCase(f.name, "x-forwarded-for")) {
+      if (xff != nullptr) *xff = f.value;
+      continue;
+    }
+    if (equalsIgnoreCase(f.name, "via")) {
+      if (via != nullptr) *via = f.value;
+      continue;
+    }
+    appendHeader(out, f.name, f.value);
+  }
+}
+
+}  // namespace
+
+bool isHopByHop(std::string_view name) {
+  for (std::string_view h : kHopByHop) {
+    if (equalsIgnoreCase(name, h)) return true;
+  }
+  return false;
+}
+
+void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd, std::string& out) {
+  out.append(head.method);
+  out.push_back(' ');
+  out.append(fwd.target);
+  out.append(" HTTP/1.1\r\n");
+  if (!fwd.host.empty()) appendHeader(out, "Host", fwd.host);
+  std::string_view xff;
+  std::string_view via;
+  appendEndToEnd(head, out, &xff, &via);
+  out.append("Via: ");
+  if (!via.empty()) {
+    out.append(via);
+    out.append(", ");
+  }
+  out.append(head.version_minor == 0 ? "1.0" : "1.1");
+  out.append(" dpuguard\r\nX-Forwarded-For: ");
+  if (!xff.empty()) {
+    out.append(xff);
+    out.append(", ");
+  }
+  out.append(fwd.client_ip);
+  out.append("\r\n");
+  appendFraming(out, fwd.framing, fwd.content_length);
+  out.append("\r\n");
+}
+
+void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding& fwd, std::string& out) {
+  out.append("HTTP/1.1 ");
+  out.append(std::to_string(head.status));
+  out.push_back(' ');
+  out.append(head.reason);
+  out.append("\r\n");
+  std::string_view via;
+  appendEndToEnd(head, out, nullptr, &via);
+  if (fwd.keep_length_header) {
+    if (std::string_view cl = head.find("content-length"); !cl.empty()) appendHeader(out, "Content-Length", cl);
+  }
+  out.append("Via: ");
+  if (!via.empty()) {
+    out.append(via);
+    out.append(", ");
+  }
+  out.append(head.version_minor == 0 ? "1.0" : "1.1");
+  out.append(" dpuguard\r\n");
+  appendFraming(out, fwd.framing, fwd.content_length);
+  if (fwd.close) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,45 @@
+// Local replies.
+#include "proxy/http/local_reply.h"
+
+namespace dpuguard::proxy {
+
+std::string_view reasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+  }
+}
+
+void writeLocalReply(int status, std::string_view code, std::string_view message, bool close, std::string& out) {
+  std::string body = "{\"error\":{\"message\":\"";
+  for (char c : message) {  // messages are ours, but keep the JSON valid whatever they hold
+    if (c == '"' || c == '\\') body.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20) body.push_back(c);
+  }
+  body += "\",\"type\":\"dpuguard_error\",\"code\":\"";
+  body += code;
+  body += "\"}}\n";
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += reasonPhrase(status);
+  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";
+  out += body;
+}
+
+}  // namespace dpuguard::proxy

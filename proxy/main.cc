@@ -1,0 +1,40 @@
+// dpuguard — HTTP/1.1 inspection proxy for DPUs, in front of inference APIs.
+//   dpuguard --config FILE          run
+//   dpuguard check-config FILE      validate only: FILE:LINE:COL: message per error, exit 1
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "proxy/config/config_loader.h"
+#include "proxy/server.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dpuguard --config FILE        run the proxy\n"
+    "       dpuguard check-config FILE    validate a config file and exit (0 ok, 1 errors)\n"
+    "       dpuguard --version\n"
+    "signals: SIGHUP reloads the config (a bad file keeps the running one), SIGTERM drains and exits\n";
+
+int checkConfig(const std::string& path) {
+  const dpuguard::proxy::LoadResult r = dpuguard::proxy::ConfigLoader::loadFile(path);
+  for (const auto& e : r.errors) std::printf("%s\n", e.toString().c_str());
+  if (r.ok()) std::printf("%s: ok\n", path.c_str());
+  return r.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "check-config") == 0) return checkConfig(argv[2]);
+  if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
+    dpuguard::proxy::Server server(argv[2]);
+    return server.run();
+  }
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("dpuguard 0.1.0 (llhttp 8.1.0 strict)\n");
+    return 0;
+  }
+  std::fputs(kUsage, argc == 2 && std::strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+  return argc == 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
+}

@@ -1,0 +1,156 @@
+// Server implementation.
+#include "proxy/server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "proxy/config/config_json.h"
+#include "proxy/config/config_loader.h"
+#include "proxy/core/socket_ops.h"
+#include "proxy/telemetry/prometheus.h"
+
+namespace dpuguard::proxy {
+
+std::string reloadConflict(const Config& running, const Config& next) {
+  if (running.listeners.size() != next.listeners.size()) return "the number of listeners changed";
+  for (size_t i = 0; i < running.listeners.size(); ++i) {
+    if (running.listeners[i].name != next.listeners[i].name ||
+        running.listeners[i].address.text != next.listeners[i].address.text) {
+      return "listener '" + running.listeners[i].name + "' (" + running.listeners[i].address.text + ") changed";
+    }
+  }
+  if (running.admin.address.text != next.admin.address.text) return "the admin address changed";
+  if (running.workers != next.workers) return "'workers' changed";
+  return "";
+}
+
+Server::Server(std::string config_path) : path_(std::move(config_path)) {}
+
+Server::~Server() = default;
+
+Snapshot Server::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_;
+}
+
+bool Server::reload() {
+  LoadResult r = ConfigLoader::loadFile(path_);
+  std::string why;
+  Snapshot next;
+  if (r.ok()) {
+    why = reloadConflict(*snapshot().config, *r.config);
+    if (!why.empty()) why = path_ + ": " + why + " (needs a restart)";
+  } else {
+    for (const ConfigError& e : r.errors) why += e.toString() + "\n";
+  }
+  if (why.empty()) {
+    std::string err;
+    next.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
+    if (!next.flow_sink) why = path_ + ": " + err;
+  }
+  if (!why.empty()) {
+    ++reloads_rejected_;
+    std::fprintf(stderr, "dpuguard: reload rejected, the running config stays in force:\n%s\n", why.c_str());
+    return false;
+  }
+  next.config = r.config;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_ = std::move(next);
+  }
+  generation_.fetch_add(1, std::memory_order_release);
+  ++reloads_ok_;
+  for (auto& w : workers_) w->wake();
+  std::fprintf(stderr, "dpuguard: reloaded %s (generation %llu)\n", path_.c_str(),
+               static_cast<unsigned long long>(generation()));
+  return true;
+}
+
+std::string Server::metricsText() {
+  std::vector<WorkerMetrics*> m;
+  for (auto& w : workers_) m.push_back(&w->metrics());
+  ProcessStats p;
+  p.config_generation = generation();
+  p.reloads_ok = reloads_ok_.load();
+  p.reloads_rejected = reloads_rejected_.load();
+  p.draining = draining_.load();
+  return renderPrometheus(m, p);
+}
+
+int Server::run() {
+  // Signals are taken synchronously by this thread only; workers inherit the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  LoadResult r = ConfigLoader::loadFile(path_);
+  if (!r.ok()) {
+    for (const ConfigError& e : r.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
+    return 1;
+  }
+  std::string err;
+  current_.config = r.config;
+  current_.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
+  if (!current_.flow_sink) {
+    std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
+    return 1;
+  }
+  generation_.store(1);
+  const Config& c = *r.config;
+  const unsigned n = c.workers != 0 ? c.workers : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    std::vector<int> fds;
+    for (const ListenerConfig& l : c.listeners) {
+      const int fd = listenSocket(l.address, true, &err);
+      if (fd < 0) {
+        std::fprintf(stderr, "dpuguard: listener '%s': %s\n", l.name.c_str(), err.c_str());
+        for (int f : fds) close(f);
+        return 1;
+      }
+      fds.push_back(fd);
+    }
+    workers_.push_back(std::make_unique<Worker>(i, *this, std::move(fds)));
+  }
+  if (c.admin.enabled) {
+    AdminHandlers h;
+    h.metrics = [this] { return metricsText(); };
+    h.config = [this] { return configToJson(*snapshot().config); };
+    h.healthy = [this] { return !draining_.load(); };
+    admin_ = std::make_unique<AdminServer>(c.admin.address, std::move(h));
+    if (!admin_->start(&err)) {
+      std::fprintf(stderr, "dpuguard: admin: %s\n", err.c_str());
+      return 1;
+    }
+  }
+  for (auto& w : workers_) w->start();
+  for (const ListenerConfig& l : c.listeners) {
+    std::fprintf(stderr, "dpuguard: listener '%s' on %s, %u workers\n", l.name.c_str(), l.address.text.c_str(), n);
+  }
+  if (c.admin.enabled) std::fprintf(stderr, "dpuguard: admin on %s\n", c.admin.address.text.c_str());
+
+  while (true) {
+    siginfo_t info{};
+    const int sig = sigwaitinfo(&set, &info);
+    if (sig == SIGHUP) {
+      reload();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      break;
+    }
+  }
+  std::fprintf(stderr, "dpuguard: draining (up to %u ms)\n", snapshot().config->drain_timeout_ms);
+  draining_.store(true);
+  for (auto& w : workers_) w->beginDrain();
+  for (auto& w : workers_) w->join();
+  if (admin_) admin_->stop();
+  std::fprintf(stderr, "dpuguard: stopped\n");
+  return 0;
+}
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,48 @@
+// Server: the process. Loads the config, opens every worker's listener sockets, starts the
+// workers and the admin server, then waits for signals:
+//   SIGHUP          reload: validate the file, publish a new snapshot, or keep the old one
+//   SIGTERM/SIGINT  drain: stop accepting, finish in-flight exchanges, exit 0
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "proxy/admin/admin_server.h"
+#include "proxy/worker.h"
+
+namespace dpuguard::proxy {
+
+class Server final : public SnapshotSource {
+ public:
+  explicit Server(std::string config_path);
+  ~Server() override;
+
+  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  int run();
+
+  uint64_t generation() const override { return generation_.load(std::memory_order_acquire); }
+  Snapshot snapshot() const override;
+
+ private:
+  bool reload();
+  std::string metricsText();
+
+  std::string path_;
+  mutable std::mutex mutex_;
+  Snapshot current_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_rejected_{0};
+  std::atomic<bool> draining_{false};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<AdminServer> admin_;
+};
+
+// Why a reload of `next` over `running` is refused (listeners and admin are bound at start),
+// or "" if it is acceptable.
+std::string reloadConflict(const Config& running, const Config& next);
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,67 @@
+// Metrics: per-worker counters and histograms (relaxed atomics: written by one worker,
+// read by the admin thread), summed and rendered in Prometheus text format by the admin server.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "parsers/http1/parse_error.h"
+#include "proxy/http/outcome.h"
+
+namespace dpuguard::proxy {
+
+using Counter = std::atomic<uint64_t>;
+
+inline void bump(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+
+// Upper bounds in milliseconds (Prometheus "le"), then +Inf.
+inline constexpr std::array<double, 14> kLatencyBucketsMs = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 60000};
+
+struct Histogram {
+  std::array<Counter, kLatencyBucketsMs.size() + 1> buckets{};
+  Counter count{0};
+  Counter sum_us{0};
+  void observeUs(uint64_t us);
+};
+
+struct RouteStats {
+  explicit RouteStats(std::string n) : name(std::move(n)) {}
+  std::string name;
+  std::array<Counter, 600> by_status{};  // index = HTTP status code
+  Histogram latency;                     // request start to last response byte
+};
+
+struct WorkerMetrics {
+  Counter connections_accepted{0};
+  std::atomic<int64_t> connections_active{0};
+  Counter requests{0};
+  std::array<Counter, http1::kParseErrorCount> parse_errors{};
+  std::array<Counter, kOutcomeCount> outcomes{};
+  Counter upstream_connections_opened{0};
+  Counter upstream_connections_reused{0};
+  std::atomic<int64_t> upstream_connections_active{0};
+  Counter upstream_retries{0};
+  Counter upstream_ejections{0};
+  Counter bytes_in{0};
+  Counter bytes_out{0};
+  Histogram upstream_latency;  // request head sent to response head received
+
+  // Route stats are created when a worker adopts a config, never on the request path, and
+  // never freed (pointers stay valid for in-flight requests of an old config).
+  RouteStats* routeStats(const std::string& name);
+  template <typename Fn>
+  void forEachRoute(Fn fn) {
+    std::lock_guard<std::mutex> lock(routes_mutex_);
+    for (RouteStats& r : routes_) fn(r);
+  }
+
+ private:
+  std::mutex routes_mutex_;
+  std::deque<RouteStats> routes_;
+};
+
+}  // namespace dpuguard::proxy

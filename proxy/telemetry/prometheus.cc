@@ -1,0 +1,141 @@
+// Prometheus rendering: sums per-worker counters; route series merged by route name.
+#include "proxy/telemetry/prometheus.h"
+
+#include <cstdio>
+#include <map>
+
+namespace dpuguard::proxy {
+namespace {
+
+uint64_t load(const Counter& c) { return c.load(std::memory_order_relaxed); }
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels, uint64_t v) {
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += ' ';
+  out += std::to_string(v);
+  out += '\n';
+}
+
+struct HistogramSum {
+  std::array<uint64_t, kLatencyBucketsMs.size() + 1> buckets{};
+  uint64_t count = 0;
+  uint64_t sum_us = 0;
+  void add(const Histogram& h) {
+    for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += load(h.buckets[i]);
+    count += load(h.count);
+    sum_us += load(h.sum_us);
+  }
+};
+
+void histogram(std::string& out, const std::string& name, const std::string& labels, const HistogramSum& h) {
+  uint64_t cumulative = 0;
+  const std::string sep = labels.empty() ? "" : labels + ",";
+  for (size_t i = 0; i < kLatencyBucketsMs.size(); ++i) {
+    cumulative += h.buckets[i];
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", kLatencyBucketsMs[i] / 1000.0);
+    sample(out, name + "_bucket", sep + "le=\"" + le + "\"", cumulative);
+  }
+  cumulative += h.buckets.back();
+  sample(out, name + "_bucket", sep + "le=\"+Inf\"", cumulative);
+  char sum[48];
+  std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(h.sum_us) / 1e6);
+  out += name + "_sum" + (labels.empty() ? "" : "{" + labels + "}") + " " + sum + "\n";
+  sample(out, name + "_count", labels, h.count);
+}
+
+}  // namespace
+
+std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const ProcessStats& process) {
+  std::string out;
+  auto total = [&](auto member) {
+    uint64_t v = 0;
+    for (WorkerMetrics* w : workers) v += load(w->*member);
+    return v;
+  };
+  auto gauge = [&](auto member) {
+    int64_t v = 0;
+    for (WorkerMetrics* w : workers) v += (w->*member).load(std::memory_order_relaxed);
+    return static_cast<uint64_t>(v < 0 ? 0 : v);
+  };
+
+  // Per route: status codes and latency.
+  std::map<std::string, std::map<int, uint64_t>> by_route_status;
+  std::map<std::string, HistogramSum> latency;
+  for (WorkerMetrics* w : workers) {
+    w->forEachRoute([&](RouteStats& r) {
+      for (size_t code = 100; code < r.by_status.size(); ++code) {
+        if (uint64_t v = load(r.by_status[code]); v != 0) by_route_status[r.name][static_cast<int>(code)] += v;
+      }
+      if (!r.name.empty()) latency[r.name].add(r.latency);
+    });
+  }
+  header(out, "dpuguard_requests_total", "counter", "Responses sent to clients, by route (empty: no route) and status.");
+  for (const auto& [route, codes] : by_route_status) {
+    for (const auto& [code, v] : codes) {
+      sample(out, "dpuguard_requests_total", "route=\"" + route + "\",status=\"" + std::to_string(code) + "\"", v);
+    }
+  }
+  header(out, "dpuguard_request_duration_seconds", "histogram", "From the first byte of a request to its end, by route.");
+  for (const auto& [route, h] : latency) histogram(out, "dpuguard_request_duration_seconds", "route=\"" + route + "\"", h);
+
+  header(out, "dpuguard_outcomes_total", "counter", "How exchanges ended (flow-log 'reason').");
+  for (int i = 0; i < kOutcomeCount; ++i) {
+    uint64_t v = 0;
+    for (WorkerMetrics* w : workers) v += load(w->outcomes[static_cast<size_t>(i)]);
+    sample(out, "dpuguard_outcomes_total", "reason=\"" + std::string(outcomeName(static_cast<Outcome>(i))) + "\"", v);
+  }
+  header(out, "dpuguard_parse_errors_total", "counter", "Requests rejected by the HTTP/1 parser, by kind.");
+  for (int i = 1; i < http1::kParseErrorCount; ++i) {
+    uint64_t v = 0;
+    for (WorkerMetrics* w : workers) v += load(w->parse_errors[static_cast<size_t>(i)]);
+    sample(out, "dpuguard_parse_errors_total", "kind=\"" + std::string(http1::parseErrorName(static_cast<http1::ParseError>(i))) + "\"", v);
+  }
+  header(out, "dpuguard_connections_accepted_total", "counter", "Client connections accepted.");
+  sample(out, "dpuguard_connections_accepted_total", "", total(&WorkerMetrics::connections_accepted));
+  header(out, "dpuguard_connections_active", "gauge", "Client connections open now.");
+  sample(out, "dpuguard_connections_active", "", gauge(&WorkerMetrics::connections_active));
+  header(out, "dpuguard_requests_received_total", "counter", "Request heads received.");
+  sample(out, "dpuguard_requests_received_total", "", total(&WorkerMetrics::requests));
+  header(out, "dpuguard_bytes_received_total", "counter", "Bytes read from clients.");
+  sample(out, "dpuguard_bytes_received_total", "", total(&WorkerMetrics::bytes_in));
+  header(out, "dpuguard_bytes_sent_total", "counter", "Bytes written to clients.");
+  sample(out, "dpuguard_bytes_sent_total", "", total(&WorkerMetrics::bytes_out));
+  header(out, "dpuguard_upstream_connections_opened_total", "counter", "TCP connections opened to upstreams.");
+  sample(out, "dpuguard_upstream_connections_opened_total", "", total(&WorkerMetrics::upstream_connections_opened));
+  header(out, "dpuguard_upstream_connections_reused_total", "counter", "Requests sent on a pooled keep-alive connection.");
+  sample(out, "dpuguard_upstream_connections_reused_total", "", total(&WorkerMetrics::upstream_connections_reused));
+  header(out, "dpuguard_upstream_connections_active", "gauge", "Upstream connections open now (busy or pooled).");
+  sample(out, "dpuguard_upstream_connections_active", "", gauge(&WorkerMetrics::upstream_connections_active));
+  header(out, "dpuguard_upstream_retries_total", "counter", "Requests sent again after a connect failure or a stale pooled connection.");
+  sample(out, "dpuguard_upstream_retries_total", "", total(&WorkerMetrics::upstream_retries));
+  header(out, "dpuguard_upstream_ejections_total", "counter", "Endpoints ejected after consecutive failures.");
+  sample(out, "dpuguard_upstream_ejections_total", "", total(&WorkerMetrics::upstream_ejections));
+  HistogramSum up;
+  for (WorkerMetrics* w : workers) up.add(w->upstream_latency);
+  header(out, "dpuguard_upstream_response_seconds", "histogram", "Request head sent to response head received.");
+  histogram(out, "dpuguard_upstream_response_seconds", "", up);
+  header(out, "dpuguard_config_generation", "gauge", "Config snapshots published since start (1 = the initial one).");
+  sample(out, "dpuguard_config_generation", "", process.config_generation);
+  header(out, "dpuguard_config_reloads_total", "counter", "Reload attempts by result.");
+  sample(out, "dpuguard_config_reloads_total", "result=\"ok\"", process.reloads_ok);
+  sample(out, "dpuguard_config_reloads_total", "result=\"rejected\"", process.reloads_rejected);
+  header(out, "dpuguard_draining", "gauge", "1 while shutting down.");
+  sample(out, "dpuguard_draining", "", process.draining ? 1 : 0);
+  return out;
+}
+
+}  // namespace dpuguard::proxy

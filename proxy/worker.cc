@@ -1,0 +1,158 @@
+// Worker implementation: accept loop, snapshot adoption, drain, deferred deletion.
+#include "proxy/worker.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "proxy/http/client_session.h"
+
+namespace dpuguard::proxy {
+
+class Worker::Acceptor final : public IoHandler {
+ public:
+  Acceptor(Worker& w, size_t listener, int fd) : worker_(w), listener_(listener), fd_(fd) {}
+  void onIo(uint32_t) override { worker_.accept(listener_, fd_); }
+
+ private:
+  Worker& worker_;
+  size_t listener_;
+  int fd_;
+};
+
+class Worker::DrainTimer final : public Timer {
+ public:
+  explicit DrainTimer(Worker& w) : worker_(w) {}
+  void onTimer() override {
+    // Time is up: whatever is still open is cut.
+    for (ClientSession* s : std::vector<ClientSession*>(worker_.sessions_.begin(), worker_.sessions_.end())) {
+      s->forceClose();
+    }
+    worker_.loop_.stop();
+  }
+
+ private:
+  Worker& worker_;
+};
+
+Worker::Worker(size_t index, SnapshotSource& source, std::vector<int> listen_fds)
+    : index_(index), source_(source), listen_fds_(std::move(listen_fds)) {
+  unrouted_stats_ = metrics_.routeStats("");
+  adoptSnapshot();
+  for (size_t i = 0; i < listen_fds_.size(); ++i) {
+    acceptors_.push_back(std::make_unique<Acceptor>(*this, i, listen_fds_[i]));
+    loop_.add(listen_fds_[i], EPOLLIN, acceptors_.back().get());
+  }
+  drain_timer_ = std::make_unique<DrainTimer>(*this);
+}
+
+Worker::~Worker() {
+  for (int fd : listen_fds_) {
+    if (fd >= 0) close(fd);
+  }
+  for (ClientSession* s : sessions_) delete s;
+  for (ClientSession* s : dead_sessions_) delete s;
+  for (auto& [addr, h] : hosts_) {
+    for (UpstreamConnection* c : std::vector<UpstreamConnection*>(h->idle)) c->close();
+  }
+  for (UpstreamConnection* c : dead_upstreams_) delete c;
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::beginDrain() {
+  drain_requested_.store(true);
+  loop_.wake();
+}
+
+void Worker::run() {
+  loop_.run([this] { beforeWait(); });
+  flow_log_.flush();
+}
+
+void Worker::beforeWait() {
+  flow_log_.flush();
+  for (ClientSession* s : dead_sessions_) delete s;
+  dead_sessions_.clear();
+  for (UpstreamConnection* c : dead_upstreams_) delete c;
+  dead_upstreams_.clear();
+  if (source_.generation() != generation_) adoptSnapshot();
+  if (drain_requested_.load() && !draining_) {
+    draining_ = true;
+    for (size_t i = 0; i < listen_fds_.size(); ++i) {
+      loop_.remove(listen_fds_[i]);
+      close(listen_fds_[i]);
+      listen_fds_[i] = -1;
+    }
+    for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end())) s->drain();
+    loop_.timers().schedule(drain_timer_.get(), loop_.now() + runtime_->config->drain_timeout_ms);
+    // Sessions closed by drain() are retired: free them now.
+    for (ClientSession* s : dead_sessions_) delete s;
+    dead_sessions_.clear();
+  }
+  if (draining_ && sessions_.empty()) loop_.stop();
+}
+
+void Worker::adoptSnapshot() {
+  generation_ = source_.generation();
+  Snapshot snap = source_.snapshot();
+  auto rt = std::make_shared<WorkerRuntime>(snap.config);
+  const Config& c = *rt->config;
+  rt->clusters.reserve(c.clusters.size());
+  for (const ClusterConfig& cc : c.clusters) {
+    std::vector<UpstreamHost*> hosts;
+    std::vector<EndpointHealth*> health;
+    for (const SocketAddress& a : cc.endpoints) {
+      hosts.push_back(host(a));
+      health.push_back(&hosts.back()->health);
+    }
+    rt->clusters.push_back(ClusterRuntime{&cc, hosts, LoadBalancer(cc, health)});
+  }
+  for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
+  runtime_ = std::move(rt);
+  flow_log_.flush();
+  flow_log_.setSink(snap.flow_sink);
+}
+
+UpstreamHost* Worker::host(const SocketAddress& address) {
+  auto& slot = hosts_[address.text];
+  if (!slot) {
+    slot = std::make_unique<UpstreamHost>();
+    slot->address = address;
+  }
+  return slot.get();
+}
+
+void Worker::accept(size_t listener_index, int fd) {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int c = accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
+    const int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto* s = new ClientSession(*this, c, SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len),
+                                listener_index);
+    sessions_.insert(s);
+    s->start();
+  }
+}
+
+void Worker::retire(ClientSession* s) {
+  sessions_.erase(s);
+  dead_sessions_.push_back(s);
+}
+
+void Worker::retire(UpstreamConnection* c) { dead_upstreams_.push_back(c); }
+
+}  // namespace dpuguard::proxy

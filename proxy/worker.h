@@ -1,0 +1,108 @@
+// Worker: one thread, one event loop, its own SO_REUSEPORT listener sockets, client sessions,
+// upstream pools and metrics: share-nothing. It adopts a new config snapshot at a safe point
+// (between loop iterations); exchanges in flight keep the snapshot they started with.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "proxy/config/config.h"
+#include "proxy/core/event_loop.h"
+#include "proxy/http/upstream_connection.h"
+#include "proxy/router/load_balancer.h"
+#include "proxy/router/router.h"
+#include "proxy/telemetry/flow_log.h"
+#include "proxy/telemetry/metrics.h"
+
+namespace dpuguard::proxy {
+
+class ClientSession;
+
+// A config snapshot and the logging sink opened for it, published by the Server.
+struct Snapshot {
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<FlowLogSink> flow_sink;
+};
+
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  virtual uint64_t generation() const = 0;  // changes whenever a new snapshot is published
+  virtual Snapshot snapshot() const = 0;
+};
+
+struct ClusterRuntime {
+  const ClusterConfig* config;
+  std::vector<UpstreamHost*> hosts;
+  LoadBalancer lb;
+};
+
+// A snapshot as one worker uses it: routes compiled, clusters bound to this worker's hosts.
+struct WorkerRuntime {
+  explicit WorkerRuntime(std::shared_ptr<const Config> c) : config(std::move(c)), router(*config) {}
+  std::shared_ptr<const Config> config;
+  Router router;
+  std::vector<ClusterRuntime> clusters;
+  std::vector<RouteStats*> route_stats;  // by route index
+};
+
+class Worker {
+ public:
+  // `listen_fds[i]` is this worker's socket for listener i; the worker owns them.
+  Worker(size_t index, SnapshotSource& source, std::vector<int> listen_fds);
+  ~Worker();
+
+  void start();
+  void join();
+  // Thread-safe. Stop accepting, finish what is in flight (up to drain_timeout_ms), exit.
+  void beginDrain();
+  // Thread-safe: re-check the snapshot now.
+  void wake() { loop_.wake(); }
+
+  EventLoop& loop() { return loop_; }
+  WorkerMetrics& metrics() { return metrics_; }
+  RouteStats& unroutedStats() { return *unrouted_stats_; }
+  FlowLog& flowLog() { return flow_log_; }
+  const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
+  size_t index() const { return index_; }
+
+  // Deferred deletion: objects are freed between loop iterations, never under their own call.
+  void retire(ClientSession* s);
+  void retire(UpstreamConnection* c);
+
+ private:
+  class Acceptor;
+  class DrainTimer;
+
+  void run();
+  void beforeWait();
+  void adoptSnapshot();
+  void accept(size_t listener_index, int fd);
+  UpstreamHost* host(const SocketAddress& address);
+
+  size_t index_;
+  SnapshotSource& source_;
+  std::vector<int> listen_fds_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::unique_ptr<DrainTimer> drain_timer_;
+  EventLoop loop_;
+  std::thread thread_;
+  std::atomic<bool> drain_requested_{false};
+  bool draining_ = false;
+  uint64_t generation_ = 0;
+  std::shared_ptr<WorkerRuntime> runtime_;
+  WorkerMetrics metrics_;
+  RouteStats* unrouted_stats_ = nullptr;
+  FlowLog flow_log_;
+  std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
+  std::unordered_set<ClientSession*> sessions_;
+  std::vector<ClientSession*> dead_sessions_;
+  std::vector<UpstreamConnection*> dead_upstreams_;
+};
+
+}  // namespace dpuguard::proxy
