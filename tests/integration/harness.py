@@ -1,0 +1,238 @@
+"""Integration-test harness: starts real processes on loopback (dpuguard, nginx, mock-llm)
+on free ports, with temporary config files, and tears them down after each test.
+
+Environment (set by CMake/ctest): DPUGUARD_BIN, DPUGUARD_SRC.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+BIN = os.environ.get("DPUGUARD_BIN", os.path.join(os.path.dirname(__file__), "../../build/dpuguard"))
+SRC = os.environ.get("DPUGUARD_SRC", os.path.join(os.path.dirname(__file__), "../.."))
+MOCK = os.path.join(SRC, "tools/mock-llm/mock_llm.py")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Processes:
+    """Owns the processes and files of one test."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dpuguard-it-")
+        self.procs = []
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def spawn(self, args, log_name, **kw):
+        log = open(self.path(log_name), "wb")
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- servers ------------------------------------------------------------------------
+    def mock_llm(self, token_delay_ms=20):
+        port = free_port()
+        p = self.spawn([sys.executable, MOCK, "--listen", f"127.0.0.1:{port}",
+                        "--token-delay-ms", str(token_delay_ms)], f"mock-{port}.log")
+        wait_port(port, p)
+        return port
+
+    def nginx(self, extra_locations=""):
+        """A real nginx (Debian nginx-light) serving fixed responses and files from self.dir/www."""
+        port = free_port()
+        www = self.path("www")
+        os.makedirs(www, exist_ok=True)
+        conf = self.path(f"nginx-{port}.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {self.dir}/nginx-{port}.pid;
+error_log {self.dir}/nginx-{port}-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  log_format conn '$connection $request_method $request_uri $status';
+  access_log {self.dir}/nginx-{port}-access.log conn;
+  client_body_temp_path {self.dir}/body; proxy_temp_path {self.dir}/proxy;
+  fastcgi_temp_path {self.dir}/fcgi; uwsgi_temp_path {self.dir}/uwsgi; scgi_temp_path {self.dir}/scgi;
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{port};
+    root {www};
+    location = /hello {{ return 200 "hello from nginx\\n"; }}
+    location /path/ {{ return 200 "$request_uri\\n"; }}
+    location = /nocontent {{ return 204; }}
+    {extra_locations}
+  }}
+}}
+""")
+        p = self.spawn(["nginx", "-c", conf, "-e", f"{self.dir}/nginx-{port}-error.log"], f"nginx-{port}.log")
+        wait_port(port, p)
+        return port
+
+    def nginx_connections(self, port):
+        """Distinct client connections nginx saw (from its access log)."""
+        with open(self.path(f"nginx-{port}-access.log")) as f:
+            return {line.split()[0] for line in f if line.strip()}
+
+    def dpuguard(self, config_yaml, name="dpuguard.yaml"):
+        """Writes `config_yaml` ({port}/{admin} are filled in) and starts dpuguard on it."""
+        port, admin = free_port(), free_port()
+        cfg = self.path(name)
+        with open(cfg, "w") as f:
+            f.write(config_yaml.format(port=port, admin=admin, dir=self.dir))
+        p = self.spawn([BIN, "--config", cfg], "dpuguard.log")
+        wait_port(port, p)
+        wait_port(admin, p)
+        return Dpuguard(p, port, admin, cfg, self.path("dpuguard.log"))
+
+
+class Dpuguard:
+    def __init__(self, proc, port, admin, config_path, log_path):
+        self.proc, self.port, self.admin, self.config_path, self.log_path = proc, port, admin, config_path, log_path
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def metrics(self):
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/metrics", timeout=5).read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+    def metric(self, name):
+        return self.metrics().get(name, 0.0)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def flow_log(self):
+        return [json.loads(l) for l in self.log().splitlines() if l.startswith("{")]
+
+    def rewrite_config(self, text):
+        with open(self.config_path, "w") as f:
+            f.write(text)
+
+    def reload(self):
+        self.proc.send_signal(signal.SIGHUP)
+
+
+def config(upstreams, extra_top="", cluster_extra="", route_extra="", routes=None, workers=1):
+    """A config with one listener, admin, one cluster `up` and a catch-all route."""
+    eps = ", ".join(f'"127.0.0.1:{p}"' for p in upstreams)
+    routes = routes or f"""  - name: all
+    match: {{path_prefix: /}}
+    cluster: up
+{route_extra}"""
+    return f"""listeners:
+  - name: public
+    address: 127.0.0.1:{{port}}
+admin:
+  address: 127.0.0.1:{{admin}}
+workers: {workers}
+{extra_top}
+clusters:
+  - name: up
+    endpoints: [{eps}]
+{cluster_extra}
+routes:
+{routes}
+logging:
+  flow_log: stderr
+"""
+
+
+def raw_exchange(port, data, timeout=5.0, until_close=True, read_bytes=None):
+    """Sends raw bytes and returns what came back (until close, timeout, or read_bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if read_bytes is not None and len(out) >= read_bytes:
+                break
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        s.close()
+
+
+def curl(*args, timeout=60):
+    r = subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def status_of(response_bytes):
+    m = re.match(rb"HTTP/1\.1 (\d{3})", response_bytes)
+    return int(m.group(1)) if m else None
+
+
+class ProxyTestCase(unittest.TestCase):
+    def setUp(self):
+        self.p = Processes()
+
+    def tearDown(self):
+        if hasattr(self, "_outcome"):
+            failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) or \
+                     (hasattr(self._outcome, "result") and (self._outcome.result.failures or self._outcome.result.errors))
+            if failed:
+                for name in sorted(os.listdir(self.p.dir)):
+                    if name.endswith(".log"):
+                        with open(self.p.path(name), errors="replace") as f:
+                            tail = f.read()[-3000:]
+                        sys.stderr.write(f"\n--- {name} ---\n{tail}\n")
+        self.p.stop_all()

@@ -1,0 +1,79 @@
+// Head rebuilding: what crosses a hop and what does not (RFC 9110 §7.6).
+#include "proxy/http/head_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "parsers/http1/message_parser.h"
+
+namespace dpuguard::proxy {
+namespace {
+
+class Parsed {
+ public:
+  Parsed(http1::MessageParser::Kind kind, std::string text) : text_(std::move(text)), parser_(kind, http1::Limits{}) {
+    http1::NullBodySink sink;
+    EXPECT_EQ(parser_.feed(text_, sink).status, http1::ParseStatus::kHeadComplete);
+  }
+  const http1::MessageHead& head() const { return parser_.head(); }
+
+ private:
+  std::string text_;
+  http1::MessageParser parser_;
+};
+
+TEST(HeadWriterTest, RequestDropsHopByHopAndAddsForwardingHeaders) {
+  Parsed p(http1::MessageParser::Kind::kRequest,
+           "POST /v1/x?y HTTP/1.1\r\nHost: api\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+           "Keep-Alive: 5\r\nTE: trailers\r\nUpgrade: h2c\r\nHTTP2-Settings: AAA\r\nExpect: 100-continue\r\n"
+           "Transfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.1\r\nVia: 1.0 edge\r\nAccept: */*\r\n\r\n");
+  RequestForwarding f;
+  f.target = p.head().target;
+  f.host = "api";
+  f.client_ip = "192.0.2.7";
+  f.framing = BodyFraming::kChunked;
+  std::string out;
+  writeRequestHead(p.head(), f, out);
+  EXPECT_EQ(out,
+            "POST /v1/x?y HTTP/1.1\r\nHost: api\r\nAccept: */*\r\nVia: 1.0 edge, 1.1 dpuguard\r\n"
+            "X-Forwarded-For: 10.0.0.1, 192.0.2.7\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+TEST(HeadWriterTest, RequestWithContentLength) {
+  Parsed p(http1::MessageParser::Kind::kRequest, "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\n");
+  RequestForwarding f{"/a", "h", "::1", BodyFraming::kContentLength, 7};
+  std::string out;
+  writeRequestHead(p.head(), f, out);
+  EXPECT_EQ(out, "PUT /a HTTP/1.1\r\nHost: h\r\nVia: 1.1 dpuguard\r\nX-Forwarded-For: ::1\r\nContent-Length: 7\r\n\r\n");
+}
+
+TEST(HeadWriterTest, ResponseFramingAndClose) {
+  Parsed p(http1::MessageParser::Kind::kResponse,
+           "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n");
+  ResponseForwarding f;
+  f.framing = BodyFraming::kChunked;
+  f.close = true;
+  std::string out;
+  writeResponseHead(p.head(), f, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nVia: 1.1 dpuguard\r\n"
+                 "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+}
+
+TEST(HeadWriterTest, HeadResponseKeepsItsLength) {
+  Parsed p(http1::MessageParser::Kind::kResponse, "HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n");
+  ResponseForwarding f;
+  f.keep_length_header = true;
+  std::string out;
+  writeResponseHead(p.head(), f, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Length: 42\r\nVia: 1.1 dpuguard\r\n\r\n");
+}
+
+TEST(HeadWriterTest, HopByHopList) {
+  for (const char* h : {"Connection", "keep-alive", "TE", "Transfer-Encoding", "Upgrade", "Proxy-Connection"}) {
+    EXPECT_TRUE(isHopByHop(h)) << h;
+  }
+  EXPECT_FALSE(isHopByHop("Authorization"));
+  EXPECT_FALSE(isHopByHop("Content-Type"));
+}
+
+}  // namespace
+}  // namespace dpuguard::proxy
