@@ -113,7 +113,8 @@ void ClientSession::readClient() {
   }
 }
 
-void ClientSession::flushClient() {
+bool ClientSession::flushClient() {
+  bool wrote = false;
   while (!out_.empty()) {
     const std::string_view data = out_.readable();
     const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
@@ -121,50 +122,53 @@ void ClientSession::flushClient() {
       out_.consume(static_cast<size_t>(n));
       bump(worker_.metrics().bytes_out, static_cast<uint64_t>(n));
       last_activity_ms_ = loop_.now();
+      wrote = true;
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return wrote;
     abortExchange(Outcome::kClientAborted);
-    return;
+    return wrote;
   }
+  return wrote;
 }
 
-void ClientSession::flushUpstream() {
-  if (up_ == nullptr || up_->connecting()) return;
+bool ClientSession::flushUpstream() {
+  if (up_ == nullptr || up_->connecting()) return false;
+  bool wrote = false;
   while (!up_->out.empty()) {
     const UpstreamConnection::Io r = up_->writeSome();
     if (r == UpstreamConnection::Io::kProgress) {
       last_activity_ms_ = loop_.now();
+      wrote = true;
       continue;
     }
     if (r == UpstreamConnection::Io::kError) upstreamFailed(Outcome::kUpstreamReset, true);
-    return;
+    return wrote;
   }
+  return wrote;
 }
 
 // ---- The pump ---------------------------------------------------------------------------
 
 void ClientSession::drive() {
+  // Loop until nothing moves: every step (parse, forward, flush) can unblock another.
   while (!closed()) {
-    const size_t before_out = out_.size();
-    const size_t before_in = in_.size();
     bool progress = false;
     if (state_ == State::kReadingHead) {
       progress = parseHead();
     } else if (state_ == State::kProxying) {
       progress = pumpRequest();
-      if (!closed() && state_ == State::kProxying) flushUpstream();
+      if (!closed() && state_ == State::kProxying) progress = flushUpstream() || progress;
       if (!closed() && state_ == State::kProxying) progress = pumpResponse() || progress;
     }
     if (closed()) return;
-    flushClient();
+    progress = flushClient() || progress;
     if (closed()) return;
     if (state_ == State::kClosing && out_.empty()) {
       closeConnection();
       return;
     }
-    if (!progress && out_.size() == before_out && in_.size() == before_in) break;
-    if (!progress && state_ == State::kClosing) break;
+    if (!progress || state_ == State::kClosing) break;
   }
   updateInterest();
   armTimer();
@@ -366,6 +370,7 @@ bool ClientSession::pumpRequest() {
 
 bool ClientSession::pumpResponse() {
   bool progress = false;
+  bool resume = false;  // after a head, feed once more even with no bytes: a bodiless message ends there
   while (up_ != nullptr && !response_done_ && state_ == State::kProxying) {
     const std::string_view data = up_->in.readable();
     size_t budget = data.size();
@@ -377,7 +382,7 @@ bool ClientSession::pumpResponse() {
       budget = std::min(budget, space - kFramingReserve);
     }
     http1::ParseResult r;
-    if (data.empty()) {
+    if (data.empty() && !resume) {
       if (!up_->peer_closed) return progress;
       r = up_->parser.finish(response_body_);
       if (r.status == ParseStatus::kNeedMore) {  // closed before a response began
@@ -389,6 +394,7 @@ bool ClientSession::pumpResponse() {
       up_->in.consume(r.consumed);
     }
     progress = progress || r.consumed > 0;
+    resume = r.status == ParseStatus::kHeadComplete;
     switch (r.status) {
       case ParseStatus::kNeedMore:
         if (r.consumed == 0) return progress;
@@ -531,10 +537,11 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
     abortExchange(outcome);
     return;
   }
-  // A request without a body can be sent again: after a failed connect, or when a pooled
-  // connection turned out to be closed by the server before it answered.
+  // A request without a body can be sent again: to another endpoint after a failed connect,
+  // or on a fresh connection when a pooled one turned out to be closed by the server.
+  const bool other_endpoint = cluster_ != nullptr && cluster_->lb.size() > 1;
   const bool retryable = !request_has_body_ && attempts_ < 2 &&
-                         (outcome == Outcome::kUpstreamConnectFailed ||
+                         ((outcome == Outcome::kUpstreamConnectFailed && other_endpoint) ||
                           (reused && (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError)));
   if (retryable && cluster_ != nullptr) {
     bump(worker_.metrics().upstream_retries);

@@ -67,8 +67,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void closeConnection();
 
   void readClient();
-  void flushClient();
-  void flushUpstream();
+  bool flushClient();    // true if bytes were written
+  bool flushUpstream();
   void updateInterest();
   int64_t nextDeadline() const;
   void armTimer();

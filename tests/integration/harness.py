@@ -54,12 +54,14 @@ class Processes:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="dpuguard-it-")
         self.procs = []
+        self.logs = []
 
     def path(self, name):
         return os.path.join(self.dir, name)
 
     def spawn(self, args, log_name, **kw):
         log = open(self.path(log_name), "wb")
+        self.logs.append(log)
         p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **kw)
         self.procs.append(p)
         return p
@@ -69,6 +71,8 @@ class Processes:
             if p.poll() is None:
                 p.send_signal(signal.SIGKILL)
                 p.wait()
+        for log in self.logs:
+            log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- servers ------------------------------------------------------------------------
@@ -123,7 +127,7 @@ http {{
         port, admin = free_port(), free_port()
         cfg = self.path(name)
         with open(cfg, "w") as f:
-            f.write(config_yaml.format(port=port, admin=admin, dir=self.dir))
+            f.write(config_yaml.replace("{port}", str(port)).replace("{admin}", str(admin)).replace("{dir}", self.dir))
         p = self.spawn([BIN, "--config", cfg], "dpuguard.log")
         wait_port(port, p)
         wait_port(admin, p)
@@ -157,8 +161,12 @@ class Dpuguard:
         return [json.loads(l) for l in self.log().splitlines() if l.startswith("{")]
 
     def rewrite_config(self, text):
-        with open(self.config_path, "w") as f:
+        # Atomic replace, as operators (and Kubernetes ConfigMap updates) do: a reload never
+        # sees a half-written file.
+        tmp = self.config_path + ".tmp"
+        with open(tmp, "w") as f:
             f.write(text)
+        os.rename(tmp, self.config_path)
 
     def reload(self):
         self.proc.send_signal(signal.SIGHUP)
@@ -226,13 +234,10 @@ class ProxyTestCase(unittest.TestCase):
         self.p = Processes()
 
     def tearDown(self):
-        if hasattr(self, "_outcome"):
-            failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) or \
-                     (hasattr(self._outcome, "result") and (self._outcome.result.failures or self._outcome.result.errors))
-            if failed:
-                for name in sorted(os.listdir(self.p.dir)):
-                    if name.endswith(".log"):
-                        with open(self.p.path(name), errors="replace") as f:
-                            tail = f.read()[-3000:]
-                        sys.stderr.write(f"\n--- {name} ---\n{tail}\n")
+        # On failure, show the tail of every process log of this test.
+        if not getattr(self._outcome, "success", True):
+            for name in sorted(os.listdir(self.p.dir)):
+                if name.endswith(".log"):
+                    with open(self.p.path(name), errors="replace") as f:
+                        sys.stderr.write(f"\n--- {name} ---\n{f.read()[-3000:]}\n")
         self.p.stop_all()

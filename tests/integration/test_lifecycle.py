@@ -45,21 +45,23 @@ class LifecycleTest(ProxyTestCase):
 
     def test_reload_under_load_loses_nothing(self):
         a = self.p.nginx()
-        b = self.p.mock_llm()
+        b = self.p.mock_llm(token_delay_ms=40)
         d = self.p.dpuguard(config([a]), name="reload.yaml")
         results = []
         stop = threading.Event()
 
         def load():
             while not stop.is_set():
-                rc, out, err = curl("-o", "/dev/null", "-w", "%{http_code}", d.url("/hello"), d.url("/hello"))
+                rc, out, err = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}", d.url("/hello"), d.url("/hello"))
                 results.append((rc, out))
 
-        def stream():  # a long stream in flight across every reload
+        def stream():  # a ~2 s stream (48 events, 40 ms apart) in flight across every reload
+            prompt = " ".join(f"w{i}" for i in range(40))
             rc, out, err = curl("-N", "-H", "Content-Type: application/json", "-d",
-                                '{"stream": true, "max_tokens": 30, "messages": [{"content": "x"}]}',
+                                json.dumps({"stream": True, "max_tokens": 48, "messages": [{"content": prompt}]}),
                                 d.url("/v1/chat/completions"))
-            results.append((rc, b"stream" if out.count(b"data: ") == 31 else out[:200]))
+            complete = out.count(b"data: ") == 49 and out.rstrip().endswith(b"data: [DONE]")
+            results.append((rc, b"stream" if complete else out[-200:]))
 
         threads = [threading.Thread(target=load) for _ in range(3)]
         for t in threads:
@@ -79,6 +81,7 @@ class LifecycleTest(ProxyTestCase):
             time.sleep(0.15)
             d.rewrite_config(with_mock if i % 2 else plain.replace("routes:", "routes:\n  - name: extra\n    cluster: up\n    match: {path_exact: /x}", 1))
             d.reload()
+        time.sleep(0.15)  # let the last reload read its file before the next write
         d.rewrite_config("listeners: [oops")
         d.reload()
         time.sleep(0.2)
@@ -92,7 +95,7 @@ class LifecycleTest(ProxyTestCase):
         print(f"\nreload under load: {len(results)} curl runs, 8 reloads (1 bad), failures: {len(failures)}")
         self.assertEqual(failures, [])
         m = d.metrics()
-        self.assertEqual(m['dpuguard_config_reloads_total{result="rejected"}'], 1)
+        self.assertEqual(m['dpuguard_config_reloads_total{result="rejected"}'], 1, [l for l in d.log().splitlines() if not l.startswith('{')])
         self.assertEqual(m['dpuguard_config_reloads_total{result="ok"}'], 8)
         self.assertIn("reload rejected", d.log())
         # The bad file did not replace the running config: /v1/ still goes to the mock.
