@@ -19,14 +19,15 @@ build: deps $(BUILD)/CMakeCache.txt
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) \
-	  -DCMAKE_BUILD_TYPE=Debug -DDPUGUARD_SANITIZE=ON -DDPUGUARD_INTEGRATION=OFF \
+	  -DCMAKE_BUILD_TYPE=Debug -DDPUGUARD_SANITIZE=ON \
 	  -DDPUGUARD_BENCH=OFF
 
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# Full suite: unit + fuzz replay + integration (GCC build), then unit + fuzz replay under
-# ASan+UBSan (clang-14). ctest prints the summary line CI reads.
+# Full suite: unit + fuzz replay + integration with the GCC build, then the same again with
+# ASan+UBSan (clang-14): there the proxy itself runs sanitized under real traffic.
+# ctest prints the summary line CI reads.
 test: build asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

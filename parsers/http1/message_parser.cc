@@ -123,6 +123,9 @@ ParseResult MessageParser::errorResult(std::string_view data, const char* pos) {
 }
 
 ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
+  // llhttp computes data + len: never hand it a null pointer, even for zero bytes.
+  static constexpr char kNoBytes[1] = {0};
+  if (data.data() == nullptr) data = std::string_view(kNoBytes, 0);
   if (dead_) {
     return ParseResult{ParseStatus::kError, 0, dead_error_, message_bytes_};
   }

@@ -131,6 +131,16 @@ TEST(MessageParserTest, PipelinedRequestsPauseAfterEachMessage) {
   EXPECT_EQ(r.consumed, 0u);  // bodiless: the message ends where the head ends
 }
 
+TEST(MessageParserTest, EmptyViewAfterHeadEndsABodilessMessage) {
+  // A default string_view has a null data(): the parser must not pass it to llhttp
+  // (UBSan: "applying zero offset to null pointer" inside llhttp_execute).
+  MessageParser p(Kind::kRequest, Limits{});
+  NullBodySink sink;
+  ASSERT_EQ(p.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n", sink).status, ParseStatus::kHeadComplete);
+  EXPECT_EQ(p.feed({}, sink).status, ParseStatus::kMessageComplete);
+  EXPECT_EQ(p.feed(std::string_view(), sink).status, ParseStatus::kNeedMore);
+}
+
 TEST(MessageParserTest, ConnectionCloseAndHttp10) {
   EXPECT_EQ(run("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", {}),
             "head{GET / 1.1|Host=a|Connection=close close}<end>");
