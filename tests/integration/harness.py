@@ -19,6 +19,7 @@ import urllib.request
 BIN = os.environ.get("DPUGUARD_BIN", os.path.join(os.path.dirname(__file__), "../../build/dpuguard"))
 SRC = os.environ.get("DPUGUARD_SRC", os.path.join(os.path.dirname(__file__), "../.."))
 MOCK = os.path.join(SRC, "tools/mock-llm/mock_llm.py")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every PATH
 
 
 def free_port():
@@ -113,7 +114,7 @@ http {{
   }}
 }}
 """)
-        p = self.spawn(["nginx", "-c", conf, "-e", f"{self.dir}/nginx-{port}-error.log"], f"nginx-{port}.log")
+        p = self.spawn([NGINX, "-c", conf, "-e", f"{self.dir}/nginx-{port}-error.log"], f"nginx-{port}.log")
         wait_port(port, p)
         return port
 
