@@ -61,6 +61,17 @@ void appendEndToEnd(const http1::MessageHead& head, std::string& out, std::strin
   }
 }
 
+// "Via: <received>, 1.x dpuguard" (RFC 9110 §7.6.3): the protocol version we received.
+void appendVia(std::string& out, std::string_view received, const http1::MessageHead& head) {
+  out.append("Via: ");
+  if (!received.empty()) {
+    out.append(received);
+    out.append(", ");
+  }
+  out.append(head.version_minor == 0 ? "1.0" : "1.1");
+  out.append(" dpuguard\r\n");
+}
+
 }  // namespace
 
 bool isHopByHop(std::string_view name) {
@@ -79,13 +90,8 @@ void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& f
   std::string_view xff;
   std::string_view via;
   appendEndToEnd(head, out, &xff, &via);
-  out.append("Via: ");
-  if (!via.empty()) {
-    out.append(via);
-    out.append(", ");
-  }
-  out.append(head.version_minor == 0 ? "1.0" : "1.1");
-  out.append(" dpuguard\r\nX-Forwarded-For: ");
+  appendVia(out, via, head);
+  out.append("X-Forwarded-For: ");
   if (!xff.empty()) {
     out.append(xff);
     out.append(", ");
@@ -107,13 +113,7 @@ void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding&
   if (fwd.keep_length_header) {
     if (std::string_view cl = head.find("content-length"); !cl.empty()) appendHeader(out, "Content-Length", cl);
   }
-  out.append("Via: ");
-  if (!via.empty()) {
-    out.append(via);
-    out.append(", ");
-  }
-  out.append(head.version_minor == 0 ? "1.0" : "1.1");
-  out.append(" dpuguard\r\n");
+  appendVia(out, via, head);
   appendFraming(out, fwd.framing, fwd.content_length);
   if (fwd.close) out.append("Connection: close\r\n");
   out.append("\r\n");

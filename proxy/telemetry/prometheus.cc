@@ -104,26 +104,33 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
     for (WorkerMetrics* w : workers) v += load(w->parse_errors[static_cast<size_t>(i)]);
     sample(out, "dpuguard_parse_errors_total", "kind=\"" + std::string(http1::parseErrorName(static_cast<http1::ParseError>(i))) + "\"", v);
   }
-  header(out, "dpuguard_connections_accepted_total", "counter", "Client connections accepted.");
-  sample(out, "dpuguard_connections_accepted_total", "", total(&WorkerMetrics::connections_accepted));
+  struct Simple {
+    const char* name;
+    const char* help;
+    Counter WorkerMetrics::*counter;
+  };
+  static constexpr Simple kCounters[] = {
+      {"dpuguard_connections_accepted_total", "Client connections accepted.", &WorkerMetrics::connections_accepted},
+      {"dpuguard_requests_received_total", "Request heads received.", &WorkerMetrics::requests},
+      {"dpuguard_bytes_received_total", "Bytes read from clients.", &WorkerMetrics::bytes_in},
+      {"dpuguard_bytes_sent_total", "Bytes written to clients.", &WorkerMetrics::bytes_out},
+      {"dpuguard_upstream_connections_opened_total", "TCP connections opened to upstreams.",
+       &WorkerMetrics::upstream_connections_opened},
+      {"dpuguard_upstream_connections_reused_total", "Requests sent on a pooled keep-alive connection.",
+       &WorkerMetrics::upstream_connections_reused},
+      {"dpuguard_upstream_retries_total", "Requests sent again after a connect failure or a stale pooled connection.",
+       &WorkerMetrics::upstream_retries},
+      {"dpuguard_upstream_ejections_total", "Endpoints ejected after consecutive failures.",
+       &WorkerMetrics::upstream_ejections},
+  };
+  for (const Simple& c : kCounters) {
+    header(out, c.name, "counter", c.help);
+    sample(out, c.name, "", total(c.counter));
+  }
   header(out, "dpuguard_connections_active", "gauge", "Client connections open now.");
   sample(out, "dpuguard_connections_active", "", gauge(&WorkerMetrics::connections_active));
-  header(out, "dpuguard_requests_received_total", "counter", "Request heads received.");
-  sample(out, "dpuguard_requests_received_total", "", total(&WorkerMetrics::requests));
-  header(out, "dpuguard_bytes_received_total", "counter", "Bytes read from clients.");
-  sample(out, "dpuguard_bytes_received_total", "", total(&WorkerMetrics::bytes_in));
-  header(out, "dpuguard_bytes_sent_total", "counter", "Bytes written to clients.");
-  sample(out, "dpuguard_bytes_sent_total", "", total(&WorkerMetrics::bytes_out));
-  header(out, "dpuguard_upstream_connections_opened_total", "counter", "TCP connections opened to upstreams.");
-  sample(out, "dpuguard_upstream_connections_opened_total", "", total(&WorkerMetrics::upstream_connections_opened));
-  header(out, "dpuguard_upstream_connections_reused_total", "counter", "Requests sent on a pooled keep-alive connection.");
-  sample(out, "dpuguard_upstream_connections_reused_total", "", total(&WorkerMetrics::upstream_connections_reused));
   header(out, "dpuguard_upstream_connections_active", "gauge", "Upstream connections open now (busy or pooled).");
   sample(out, "dpuguard_upstream_connections_active", "", gauge(&WorkerMetrics::upstream_connections_active));
-  header(out, "dpuguard_upstream_retries_total", "counter", "Requests sent again after a connect failure or a stale pooled connection.");
-  sample(out, "dpuguard_upstream_retries_total", "", total(&WorkerMetrics::upstream_retries));
-  header(out, "dpuguard_upstream_ejections_total", "counter", "Endpoints ejected after consecutive failures.");
-  sample(out, "dpuguard_upstream_ejections_total", "", total(&WorkerMetrics::upstream_ejections));
   HistogramSum up;
   for (WorkerMetrics* w : workers) up.add(w->upstream_latency);
   header(out, "dpuguard_upstream_response_seconds", "histogram", "Request head sent to response head received.");

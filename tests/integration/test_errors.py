@@ -2,10 +2,31 @@
 a flow-log line: 400, 404, 408, 413, 414, 417, 431, 502, 503, 504."""
 import json
 import socket
+import threading
 import time
 import unittest
 
 from harness import ProxyTestCase, config, curl, free_port, raw_exchange, status_of
+
+
+def fake_upstream(answer):
+    """A TCP server that reads one request per connection and then runs answer(conn)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.recv(65536)
+            answer(c)
+            c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, srv.getsockname()[1]
 
 
 def body_of(resp):
@@ -83,44 +104,18 @@ class ErrorsTest(ProxyTestCase):
         self.assertEqual(d.metric('dpuguard_requests_total{route="all",status="503"}'), 1)
 
     def test_upstream_reset_is_502(self):
-        # A server that accepts, reads the request and closes without answering.
-        srv = socket.socket()
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(8)
-        port = srv.getsockname()[1]
-        import threading
-
-        def serve():
-            for _ in range(4):
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                c.recv(65536)
-                c.close()
-
-        t = threading.Thread(target=serve, daemon=True)
-        t.start()
+        srv, port = fake_upstream(lambda c: None)  # reads the request, closes without a word
         d = self.p.dpuguard(config([port]))
         resp = raw_exchange(d.port, b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
         self.check_local(d, resp, 502, "upstream_reset")
         srv.close()
 
     def test_upstream_garbage_is_502(self):
-        srv = socket.socket()
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(8)
-        port = srv.getsockname()[1]
-        import threading
-
-        def serve():
-            c, _ = srv.accept()
-            c.recv(65536)
+        def cl_and_te(c):  # CL.TE conflict in a response: must not be forwarded
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
             time.sleep(0.5)
-            c.close()
 
-        threading.Thread(target=serve, daemon=True).start()
+        srv, port = fake_upstream(cl_and_te)
         d = self.p.dpuguard(config([port]))
         resp = raw_exchange(d.port, b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
         self.check_local(d, resp, 502, "upstream_protocol_error")
