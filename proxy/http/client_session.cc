@@ -537,12 +537,16 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
     abortExchange(outcome);
     return;
   }
-  // A request without a body can be sent again: to another endpoint after a failed connect,
-  // or on a fresh connection when a pooled one turned out to be closed by the server.
+  // A request without a body can be sent again: to another endpoint after a failed connect
+  // (nothing was sent), or, if its method is idempotent (RFC 9110 §9.2.2), on a fresh
+  // connection when a pooled one turned out to be closed by the server.
   const bool other_endpoint = cluster_ != nullptr && cluster_->lb.size() > 1;
+  const bool idempotent = method_ == "GET" || method_ == "HEAD" || method_ == "OPTIONS" ||
+                          method_ == "TRACE" || method_ == "PUT" || method_ == "DELETE";
+  const bool stale_pooled = reused && idempotent &&
+                            (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError);
   const bool retryable = !request_has_body_ && attempts_ < 2 &&
-                         ((outcome == Outcome::kUpstreamConnectFailed && other_endpoint) ||
-                          (reused && (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError)));
+                         ((outcome == Outcome::kUpstreamConnectFailed && other_endpoint) || stale_pooled);
   if (retryable && cluster_ != nullptr) {
     bump(worker_.metrics().upstream_retries);
     connectUpstream(outcome == Outcome::kUpstreamConnectFailed ? endpoint_ : -1);

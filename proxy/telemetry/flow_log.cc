@@ -108,7 +108,7 @@ void FlowLog::flush() {
   while (off < buffer_.size()) {
     const ssize_t n = write(sink_->fd(), buffer_.data() + off, buffer_.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // a full or broken log never stalls the data path
+    if (n <= 0) break;  // a broken log drops lines rather than retrying (a slow reader can still block: see SECURITY.md)
     off += static_cast<size_t>(n);
   }
   buffer_.clear();
