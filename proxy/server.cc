@@ -116,7 +116,7 @@ int Server::run() {
       }
       fds.push_back(fd);
     }
-    workers_.push_back(std::make_unique<Worker>(i, *this, std::move(fds)));
+    workers_.push_back(std::make_unique<Worker>(*this, std::move(fds)));
   }
   if (c.admin.enabled) {
     AdminHandlers h;

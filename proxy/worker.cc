@@ -39,8 +39,8 @@ class Worker::DrainTimer final : public Timer {
   Worker& worker_;
 };
 
-Worker::Worker(size_t index, SnapshotSource& source, std::vector<int> listen_fds)
-    : index_(index), source_(source), listen_fds_(std::move(listen_fds)) {
+Worker::Worker(SnapshotSource& source, std::vector<int> listen_fds)
+    : source_(source), listen_fds_(std::move(listen_fds)) {
   unrouted_stats_ = metrics_.routeStats("");
   adoptSnapshot();
   for (size_t i = 0; i < listen_fds_.size(); ++i) {

@@ -54,7 +54,7 @@ struct WorkerRuntime {
 class Worker {
  public:
   // `listen_fds[i]` is this worker's socket for listener i; the worker owns them.
-  Worker(size_t index, SnapshotSource& source, std::vector<int> listen_fds);
+  Worker(SnapshotSource& source, std::vector<int> listen_fds);
   ~Worker();
 
   void start();
@@ -69,7 +69,6 @@ class Worker {
   RouteStats& unroutedStats() { return *unrouted_stats_; }
   FlowLog& flowLog() { return flow_log_; }
   const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
-  size_t index() const { return index_; }
 
   // Deferred deletion: objects are freed between loop iterations, never under their own call.
   void retire(ClientSession* s);
@@ -85,7 +84,6 @@ class Worker {
   void accept(size_t listener_index, int fd);
   UpstreamHost* host(const SocketAddress& address);
 
-  size_t index_;
   SnapshotSource& source_;
   std::vector<int> listen_fds_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;

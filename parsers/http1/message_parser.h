@@ -68,8 +68,6 @@ class MessageParser {
   bool inMessage() const { return state_ != State::kIdle; }
   // Inside a head: bytes already fed must not move (head() views will point at them).
   bool inHead() const { return state_ == State::kHead; }
-  // Bytes of the current message seen so far (head + framed body).
-  uint64_t messageBytes() const { return message_bytes_; }
 
  private:
   enum class State : uint8_t { kIdle, kHead, kBody };

@@ -54,7 +54,6 @@ class Buffer {
     return true;
   }
 
-  void clear() { begin_ = end_ = 0; }
   // Frees storage if nothing is buffered.
   void releaseIfEmpty() {
     if (empty()) data_.reset();

@@ -68,16 +68,8 @@ TEST(ConfigLoaderTest, UnknownKeyHasPositionAndHint) {
 }
 
 TEST(ConfigLoaderTest, NestedUnknownKey) {
-  const std::string y = R"(listeners:
-  - name: public
-    adress: 127.0.0.1:8080
-clusters:
-  - name: llm
-    endpoints: ["127.0.0.1:8000"]
-routes:
-  - name: all
-    cluster: llm
-)";
+  std::string y = kMinimal;
+  y.replace(y.find("address:"), 8, "adress:");
   const std::string e = errorsOf(y);
   EXPECT_NE(e.find("t.yaml:3:5: unknown key 'adress' in listener #1 (did you mean 'address'?)"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:2:5: listener #1 is missing required key 'address'"), std::string::npos) << e;
