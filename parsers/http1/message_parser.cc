@@ -1,7 +1,9 @@
-// MessageParser: llhttp callbacks -> MessageHead + BodySink, with limits and validation.
+// MessageParser: HeadScanner -> llhttp (strict) -> field and head rules -> MessageHead + BodySink.
 #include "parsers/http1/message_parser.h"
 
 #include <algorithm>
+
+#include "parsers/uri/request_target.h"
 
 namespace dpuguard::http1 {
 namespace {
@@ -23,13 +25,13 @@ bool extend(std::string_view& cur, const char* at, size_t len) {
 ParseError fromLlhttp(llhttp_errno_t e) {
   switch (e) {
     case HPE_INVALID_METHOD: return ParseError::kInvalidMethod;
-    case HPE_INVALID_URL: return ParseError::kInvalidUrl;
+    case HPE_INVALID_URL: return ParseError::kInvalidTarget;
     case HPE_INVALID_VERSION: return ParseError::kInvalidVersion;
     case HPE_INVALID_HEADER_TOKEN: return ParseError::kInvalidHeaderToken;
     case HPE_INVALID_CONSTANT: return ParseError::kInvalidConstant;
     case HPE_INVALID_STATUS: return ParseError::kInvalidStatus;
     case HPE_INVALID_CONTENT_LENGTH: return ParseError::kInvalidContentLength;
-    case HPE_UNEXPECTED_CONTENT_LENGTH: return ParseError::kUnexpectedContentLength;
+    case HPE_UNEXPECTED_CONTENT_LENGTH: return ParseError::kContentLengthWithTransferEncoding;
     case HPE_INVALID_TRANSFER_ENCODING: return ParseError::kInvalidTransferEncoding;
     case HPE_INVALID_CHUNK_SIZE: return ParseError::kInvalidChunkSize;
     case HPE_CR_EXPECTED:
@@ -42,26 +44,12 @@ ParseError fromLlhttp(llhttp_errno_t e) {
   }
 }
 
+// llhttp reports some body-framing violations as generic strict errors; name them by state.
+ParseError refine(ParseError e, bool in_body) {
+  return (in_body && e == ParseError::kStrict) ? ParseError::kInvalidChunk : e;
+}
+
 }  // namespace
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]);
-    unsigned char y = static_cast<unsigned char>(b[i]);
-    if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view MessageHead::find(std::string_view name) const {
-  for (const HeaderField& h : headers) {
-    if (equalsIgnoreCase(h.name, name)) return h.value;
-  }
-  return {};
-}
 
 MessageParser::MessageParser(Kind kind, const Limits& limits)
     : kind_(kind), limits_(limits), message_limits_(limits) {
@@ -76,6 +64,8 @@ MessageParser::MessageParser(Kind kind, const Limits& limits)
   settings_.on_header_value_complete = &MessageParser::onHeaderValueComplete;
   settings_.on_headers_complete = &MessageParser::onHeadersComplete;
   settings_.on_body = &MessageParser::onBody;
+  settings_.on_chunk_extension_name = &MessageParser::onChunkExtension;
+  settings_.on_chunk_extension_value = &MessageParser::onChunkExtension;
   settings_.on_chunk_header = &MessageParser::onChunkHeader;
   settings_.on_chunk_complete = &MessageParser::onChunkComplete;
   settings_.on_message_complete = &MessageParser::onMessageComplete;
@@ -85,175 +75,338 @@ MessageParser::MessageParser(Kind kind, const Limits& limits)
 void MessageParser::reset() {
   llhttp_init(&llhttp_, kind_ == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, &settings_);
   llhttp_.data = this;
-  state_ = State::kIdle;
   paused_ = false;
   dead_ = false;
-  error_ = ParseError::kNone;
   dead_error_ = ParseError::kNone;
-  startMessage();
+  dead_offset_ = 0;
+  prepareNextMessage();
 }
 
-void MessageParser::startMessage() {
+void MessageParser::prepareNextMessage() {
+  state_ = State::kIdle;
+  pause_ = Pause::kNone;
   message_limits_ = limits_;
   message_bytes_ = 0;
-  head_bytes_ = 0;
-  field_open_ = value_open_ = value_seen_ = false;
-  header_count_ = 0;
-  head_ = MessageHead{};
+  section_bytes_ = 0;
+  scanner_.start(kind_ == Kind::kRequest ? HeadScanner::Section::kRequestHead : HeadScanner::Section::kResponseHead);
 }
 
-int MessageParser::fail(ParseError e) {
+void MessageParser::tightenBodyLimits(const Limits& limits) {
+  message_limits_.max_chunk_ext_bytes = std::min(message_limits_.max_chunk_ext_bytes, limits.max_chunk_ext_bytes);
+  message_limits_.max_trailer_bytes = std::min(message_limits_.max_trailer_bytes, limits.max_trailer_bytes);
+}
+
+uint64_t MessageParser::offsetOf(const char* at) const {
+  // Head bytes are contiguous in memory (feed contract), so `at` may lie before feed_base_;
+  // unsigned wrap-around gives the right signed distance without comparing unrelated pointers.
+  return feed_offset_ + (reinterpret_cast<uintptr_t>(at) - reinterpret_cast<uintptr_t>(feed_base_));
+}
+
+uint32_t MessageParser::sectionBudget() const {
+  const uint32_t cap = state_ == State::kTrailers ? message_limits_.max_trailer_bytes : message_limits_.max_header_bytes;
+  return cap - std::min(section_bytes_, cap);
+}
+
+int MessageParser::fail(ParseError e, const char* at) {
   error_ = e;
+  error_at_ = at;
   return -1;
 }
 
-ParseResult MessageParser::errorResult(std::string_view data, const char* pos) {
-  ParseResult r;
-  r.status = ParseStatus::kError;
-  size_t at = data.size();
-  if (pos != nullptr && pos >= data.data() && pos <= data.data() + data.size()) {
-    at = static_cast<size_t>(pos - data.data());
-  }
-  r.consumed = at;
-  r.error = error_ != ParseError::kNone ? error_ : fromLlhttp(llhttp_get_errno(&llhttp_));
-  r.error_offset = message_bytes_ + at;
+ParseResult MessageParser::errorResult(uint64_t offset) {
   dead_ = true;
-  dead_error_ = r.error;
-  return r;
+  dead_error_ = error_;
+  dead_offset_ = offset;
+  return dead();
+}
+
+ParseResult MessageParser::dead() const {
+  return ParseResult{ParseStatus::kError, 0, dead_error_, dead_offset_};
 }
 
 ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
   // llhttp computes data + len: never hand it a null pointer, even for zero bytes.
   static constexpr char kNoBytes[1] = {0};
   if (data.data() == nullptr) data = std::string_view(kNoBytes, 0);
-  if (dead_) {
-    return ParseResult{ParseStatus::kError, 0, dead_error_, message_bytes_};
-  }
+  if (dead_) return dead();
   if (paused_) {
     llhttp_resume(&llhttp_);
     paused_ = false;
   }
-  // While in the head, never hand llhttp more than the head budget: a head that has not
-  // ended when the budget is spent is too large, however the bytes were split.
-  const bool in_head = state_ != State::kBody;
-  size_t len = data.size();
-  if (in_head) {
-    const size_t budget = message_limits_.max_header_bytes - std::min(head_bytes_, message_limits_.max_header_bytes);
-    len = std::min(len, budget);
-  }
+  if (state_ == State::kIdle && section_bytes_ == 0) message_limits_ = limits_;
   sink_ = &sink;
-  error_ = ParseError::kNone;
-  const llhttp_errno_t rc = llhttp_execute(&llhttp_, data.data(), len);
-  sink_ = nullptr;
-
-  if (rc == HPE_OK) {
-    if (in_head && state_ != State::kBody) {
-      head_bytes_ += static_cast<uint32_t>(len);
-      if (len < data.size() || head_bytes_ >= message_limits_.max_header_bytes) {
-        error_ = ParseError::kHeadTooLarge;
-        return errorResult(data, data.data() + len);
+  size_t off = 0;
+  while (true) {
+    const std::string_view rest = data.substr(off);
+    // Heads and trailer sections pass the scanner first, within their byte budget; a
+    // section still open when the budget is spent is too large, however it was split.
+    const bool gated = state_ != State::kBody;
+    HeadScanner::Scan scan{rest.size(), false, ParseError::kNone};
+    bool over_budget = false;
+    if (gated) {
+      const size_t budget = sectionBudget();
+      scan = scanner_.scan(rest.substr(0, std::min(rest.size(), budget)));
+      over_budget = scan.error == ParseError::kNone && !scan.complete && rest.size() >= budget;
+    }
+    feed_base_ = rest.data();
+    feed_offset_ = message_bytes_;
+    error_ = ParseError::kNone;
+    error_at_ = nullptr;
+    const llhttp_errno_t rc = llhttp_execute(&llhttp_, rest.data(), scan.length);
+    if (rc == HPE_OK) {
+      message_bytes_ += scan.length;
+      if (gated) section_bytes_ += static_cast<uint32_t>(scan.length);
+      if (scan.error != ParseError::kNone || scan.complete || over_budget) {
+        sink_ = nullptr;
+        // A complete section that llhttp did not end would mean the two disagree on framing.
+        error_ = scan.error != ParseError::kNone ? scan.error
+                 : over_budget ? (state_ == State::kTrailers ? ParseError::kTrailersTooLarge : ParseError::kHeadTooLarge)
+                               : ParseError::kOther;
+        return errorResult(message_bytes_);
       }
+      sink_ = nullptr;
+      return ParseResult{ParseStatus::kNeedMore, off + scan.length, ParseError::kNone, 0};
     }
-    message_bytes_ += len;
-    return ParseResult{ParseStatus::kNeedMore, len, ParseError::kNone, 0};
-  }
-  if (rc == HPE_PAUSED) {
+    if (rc != HPE_PAUSED) {
+      sink_ = nullptr;
+      const char* pos = llhttp_get_error_pos(&llhttp_);
+      if (error_ == ParseError::kNone) error_ = refine(fromLlhttp(rc), state_ != State::kHead && state_ != State::kIdle);
+      return errorResult(offsetOf(error_at_ != nullptr ? error_at_ : pos));
+    }
     paused_ = true;
-    const size_t used = static_cast<size_t>(llhttp_get_error_pos(&llhttp_) - data.data());
+    const size_t used = static_cast<size_t>(llhttp_get_error_pos(&llhttp_) - rest.data());
     message_bytes_ += used;
-    if (state_ == State::kBody && head_.head_bytes == 0) {
-      // Paused in on_headers_complete.
-      head_bytes_ += static_cast<uint32_t>(used);
-      head_.head_bytes = head_bytes_;
-      return ParseResult{ParseStatus::kHeadComplete, used, ParseError::kNone, 0};
+    if (gated) section_bytes_ += static_cast<uint32_t>(used);
+    off += used;
+    const Pause pause = pause_;
+    pause_ = Pause::kNone;
+    if (pause == Pause::kHead) {
+      sink_ = nullptr;
+      head_.head_bytes = section_bytes_;
+      return ParseResult{ParseStatus::kHeadComplete, off, ParseError::kNone, 0};
     }
-    // Paused in on_message_complete: the next feed starts a new message.
-    state_ = State::kIdle;
-    return ParseResult{ParseStatus::kMessageComplete, used, ParseError::kNone, 0};
+    if (pause == Pause::kMessage) {
+      sink_ = nullptr;
+      prepareNextMessage();
+      return ParseResult{ParseStatus::kMessageComplete, off, ParseError::kNone, 0};
+    }
+    // The last chunk's size line ended: the trailer section goes through the scanner too.
+    llhttp_resume(&llhttp_);
+    paused_ = false;
+    state_ = State::kTrailers;
+    section_bytes_ = 0;
+    header_count_ = 0;
+    scanner_.start(HeadScanner::Section::kTrailers);
   }
-  return errorResult(data, llhttp_get_error_pos(&llhttp_));
 }
 
 ParseResult MessageParser::finish(BodySink& sink) {
-  if (dead_) return ParseResult{ParseStatus::kError, 0, dead_error_, message_bytes_};
-  if (state_ == State::kIdle) return ParseResult{};
+  if (dead_) return dead();
+  if (!inMessage()) return ParseResult{};
   if (paused_) {
     llhttp_resume(&llhttp_);
     paused_ = false;
   }
   sink_ = &sink;
+  error_ = ParseError::kNone;
   const llhttp_errno_t rc = llhttp_finish(&llhttp_);
   sink_ = nullptr;
-  if (rc == HPE_PAUSED || (rc == HPE_OK && state_ == State::kIdle)) {
-    state_ = State::kIdle;
+  if (state_ == State::kBody && (rc == HPE_PAUSED || rc == HPE_OK) && pause_ == Pause::kMessage) {
     paused_ = rc == HPE_PAUSED;
+    prepareNextMessage();
     return ParseResult{ParseStatus::kMessageComplete, 0, ParseError::kNone, 0};
   }
   error_ = ParseError::kTruncated;
-  return errorResult({}, nullptr);
+  return errorResult(message_bytes_);
 }
 
 int MessageParser::onMessageBegin(llhttp_t* p) {
   MessageParser* m = self(p);
-  m->startMessage();
   m->state_ = State::kHead;
+  m->field_open_ = m->value_open_ = false;
+  m->seen_content_length_ = m->seen_transfer_encoding_ = m->seen_host_ = false;
+  m->header_count_ = 0;
+  m->chunk_ext_bytes_ = 0;
+  m->head_ = MessageHead{};
   return 0;
 }
 
 int MessageParser::onMethod(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  return extend(m->head_.method, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput);
+  return extend(m->head_.method, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
 int MessageParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  if (!extend(m->head_.target, at, len)) return m->fail(ParseError::kDiscontiguousInput);
-  if (m->head_.target.size() > m->message_limits_.max_uri_bytes) return m->fail(ParseError::kUriTooLong);
+  if (!extend(m->head_.target, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
+  if (m->head_.target.size() > m->message_limits_.max_uri_bytes) return m->fail(ParseError::kUriTooLong, at);
   return 0;
 }
 
 int MessageParser::onStatus(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  return extend(m->head_.reason, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput);
+  return extend(m->head_.reason, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
 int MessageParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
+  const Limits& lim = m->message_limits_;
   if (!m->field_open_) {
-    if (m->header_count_ >= m->message_limits_.max_headers || m->header_count_ >= kMaxHeadersCapacity) {
-      return m->fail(ParseError::kTooManyHeaders);
+    if (m->header_count_ >= lim.max_headers || m->header_count_ >= kMaxHeadersCapacity) {
+      return m->fail(ParseError::kTooManyHeaders, at);
     }
-    m->headers_[m->header_count_++] = HeaderField{};
+    ++m->header_count_;
     m->field_open_ = true;
-    m->value_open_ = m->value_seen_ = false;
+    m->value_open_ = false;
+    if (m->state_ == State::kTrailers) m->trailer_name_len_ = 0;
+    else m->headers_[m->header_count_ - 1] = HeaderField{};
+  }
+  if (m->state_ == State::kTrailers) {
+    // Keep a copy of the first bytes: enough to recognise every forbidden name.
+    for (size_t i = 0; i < len; ++i, ++m->trailer_name_len_) {
+      if (m->trailer_name_len_ < sizeof(m->trailer_name_)) m->trailer_name_[m->trailer_name_len_] = at[i];
+    }
+    return m->trailer_name_len_ > lim.max_header_name_bytes ? m->fail(ParseError::kHeaderNameTooLong, at) : 0;
   }
   HeaderField& h = m->headers_[m->header_count_ - 1];
-  return extend(h.name, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput);
+  if (!extend(h.name, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
+  return h.name.size() > lim.max_header_name_bytes ? m->fail(ParseError::kHeaderNameTooLong, at) : 0;
 }
 
 int MessageParser::onHeaderFieldComplete(llhttp_t* p) {
-  self(p)->field_open_ = false;
-  return 0;
+  MessageParser* m = self(p);
+  m->field_open_ = false;
+  if (m->state_ == State::kTrailers) return m->trailerFieldComplete();
+  return m->fieldComplete(m->headers_[m->header_count_ - 1]);
+}
+
+int MessageParser::trailerFieldComplete() {
+  const bool copied_whole = trailer_name_len_ <= sizeof(trailer_name_);
+  const FieldKind kind = copied_whole ? classifyField(std::string_view(trailer_name_, trailer_name_len_)) : FieldKind::kOther;
+  return forbiddenInTrailers(kind) ? fail(ParseError::kForbiddenTrailerField) : 0;
+}
+
+int MessageParser::fieldComplete(HeaderField& f) {
+  field_kind_ = classifyField(f.name);
+  switch (field_kind_) {
+    case FieldKind::kContentLength:
+      if (seen_content_length_) return fail(ParseError::kDuplicateContentLength, f.name.data());
+      if (seen_transfer_encoding_) return fail(ParseError::kContentLengthWithTransferEncoding, f.name.data());
+      seen_content_length_ = true;
+      return 0;
+    case FieldKind::kTransferEncoding:
+      if (seen_transfer_encoding_) return fail(ParseError::kMultipleTransferEncoding, f.name.data());
+      if (seen_content_length_) return fail(ParseError::kContentLengthWithTransferEncoding, f.name.data());
+      seen_transfer_encoding_ = true;
+      return 0;
+    case FieldKind::kHost:
+      if (kind_ != Kind::kRequest) return 0;
+      if (seen_host_) return fail(ParseError::kDuplicateHost, f.name.data());
+      seen_host_ = true;
+      return 0;
+    case FieldKind::kHttp2Settings:
+      return kind_ == Kind::kRequest ? fail(ParseError::kH2cUpgrade, f.name.data()) : 0;
+    default:
+      return 0;
+  }
 }
 
 int MessageParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  if (m->header_count_ == 0) return m->fail(ParseError::kOther);
-  HeaderField& h = m->headers_[m->header_count_ - 1];
-  if (!m->value_open_) {
-    // A second value for the same field is an obs-fold continuation line (RFC 9112 §5.2):
-    // rejected, never joined (CVE-2024-27982 class).
-    if (m->value_seen_) return m->fail(ParseError::kObsFold);
-    m->value_open_ = m->value_seen_ = true;
+  const uint32_t max = m->message_limits_.max_header_value_bytes;
+  if (m->state_ == State::kTrailers) {
+    if (!m->value_open_) m->trailer_value_len_ = 0;
+    m->value_open_ = true;
+    m->trailer_value_len_ += static_cast<uint32_t>(std::min<size_t>(len, max + 1));
+    return m->trailer_value_len_ > max ? m->fail(ParseError::kHeaderValueTooLong, at) : 0;
   }
-  return extend(h.value, at, len) ? 0 : m->fail(ParseError::kObsFold);
+  HeaderField& h = m->headers_[m->header_count_ - 1];
+  if (!m->value_open_ && h.value.data() != nullptr) return m->fail(ParseError::kObsFold, at);
+  m->value_open_ = true;
+  if (!extend(h.value, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
+  return h.value.size() > max ? m->fail(ParseError::kHeaderValueTooLong, at) : 0;
 }
 
 int MessageParser::onHeaderValueComplete(llhttp_t* p) {
   MessageParser* m = self(p);
   m->value_open_ = false;
-  m->value_seen_ = true;
-  return 0;
+  if (m->state_ == State::kTrailers) return 0;
+  return m->valueComplete(m->headers_[m->header_count_ - 1]);
+}
+
+int MessageParser::valueComplete(HeaderField& f) {
+  // RFC 9110 §5.5: OWS around a value is not part of it (CVE-2019-18802: trailing whitespace).
+  f.value = trimOws(f.value);
+  const char* at = f.name.data();
+  const bool request = kind_ == Kind::kRequest;
+  ParseError e = ParseError::kNone;
+  switch (field_kind_) {
+    case FieldKind::kContentLength: e = checkContentLength(f.value); break;
+    case FieldKind::kTransferEncoding: e = checkTransferEncoding(f.value); break;
+    case FieldKind::kConnection: e = checkConnection(f.value); break;
+    case FieldKind::kUpgrade:
+      if (request) e = checkUpgrade(f.value);
+      break;
+    case FieldKind::kExpect:
+      if (request) {
+        e = checkExpect(f.value);
+        head_.expect_continue = e == ParseError::kNone;
+      }
+      break;
+    case FieldKind::kHost:
+      if (request) {
+        e = checkHost(f.value);
+        head_.host = f.value;
+      }
+      break;
+    default: break;
+  }
+  return e == ParseError::kNone ? 0 : fail(e, at);
+}
+
+ParseError MessageParser::checkRequestHead() {
+  MessageHead& h = head_;
+  if (llhttp_.method == HTTP_CONNECT) return ParseError::kConnectRefused;
+  if (seen_transfer_encoding_ && h.version_minor == 0) return ParseError::kTransferEncodingOnHttp10;
+  if (h.target.find('#') != std::string_view::npos) return ParseError::kFragmentInTarget;
+  const uri::RequestTarget t = uri::parseRequestTarget(h.target);
+  switch (t.form) {
+    case uri::RequestTarget::Form::kOrigin: break;
+    case uri::RequestTarget::Form::kAbsolute:
+      // RFC 9112 §3.2.2 lets the authority win; a proxy that did so while the server behind
+      // it trusted Host would route one way and serve another, so they must agree.
+      if (seen_host_ && !equalsIgnoreCase(t.authority, h.host)) return ParseError::kHostMismatch;
+      break;
+    case uri::RequestTarget::Form::kAsterisk:
+      if (h.method != "OPTIONS") return ParseError::kInvalidTarget;
+      break;
+    default: return ParseError::kInvalidTarget;
+  }
+  if (h.isHttp11() && !seen_host_) return ParseError::kMissingHost;
+  // Upgrade is hop-by-hop and this proxy does not tunnel: the request continues as plain
+  // HTTP and the forwarder drops Upgrade, so no 101 can legitimately come back.
+  h.upgrade = llhttp_.upgrade != 0;
+  llhttp_.upgrade = 0;
+  return ParseError::kNone;
+}
+
+ParseError MessageParser::checkResponseHead(llhttp_t* p) {
+  MessageHead& h = head_;
+  h.status = p->status_code;
+  if (seen_transfer_encoding_ && h.version_minor == 0) return ParseError::kTransferEncodingOnHttp10;
+  // Requests never carry Upgrade upstream, so a 101 was not asked for; a 2xx with Upgrade
+  // headers is an ordinary response (CVE-2024-23326), never a tunnel.
+  if (h.status == 101) return ParseError::kUnsolicitedUpgrade;
+  p->upgrade = 0;
+  // RFC 9112 §6.3: responses to HEAD, 1xx, 204 and 304 never have a body, whatever their
+  // headers say (llhttp 8.1.0 would read one after a 204/304 with Content-Length).
+  if (head_request_ || (h.status >= 100 && h.status < 200) || h.status == 204 || h.status == 304) {
+    p->flags |= F_SKIPBODY;
+    h.chunked = false;
+    h.has_content_length = false;
+    h.content_length = 0;
+  }
+  return ParseError::kNone;
 }
 
 int MessageParser::onHeadersComplete(llhttp_t* p) {
@@ -266,25 +419,11 @@ int MessageParser::onHeadersComplete(llhttp_t* p) {
   h.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
   h.content_length = h.has_content_length ? p->content_length : 0;
   h.keep_alive = llhttp_should_keep_alive(p) != 0;
-  if (m->kind_ == Kind::kRequest) {
-    if (p->method == HTTP_CONNECT) return m->fail(ParseError::kUpgradeRefused);
-    // Upgrade is hop-by-hop and this proxy does not tunnel yet: the request continues as
-    // plain HTTP and the forwarder drops the Upgrade header.
-    h.upgrade = p->upgrade != 0;
-    p->upgrade = 0;
-  } else {
-    h.status = p->status_code;
-    if (h.status == 101) return m->fail(ParseError::kUpgradeRefused);
-    // RFC 9112 §6.3: responses to HEAD, 1xx, 204 and 304 never have a body, whatever their
-    // headers say (llhttp 8.1.0 would read one after a 204/304 with Content-Length).
-    if (m->head_request_ || (h.status >= 100 && h.status < 200) || h.status == 204 || h.status == 304) {
-      p->flags |= F_SKIPBODY;
-      h.chunked = false;
-      h.has_content_length = false;
-      h.content_length = 0;
-    }
-  }
+  if (h.version_major != 1 || h.version_minor > 1) return m->fail(ParseError::kUnsupportedVersion);
+  const ParseError e = m->kind_ == Kind::kRequest ? m->checkRequestHead() : m->checkResponseHead(p);
+  if (e != ParseError::kNone) return m->fail(e, e == ParseError::kFragmentInTarget || e == ParseError::kInvalidTarget ? h.target.data() : nullptr);
   m->state_ = State::kBody;
+  m->pause_ = Pause::kHead;
   return HPE_PAUSED;
 }
 
@@ -294,9 +433,19 @@ int MessageParser::onBody(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+int MessageParser::onChunkExtension(llhttp_t* p, const char* at, size_t len) {
+  MessageParser* m = self(p);
+  m->chunk_ext_bytes_ += static_cast<uint32_t>(std::min<size_t>(len, UINT32_MAX - m->chunk_ext_bytes_));
+  return m->chunk_ext_bytes_ > m->message_limits_.max_chunk_ext_bytes ? m->fail(ParseError::kChunkExtensionTooLong, at) : 0;
+}
+
 int MessageParser::onChunkHeader(llhttp_t* p) {
-  self(p)->sink_->onChunkStart(p->content_length);
-  return 0;
+  MessageParser* m = self(p);
+  m->chunk_ext_bytes_ = 0;
+  m->sink_->onChunkStart(p->content_length);
+  if (p->content_length != 0) return 0;
+  m->pause_ = Pause::kTrailers;
+  return HPE_PAUSED;
 }
 
 int MessageParser::onChunkComplete(llhttp_t* p) {
@@ -305,7 +454,7 @@ int MessageParser::onChunkComplete(llhttp_t* p) {
 }
 
 int MessageParser::onMessageComplete(llhttp_t* p) {
-  (void)p;
+  self(p)->pause_ = Pause::kMessage;
   return HPE_PAUSED;
 }
 

@@ -1,6 +1,13 @@
-// MessageParser: incremental HTTP/1.1 request or response parser. llhttp 8.1.0 (strict mode)
-// does the tokenizing; this layer adds limits, our own validation and a pause after every
-// head and every message so the caller decides, message by message, what happens next.
+// MessageParser: incremental, validating HTTP/1.1 request or response parser.
+//
+// Three layers, each a line of defence on its own (HTTP_HARDENING.md):
+//   1. HeadScanner sees every head and trailer byte first: CRLF-only lines, no CTL/NUL,
+//      no obs-fold, no empty field name, a well-formed request line.
+//   2. llhttp 8.1.0 in strict mode tokenizes what passed the scanner, and frames bodies.
+//   3. Field and head rules (field_rules.h) refuse ambiguous framing, routing and
+//      connection-control fields: duplicate or malformed Content-Length, anything but a
+//      single `chunked`, CL with TE, missing/duplicate/mismatched Host, h2c, and so on.
+// Every rejection has its own ParseError and the byte offset where it was detected.
 //
 //   MessageParser p(MessageParser::Kind::kRequest, limits);
 //   ParseResult r = p.feed(bytes, sink);   // kHeadComplete -> p.head() is valid; feed again
@@ -15,6 +22,8 @@
 #include <string_view>
 
 #include "parsers/http1/body_sink.h"
+#include "parsers/http1/field_rules.h"
+#include "parsers/http1/head_scanner.h"
 #include "parsers/http1/limits.h"
 #include "parsers/http1/message_head.h"
 #include "parsers/http1/parse_error.h"
@@ -32,7 +41,7 @@ struct ParseResult {
   ParseStatus status = ParseStatus::kNeedMore;
   size_t consumed = 0;        // bytes of this call's `data` that were used
   ParseError error = ParseError::kNone;
-  size_t error_offset = 0;    // offset from the message's first byte where the error was seen
+  uint64_t error_offset = 0;  // offset from the message's first byte where the error was seen
 };
 
 class MessageParser {
@@ -60,17 +69,21 @@ class MessageParser {
 
   // New limits take effect at the next message.
   void setLimits(const Limits& limits) { limits_ = limits; }
+  // Tightens the body-phase limits (chunk extensions, trailers) of the current message,
+  // e.g. to a route's limits once the head has been routed.
+  void tightenBodyLimits(const Limits& limits);
 
   // Forgets everything, including a pending error; ready for a new stream.
   void reset();
 
   const MessageHead& head() const { return head_; }
-  bool inMessage() const { return state_ != State::kIdle; }
+  bool inMessage() const { return state_ != State::kIdle || section_bytes_ > 0; }
   // Inside a head: bytes already fed must not move (head() views will point at them).
-  bool inHead() const { return state_ == State::kHead; }
+  bool inHead() const { return state_ == State::kHead || (state_ == State::kIdle && section_bytes_ > 0); }
 
  private:
-  enum class State : uint8_t { kIdle, kHead, kBody };
+  enum class State : uint8_t { kIdle, kHead, kBody, kTrailers };
+  enum class Pause : uint8_t { kNone, kHead, kTrailers, kMessage };
 
   static int onMessageBegin(llhttp_t* p);
   static int onMethod(llhttp_t* p, const char* at, size_t len);
@@ -82,35 +95,59 @@ class MessageParser {
   static int onHeaderValueComplete(llhttp_t* p);
   static int onHeadersComplete(llhttp_t* p);
   static int onBody(llhttp_t* p, const char* at, size_t len);
+  static int onChunkExtension(llhttp_t* p, const char* at, size_t len);
   static int onChunkHeader(llhttp_t* p);
   static int onChunkComplete(llhttp_t* p);
   static int onMessageComplete(llhttp_t* p);
 
-  int fail(ParseError e);
-  ParseResult errorResult(std::string_view data, const char* pos);
-  void startMessage();
+  // Records `e` detected at `at` (a byte of the current message) and stops llhttp.
+  int fail(ParseError e, const char* at = nullptr);
+  ParseResult errorResult(uint64_t offset);
+  ParseResult dead() const;
+  void prepareNextMessage();
+  uint64_t offsetOf(const char* at) const;
+  uint32_t sectionBudget() const;
+  int trailerFieldComplete();
+  int fieldComplete(HeaderField& f);
+  int valueComplete(HeaderField& f);
+  ParseError checkRequestHead();
+  ParseError checkResponseHead(llhttp_t* p);
 
   llhttp_t llhttp_{};
   llhttp_settings_t settings_{};
+  HeadScanner scanner_;
   Kind kind_;
   Limits limits_;
   Limits message_limits_;  // limits_ as they were when the current message began
   State state_ = State::kIdle;
+  Pause pause_ = Pause::kNone;
   bool paused_ = false;
   bool dead_ = false;
   bool head_request_ = false;
   ParseError error_ = ParseError::kNone;
+  const char* error_at_ = nullptr;
   ParseError dead_error_ = ParseError::kNone;
+  uint64_t dead_offset_ = 0;
 
   BodySink* sink_ = nullptr;
+  const char* feed_base_ = nullptr;  // first byte of the segment llhttp is executing
+  uint64_t feed_offset_ = 0;         // its offset in the message
   uint64_t message_bytes_ = 0;
-  uint32_t head_bytes_ = 0;
+  uint32_t section_bytes_ = 0;  // bytes of the current head or trailer section
 
-  // Header assembly state.
+  // Header assembly and per-message validation state.
   bool field_open_ = false;
   bool value_open_ = false;
-  bool value_seen_ = false;
+  FieldKind field_kind_ = FieldKind::kOther;
+  bool seen_content_length_ = false;
+  bool seen_transfer_encoding_ = false;
+  bool seen_host_ = false;
   uint32_t header_count_ = 0;
+  uint32_t chunk_ext_bytes_ = 0;
+  // Trailer field names are classified from a copy: trailer bytes may move between feeds.
+  char trailer_name_[20] = {};
+  uint32_t trailer_name_len_ = 0;
+  uint32_t trailer_value_len_ = 0;
   HeaderField headers_[kMaxHeadersCapacity];
   MessageHead head_;
 };

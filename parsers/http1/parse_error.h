@@ -1,5 +1,6 @@
 // Why a message was rejected. One value per kind of rejection so metrics, flow logs and
 // tests can name it; statusFor() maps each to the HTTP status a client should receive.
+// The techniques each value defends against are listed in SECURITY.md.
 #pragma once
 
 #include <cstdint>
@@ -9,30 +10,65 @@ namespace dpuguard::http1 {
 
 enum class ParseError : uint8_t {
   kNone = 0,
-  // Limits (ours).
-  kHeadTooLarge,      // 431
-  kTooManyHeaders,    // 431
-  kUriTooLong,        // 414
-  // Our validation on top of llhttp.
-  kObsFold,           // header continuation line (RFC 9112 §5.2)
-  kDiscontiguousInput,  // caller broke the feed contract (bytes moved mid-head)
+  // Limits (limits.h).
+  kHeadTooLarge,
+  kTooManyHeaders,
+  kUriTooLong,
+  kHeaderNameTooLong,
+  kHeaderValueTooLong,
+  kChunkExtensionTooLong,
+  kTrailersTooLarge,
+  // Line syntax, checked byte by byte before llhttp sees the bytes (HeadScanner).
+  kBareCr,
+  kBareLf,
+  kObsFold,
+  kEmptyHeaderName,
+  kNulByte,
+  kControlCharacter,
+  kBadRequestLine,  // double space, missing or extra element
+  kHttp09,          // request line without a version
+  // Version and target.
+  kUnsupportedVersion,
+  kFragmentInTarget,
+  kInvalidTarget,
+  kMissingHost,
+  kDuplicateHost,
+  kInvalidHost,
+  kHostMismatch,  // absolute-form authority differs from Host
+  // Framing.
+  kInvalidContentLength,
+  kDuplicateContentLength,
+  kContentLengthWithTransferEncoding,
+  kInvalidTransferEncoding,  // not exactly one `chunked` (malformed list, repeated coding)
+  kUnknownTransferCoding,    // a coding this proxy does not implement (501)
+  kMultipleTransferEncoding,
+  kTransferEncodingOnHttp10,
+  kForbiddenTrailerField,
+  kInvalidChunkSize,
+  kInvalidChunk,  // chunk data not followed by CRLF, bad chunk extension
+  // Connection management.
+  kConnectionNamesFramingHeader,
+  kH2cUpgrade,
+  kUnsupportedExpectation,
+  kConnectRefused,        // CONNECT: this proxy does not tunnel
+  kUnsolicitedUpgrade,    // 101 response to a request that did not ask for an upgrade
+  // Path normalization (parsers/uri), reported by the proxy.
+  kPathNulByte,
+  kPathEscapedSlash,
+  kPathBadEscape,
   // Mapped from llhttp's strict-mode errors.
   kInvalidMethod,
-  kInvalidUrl,
   kInvalidVersion,
   kInvalidHeaderToken,
   kInvalidConstant,
   kInvalidStatus,
-  kInvalidContentLength,
-  kUnexpectedContentLength,   // Content-Length together with Transfer-Encoding
-  kInvalidTransferEncoding,   // 501
-  kInvalidChunkSize,
-  kLineEnding,                // CR or LF expected / bare CR or LF
+  kLineEnding,
   kUnexpectedSpace,
-  kStrict,                    // other strict-mode violation
-  kClosedConnection,          // data after Connection: close
-  kTruncated,                 // EOF inside a message
-  kUpgradeRefused,            // upgrade / CONNECT: not supported by this proxy yet
+  kStrict,
+  kClosedConnection,  // data after Connection: close
+  // Stream state.
+  kTruncated,           // EOF inside a message
+  kDiscontiguousInput,  // caller broke the feed contract (bytes moved mid-head)
   kOther,
 };
 
@@ -41,7 +77,7 @@ inline constexpr int kParseErrorCount = static_cast<int>(ParseError::kOther) + 1
 // Stable snake_case name used in metrics labels and flow-log lines.
 std::string_view parseErrorName(ParseError e);
 
-// HTTP status to answer a *request* rejected with `e` (400, 414, 431 or 501).
+// HTTP status to answer a *request* rejected with `e` (400, 414, 417, 431, 501 or 505).
 int statusFor(ParseError e);
 
 }  // namespace dpuguard::http1

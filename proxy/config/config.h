@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parsers/http1/limits.h"
+#include "parsers/uri/path_normalizer.h"
 #include "proxy/core/socket_address.h"
 
 namespace dpuguard::proxy {
@@ -16,17 +17,28 @@ struct LimitsConfig {
   uint32_t max_header_bytes = 16384;
   uint32_t max_headers = 100;
   uint32_t max_uri_bytes = 8192;
+  uint32_t max_header_name_bytes = 256;
+  uint32_t max_header_value_bytes = 8192;
+  uint32_t max_chunk_ext_bytes = 256;
+  uint32_t max_trailer_bytes = 4096;
   uint64_t max_body_bytes = 1048576;  // 413 beyond
   uint32_t header_timeout_ms = 10000;  // first byte of a request to end of its head (408)
   uint32_t idle_timeout_ms = 60000;    // no byte in either direction
 
-  http1::Limits parserLimits() const { return {max_header_bytes, max_headers, max_uri_bytes}; }
+  http1::Limits parserLimits() const {
+    return {max_header_bytes,      max_headers,         max_uri_bytes,    max_header_name_bytes,
+            max_header_value_bytes, max_chunk_ext_bytes, max_trailer_bytes};
+  }
 };
+
+// How request paths are normalized before routing (parsers/uri/path_normalizer.h).
+using PathNormalizationConfig = uri::NormalizeOptions;
 
 struct ListenerConfig {
   std::string name;
   SocketAddress address;
   LimitsConfig limits;  // the top-level limits, overridden by the listener's own `limits`
+  PathNormalizationConfig path_normalization;
 };
 
 struct AdminConfig {
@@ -68,6 +80,8 @@ struct RouteConfig {
   uint32_t timeout_ms = 0;   // whole exchange; 0 = none (streams); idle timeout still applies
   uint64_t max_body_bytes = 0;   // 0 = the listener's limit
   uint32_t idle_timeout_ms = 0;  // 0 = the listener's limit
+  // Parser limits this route tightens; checked after routing (head) or from then on (body).
+  http1::Limits limits = http1::Limits::unbounded();
 };
 
 struct LoggingConfig {

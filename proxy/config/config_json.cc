@@ -16,9 +16,21 @@ std::string limitsJson(const LimitsConfig& l) {
   return "{\"max_header_bytes\":" + std::to_string(l.max_header_bytes) +
          ",\"max_headers\":" + std::to_string(l.max_headers) +
          ",\"max_uri_bytes\":" + std::to_string(l.max_uri_bytes) +
+         ",\"max_header_name_bytes\":" + std::to_string(l.max_header_name_bytes) +
+         ",\"max_header_value_bytes\":" + std::to_string(l.max_header_value_bytes) +
+         ",\"max_chunk_ext_bytes\":" + std::to_string(l.max_chunk_ext_bytes) +
+         ",\"max_trailer_bytes\":" + std::to_string(l.max_trailer_bytes) +
          ",\"max_body_bytes\":" + std::to_string(l.max_body_bytes) +
          ",\"header_timeout_ms\":" + std::to_string(l.header_timeout_ms) +
          ",\"idle_timeout_ms\":" + std::to_string(l.idle_timeout_ms) + "}";
+}
+
+std::string pathNormalizationJson(const PathNormalizationConfig& p) {
+  const char* action = p.escaped_slashes == uri::EscapedSlashAction::kReject ? "reject"
+                       : p.escaped_slashes == uri::EscapedSlashAction::kKeep ? "keep"
+                                                                             : "unescape";
+  return std::string("{\"merge_slashes\":") + (p.merge_slashes ? "true" : "false") + ",\"escaped_slashes\":\"" +
+         action + "\"}";
 }
 
 std::string list(const std::vector<std::string>& items) {
@@ -33,7 +45,8 @@ std::string configToJson(const Config& c) {
   std::vector<std::string> listeners, clusters, routes;
   for (const ListenerConfig& l : c.listeners) {
     listeners.push_back("{\"name\":" + str(l.name) + ",\"address\":" + str(l.address.text) +
-                        ",\"limits\":" + limitsJson(l.limits) + "}");
+                        ",\"limits\":" + limitsJson(l.limits) + ",\"path_normalization\":" +
+                        pathNormalizationJson(l.path_normalization) + "}");
   }
   for (const ClusterConfig& cl : c.clusters) {
     std::vector<std::string> eps;

@@ -98,6 +98,15 @@ class MapReader {
     out = n.Scalar();
   }
 
+  void readBool(const std::string& key, bool& out) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else ctx_.error(n.Mark(), "'" + key + "' must be true or false, got '" + s + "'");
+  }
+
   template <typename T>
   void readUint(const std::string& key, T& out, uint64_t min, uint64_t max) {
     YAML::Node n = get(key);
@@ -139,17 +148,31 @@ class MapReader {
 
 const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
                        "routes", "logging", "drain_timeout_ms"};
-const Keys kLimitKeys = {"max_header_bytes", "max_headers", "max_uri_bytes",
-                         "max_body_bytes", "header_timeout_ms", "idle_timeout_ms"};
-const Keys kRouteLimitKeys = {"max_body_bytes", "idle_timeout_ms"};
+const Keys kLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
+                         "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
+                         "max_trailer_bytes",     "max_body_bytes",      "header_timeout_ms",
+                         "idle_timeout_ms"};
+const Keys kRouteLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
+                              "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
+                              "max_trailer_bytes",     "max_body_bytes",      "idle_timeout_ms"};
 
 constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
 
-void readLimits(Context& ctx, const YAML::Node& node, const std::string& what, LimitsConfig& l) {
-  MapReader r(ctx, node, what, kLimitKeys);
+// The parser limits (http1::Limits), shared by listener and route `limits`.
+template <typename L>
+void readParserLimits(MapReader& r, L& l) {
   r.readUint("max_header_bytes", l.max_header_bytes, 256, 1u << 20);
   r.readUint("max_headers", l.max_headers, 1, http1::kMaxHeadersCapacity);
   r.readUint("max_uri_bytes", l.max_uri_bytes, 16, 1u << 20);
+  r.readUint("max_header_name_bytes", l.max_header_name_bytes, 16, 1u << 16);
+  r.readUint("max_header_value_bytes", l.max_header_value_bytes, 64, 1u << 20);
+  r.readUint("max_chunk_ext_bytes", l.max_chunk_ext_bytes, 0, 1u << 16);
+  r.readUint("max_trailer_bytes", l.max_trailer_bytes, 2, 1u << 20);
+}
+
+void readLimits(Context& ctx, const YAML::Node& node, const std::string& what, LimitsConfig& l) {
+  MapReader r(ctx, node, what, kLimitKeys);
+  readParserLimits(r, l);
   r.readUint("max_body_bytes", l.max_body_bytes, 0, 1ull << 40);
   r.readUint("header_timeout_ms", l.header_timeout_ms, 1, kMaxTimeoutMs);
   r.readUint("idle_timeout_ms", l.idle_timeout_ms, 1, kMaxTimeoutMs);
@@ -175,16 +198,31 @@ void forEachItem(Context& ctx, const YAML::Node& seq, const std::string& key, Fn
   for (size_t i = 0; i < seq.size(); ++i) fn(seq[i], i);
 }
 
+void readPathNormalization(Context& ctx, const YAML::Node& node, const std::string& what, PathNormalizationConfig& p) {
+  MapReader r(ctx, node, what, {"merge_slashes", "escaped_slashes"});
+  r.readBool("merge_slashes", p.merge_slashes);
+  if (YAML::Node n = r.get("escaped_slashes"); n.IsDefined()) {
+    const std::string v = n.IsScalar() ? n.Scalar() : "";
+    if (v == "reject") p.escaped_slashes = uri::EscapedSlashAction::kReject;
+    else if (v == "keep") p.escaped_slashes = uri::EscapedSlashAction::kKeep;
+    else if (v == "unescape") p.escaped_slashes = uri::EscapedSlashAction::kUnescape;
+    else ctx.error(n.Mark(), "'escaped_slashes' must be reject, keep or unescape, got '" + v + "'" + didYouMean(v, {"reject", "keep", "unescape"}));
+  }
+}
+
 void readListeners(Context& ctx, MapReader& top, Config& c) {
   forEachItem(ctx, top.get("listeners"), "listeners", [&](const YAML::Node& n, size_t i) {
     ListenerConfig l;
     l.limits = c.limits;
-    MapReader r(ctx, n, "listener #" + std::to_string(i + 1), {"name", "address", "limits"});
+    MapReader r(ctx, n, "listener #" + std::to_string(i + 1), {"name", "address", "limits", "path_normalization"});
     r.require("name");
     r.require("address");
     r.readString("name", l.name);
     r.readAddress("address", l.address);
     if (YAML::Node lim = r.get("limits"); lim.IsDefined()) readLimits(ctx, lim, "listener '" + l.name + "' limits", l.limits);
+    if (YAML::Node pn = r.get("path_normalization"); pn.IsDefined()) {
+      readPathNormalization(ctx, pn, "listener '" + l.name + "' path_normalization", l.path_normalization);
+    }
     for (const ListenerConfig& other : c.listeners) {
       if (!l.name.empty() && other.name == l.name) ctx.error(n.Mark(), "duplicate listener name '" + l.name + "'");
       if (!l.address.text.empty() && other.address.text == l.address.text) {
@@ -293,7 +331,10 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
     r.readUint("timeout_ms", rt.timeout_ms, 0, kMaxTimeoutMs);
     if (YAML::Node m = r.get("match"); m.IsDefined()) readMatch(ctx, m, rt);
     if (YAML::Node lim = r.get("limits"); lim.IsDefined()) {
-      MapReader lr(ctx, lim, "route '" + rt.name + "' limits (header limits apply before routing, so only these can be set per route)", kRouteLimitKeys);
+      // Head limits are checked again once the route is known, so a route can only tighten
+      // the listener's; body-phase limits (chunk extensions, trailers) apply from then on.
+      MapReader lr(ctx, lim, "route '" + rt.name + "' limits", kRouteLimitKeys);
+      readParserLimits(lr, rt.limits);
       lr.readUint("max_body_bytes", rt.max_body_bytes, 0, 1ull << 40);
       lr.readUint("idle_timeout_ms", rt.idle_timeout_ms, 1, kMaxTimeoutMs);
     }

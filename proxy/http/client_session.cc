@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "parsers/uri/path_normalizer.h"
 #include "parsers/uri/request_target.h"
 #include "proxy/http/head_writer.h"
 #include "proxy/http/local_reply.h"
@@ -30,8 +31,17 @@ int64_t nowUs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) {
-  return rt.config->listeners[index].limits;
+const ListenerConfig& listenerConfig(const WorkerRuntime& rt, size_t index) { return rt.config->listeners[index]; }
+
+const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) { return listenerConfig(rt, index).limits; }
+
+http1::ParseError pathParseError(uri::PathError e) {
+  switch (e) {
+    case uri::PathError::kNulByte: return http1::ParseError::kPathNulByte;
+    case uri::PathError::kEscapedSlash: return http1::ParseError::kPathEscapedSlash;
+    case uri::PathError::kBadEscape: return http1::ParseError::kPathBadEscape;
+    default: return http1::ParseError::kInvalidTarget;
+  }
 }
 
 }  // namespace
@@ -200,9 +210,7 @@ bool ClientSession::parseHead() {
       startExchange();
       return true;
     case ParseStatus::kError:
-      parse_error_ = r.error;
-      bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
-      localReply(http1::statusFor(r.error), Outcome::kBadRequest, http1::parseErrorName(r.error), true);
+      rejectRequest(r.error);
       return true;
     case ParseStatus::kMessageComplete:
       return true;
@@ -224,38 +232,36 @@ void ClientSession::startExchange() {
   client_keep_alive_ = h.keep_alive && client_http11_;
   request_has_body_ = h.chunked || h.content_length > 0;
 
+  // The parser has validated the target form, Host and their agreement; what is left is
+  // to normalize the path so routing, policy and the upstream all see the same one.
   const uri::RequestTarget target = uri::parseRequestTarget(h.target);
-  path_.assign(target.form == uri::RequestTarget::Form::kInvalid ? h.target : target.path);
-  if (target.form == uri::RequestTarget::Form::kInvalid || target.form == uri::RequestTarget::Form::kAuthority ||
-      (target.form == uri::RequestTarget::Form::kAsterisk && h.method != "OPTIONS")) {
-    parse_error_ = http1::ParseError::kInvalidUrl;
-    localReply(400, Outcome::kBadRequest, "invalid request target", true);
+  const bool asterisk = target.form == uri::RequestTarget::Form::kAsterisk;
+  if (asterisk) {
+    path_.assign("*");
+  } else if (const uri::PathError e = uri::normalizePath(target.path, listenerConfig(*rt_, listener_index_).path_normalization, path_);
+             e != uri::PathError::kNone) {
+    rejectRequest(pathParseError(e));
     return;
   }
   // RFC 9112 §3.2.2: with an absolute-form target the authority replaces Host.
   const bool absolute = target.form == uri::RequestTarget::Form::kAbsolute;
-  const std::string_view host = absolute ? target.authority : h.find("host");
-  if (client_http11_ && host.empty()) {
-    localReply(400, Outcome::kBadRequest, "HTTP/1.1 request without Host", true);
-    return;
-  }
+  const std::string_view host = absolute ? target.authority : h.host;
 
-  route_ = rt_->router.match(RouteRequest{h.method, host, target.path, h.headers});
+  route_ = rt_->router.match(RouteRequest{h.method, host, path_, h.headers});
   if (route_ == nullptr) {
     localReply(404, Outcome::kNoRoute, "no route matches this request", false);
     return;
   }
+  if (const http1::ParseError e = http1::exceedsLimits(h, route_->limits); e != http1::ParseError::kNone) {
+    rejectRequest(e);
+    return;
+  }
+  parser_.tightenBodyLimits(route_->limits);
   route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
   cluster_ = &rt_->clusters[route_->cluster_index];
 
-  bool expect_continue = false;
-  if (const std::string_view expect = h.find("expect"); !expect.empty()) {
-    if (!http1::equalsIgnoreCase(expect, "100-continue")) {
-      localReply(417, Outcome::kExpectationFailed, "only 'Expect: 100-continue' is supported", false);
-      return;
-    }
-    expect_continue = client_http11_ && request_has_body_;
-  }
+  // The parser refused every expectation but 100-continue (417); we answer it ourselves.
+  const bool expect_continue = h.expect_continue && client_http11_ && request_has_body_;
   const uint64_t max_body = route_->max_body_bytes != 0 ? route_->max_body_bytes : limits.max_body_bytes;
   if (h.has_content_length && h.content_length > max_body) {
     localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
@@ -263,14 +269,9 @@ void ClientSession::startExchange() {
   }
 
   RequestForwarding fwd;
-  scratch_.clear();
-  if (absolute || target.form == uri::RequestTarget::Form::kAsterisk) {
-    scratch_.append(target.form == uri::RequestTarget::Form::kAsterisk ? "*" : target.path);
-    if (!target.query.empty()) scratch_.append("?").append(target.query);
-    fwd.target = scratch_;
-  } else {
-    fwd.target = h.target;
-  }
+  scratch_.assign(path_);
+  if (!target.query.empty()) scratch_.append("?").append(target.query);
+  fwd.target = scratch_;
   fwd.host = host;
   fwd.client_ip = peer_ip_;
   fwd.framing = h.chunked ? BodyFraming::kChunked
@@ -352,10 +353,13 @@ bool ClientSession::pumpRequest() {
       if (response_done_) finishExchange();
       return true;
     case ParseStatus::kError:
+      if (!response_started_) {
+        rejectRequest(r.error);
+        return true;
+      }
       parse_error_ = r.error;
       bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
-      if (response_started_) abortExchange(Outcome::kBadRequest);
-      else localReply(400, Outcome::kBadRequest, http1::parseErrorName(r.error), true);
+      abortExchange(Outcome::kBadRequest);
       return true;
     case ParseStatus::kHeadComplete:
     case ParseStatus::kNeedMore:
@@ -415,6 +419,8 @@ bool ClientSession::pumpResponse() {
         finishExchange();
         return true;
       case ParseStatus::kError:
+        parse_error_ = r.error;
+        bump(worker_.metrics().upstream_parse_errors[static_cast<size_t>(r.error)]);
         if (response_started_) abortExchange(Outcome::kUpstreamProtocolError);
         else upstreamFailed(Outcome::kUpstreamProtocolError, true);
         return true;
@@ -503,6 +509,12 @@ void ClientSession::releaseUpstream(bool reusable) {
 }
 
 // ---- Failures ---------------------------------------------------------------------------
+
+void ClientSession::rejectRequest(http1::ParseError e) {
+  parse_error_ = e;
+  bump(worker_.metrics().parse_errors[static_cast<size_t>(e)]);
+  localReply(http1::statusFor(e), Outcome::kBadRequest, http1::parseErrorName(e), true);
+}
 
 void ClientSession::localReply(int status, Outcome outcome, std::string_view message, bool close) {
   releaseUpstream(false);

@@ -61,6 +61,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void resetExchange();
 
   // Failure paths.
+  // A request the parser or the path normalizer refused: precise status, close, count, log.
+  void rejectRequest(http1::ParseError e);
   void localReply(int status, Outcome outcome, std::string_view message, bool close);
   void upstreamFailed(Outcome outcome, bool endpoint_failure);
   void abortExchange(Outcome outcome);

@@ -1,31 +1,19 @@
 // Head rebuilding for both directions.
 #include "proxy/http/head_writer.h"
 
-#include <array>
+#include "parsers/http1/field_rules.h"
+
 
 namespace dpuguard::proxy {
 namespace {
 
 using http1::equalsIgnoreCase;
 
-constexpr std::array<std::string_view, 12> kHopByHop = {
-    "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-    "trailer", "content-length", "expect", "http2-settings", "proxy-authenticate", "host"};
-
 // Whether `name` is listed as a token in any Connection header (RFC 9110 §7.6.1).
 bool namedByConnection(const http1::MessageHead& head, std::string_view name) {
   for (const http1::HeaderField& f : head.headers) {
     if (!equalsIgnoreCase(f.name, "connection")) continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      const size_t comma = v.find(',');
-      std::string_view token = v.substr(0, comma);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-      if (equalsIgnoreCase(token, name)) return true;
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
+    if (http1::listContains(f.value, name)) return true;
   }
   return false;
 }
@@ -74,12 +62,7 @@ void appendVia(std::string& out, std::string_view received, const http1::Message
 
 }  // namespace
 
-bool isHopByHop(std::string_view name) {
-  for (std::string_view h : kHopByHop) {
-    if (equalsIgnoreCase(name, h)) return true;
-  }
-  return false;
-}
+bool isHopByHop(std::string_view name) { return http1::isHopByHop(http1::classifyField(name)); }
 
 void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd, std::string& out) {
   out.append(head.method);

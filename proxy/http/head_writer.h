@@ -27,8 +27,8 @@ struct ResponseForwarding {
 };
 
 // True for headers that never cross a hop: RFC 9110 §7.6.1 plus Proxy-Connection,
-// Content-Length/Transfer-Encoding (we frame), Expect (we answer 100-continue ourselves),
-// Trailer (trailers are dropped) and HTTP2-Settings (no h2c).
+// Content-Length/Transfer-Encoding (we frame), Host (we write exactly one), Expect (we answer
+// 100-continue ourselves), Trailer (trailers are dropped) and HTTP2-Settings (no h2c).
 bool isHopByHop(std::string_view name);
 
 // Appends "METHOD target HTTP/1.1\r\n...\r\n" to `out`.

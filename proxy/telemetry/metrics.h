@@ -39,7 +39,8 @@ struct WorkerMetrics {
   Counter connections_accepted{0};
   std::atomic<int64_t> connections_active{0};
   Counter requests{0};
-  std::array<Counter, http1::kParseErrorCount> parse_errors{};
+  std::array<Counter, http1::kParseErrorCount> parse_errors{};           // client requests
+  std::array<Counter, http1::kParseErrorCount> upstream_parse_errors{};  // upstream responses
   std::array<Counter, kOutcomeCount> outcomes{};
   Counter upstream_connections_opened{0};
   Counter upstream_connections_reused{0};

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <map>
+#include <utility>
 
 namespace dpuguard::proxy {
 namespace {
@@ -98,11 +99,20 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
     for (WorkerMetrics* w : workers) v += load(w->outcomes[static_cast<size_t>(i)]);
     sample(out, "dpuguard_outcomes_total", "reason=\"" + std::string(outcomeName(static_cast<Outcome>(i))) + "\"", v);
   }
-  header(out, "dpuguard_parse_errors_total", "counter", "Requests rejected by the HTTP/1 parser, by kind.");
-  for (int i = 1; i < http1::kParseErrorCount; ++i) {
-    uint64_t v = 0;
-    for (WorkerMetrics* w : workers) v += load(w->parse_errors[static_cast<size_t>(i)]);
-    sample(out, "dpuguard_parse_errors_total", "kind=\"" + std::string(http1::parseErrorName(static_cast<http1::ParseError>(i))) + "\"", v);
+  header(out, "dpuguard_parse_errors_total", "counter",
+         "Messages rejected by the HTTP/1 parser or path normalizer, by side and kind.");
+  using ParseCounters = std::array<Counter, http1::kParseErrorCount>;
+  const std::pair<const char*, ParseCounters WorkerMetrics::*> sides[] = {
+      {"client", &WorkerMetrics::parse_errors}, {"upstream", &WorkerMetrics::upstream_parse_errors}};
+  for (const auto& [side, counters] : sides) {
+    for (int i = 1; i < http1::kParseErrorCount; ++i) {
+      uint64_t v = 0;
+      for (WorkerMetrics* w : workers) v += load((w->*counters)[static_cast<size_t>(i)]);
+      sample(out, "dpuguard_parse_errors_total",
+             std::string("side=\"") + side + "\",kind=\"" +
+                 std::string(http1::parseErrorName(static_cast<http1::ParseError>(i))) + "\"",
+             v);
+    }
   }
   struct Simple {
     const char* name;

@@ -72,9 +72,9 @@ class ErrorsTest(ProxyTestCase):
         self.check_local(d, resp, 408, "header_timeout")
         self.assertLess(time.time() - start, 3)
         m = d.metrics()
-        self.assertGreaterEqual(m['dpuguard_parse_errors_total{kind="obs_fold"}'], 1)
-        self.assertGreaterEqual(m['dpuguard_parse_errors_total{kind="head_too_large"}'], 1)
-        self.assertGreaterEqual(m['dpuguard_parse_errors_total{kind="uri_too_long"}'], 1)
+        self.assertGreaterEqual(m['dpuguard_parse_errors_total{side="client",kind="obs_fold"}'], 1)
+        self.assertGreaterEqual(m['dpuguard_parse_errors_total{side="client",kind="head_too_large"}'], 1)
+        self.assertGreaterEqual(m['dpuguard_parse_errors_total{side="client",kind="uri_too_long"}'], 1)
         self.assertGreaterEqual(m['dpuguard_outcomes_total{reason="body_too_large"}'], 2)
         # Nothing malformed reached nginx.
         with open(self.p.path(f"nginx-{ng}-access.log")) as f:

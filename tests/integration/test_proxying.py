@@ -54,7 +54,7 @@ class ProxyingTest(ProxyTestCase):
         up = self.p.mock_llm()
         d = self.p.dpuguard(config([up]))
         req = (b"GET /_mock/headers HTTP/1.1\r\nHost: api.example\r\nConnection: keep-alive, X-Secret-Hop\r\n"
-               b"X-Secret-Hop: drop me\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nUpgrade: h2c\r\n"
+               b"X-Secret-Hop: drop me\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nUpgrade: websocket\r\n"
                b"Proxy-Connection: keep-alive\r\nX-Forwarded-For: 10.1.2.3\r\nX-Kept: yes\r\n\r\n")
         out = raw_exchange(d.port, req, until_close=False, timeout=2)
         headers = json.loads(out.split(b"\r\n\r\n", 1)[1])

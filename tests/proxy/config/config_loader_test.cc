@@ -122,10 +122,35 @@ routes:
   EXPECT_NE(e.find("t.yaml:10:5: duplicate route name 'r'"), std::string::npos) << e;
 }
 
-TEST(ConfigLoaderTest, RouteLimitsOnlyAcceptPostRoutingKeys) {
+TEST(ConfigLoaderTest, RouteLimitsTightenParserLimitsButNotTheHeaderTimeout) {
   std::string y = kMinimal;
-  y += "    limits: {max_headers: 5}\n";
-  EXPECT_NE(errorsOf(y).find("t.yaml:10:14: unknown key 'max_headers' in route 'all' limits"), std::string::npos);
+  y += "    limits: {max_headers: 5, max_trailer_bytes: 100, header_timeout_ms: 5}\n";
+  // The header timeout runs before a route is known: not a route key.
+  EXPECT_NE(errorsOf(y).find("t.yaml:10:54: unknown key 'header_timeout_ms' in route 'all' limits"), std::string::npos)
+      << errorsOf(y);
+  EXPECT_EQ(errorsOf(y).find("max_trailer_bytes"), std::string::npos);
+  std::string ok = kMinimal;
+  ok += "    limits: {max_headers: 5, max_trailer_bytes: 100}\n";
+  LoadResult r = ConfigLoader::loadString(ok, "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  EXPECT_EQ(r.config->routes[0].limits.max_headers, 5u);
+  EXPECT_EQ(r.config->routes[0].limits.max_trailer_bytes, 100u);
+  EXPECT_EQ(r.config->routes[0].limits.max_uri_bytes, UINT32_MAX);  // not set: no extra bound
+}
+
+TEST(ConfigLoaderTest, PathNormalizationPerListener) {
+  std::string y = kMinimal;
+  const std::string listener = "    address: 127.0.0.1:8080\n";
+  y.replace(y.find(listener), listener.size(),
+            listener + "    path_normalization: {merge_slashes: true, escaped_slashes: unescape}\n");
+  LoadResult r = ConfigLoader::loadString(y, "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  EXPECT_TRUE(r.config->listeners[0].path_normalization.merge_slashes);
+  EXPECT_EQ(r.config->listeners[0].path_normalization.escaped_slashes, uri::EscapedSlashAction::kUnescape);
+  std::string bad = kMinimal;
+  bad.replace(bad.find(listener), listener.size(), listener + "    path_normalization: {escaped_slashes: decode}\n");
+  EXPECT_NE(errorsOf(bad).find("'escaped_slashes' must be reject, keep or unescape, got 'decode'"), std::string::npos)
+      << errorsOf(bad);
 }
 
 TEST(ConfigLoaderTest, YamlSyntaxErrorHasPosition) {

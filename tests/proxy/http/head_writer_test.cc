@@ -24,7 +24,7 @@ class Parsed {
 TEST(HeadWriterTest, RequestDropsHopByHopAndAddsForwardingHeaders) {
   Parsed p(http1::MessageParser::Kind::kRequest,
            "POST /v1/x?y HTTP/1.1\r\nHost: api\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
-           "Keep-Alive: 5\r\nTE: trailers\r\nUpgrade: h2c\r\nHTTP2-Settings: AAA\r\nExpect: 100-continue\r\n"
+           "Keep-Alive: 5\r\nTE: trailers\r\nUpgrade: websocket\r\nExpect: 100-continue\r\n"
            "Transfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.1\r\nVia: 1.0 edge\r\nAccept: */*\r\n\r\n");
   RequestForwarding f;
   f.target = p.head().target;

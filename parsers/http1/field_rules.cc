@@ -1,0 +1,130 @@
+// Field classification and value syntax checks.
+#include "parsers/http1/field_rules.h"
+
+#include <array>
+
+#include "parsers/http1/message_head.h"
+
+namespace dpuguard::http1 {
+namespace {
+
+struct NamedKind {
+  std::string_view name;
+  FieldKind kind;
+};
+
+constexpr std::array<NamedKind, 13> kKinds = {{
+    {"content-length", FieldKind::kContentLength},
+    {"transfer-encoding", FieldKind::kTransferEncoding},
+    {"host", FieldKind::kHost},
+    {"connection", FieldKind::kConnection},
+    {"upgrade", FieldKind::kUpgrade},
+    {"http2-settings", FieldKind::kHttp2Settings},
+    {"expect", FieldKind::kExpect},
+    {"keep-alive", FieldKind::kKeepAlive},
+    {"proxy-connection", FieldKind::kProxyConnection},
+    {"te", FieldKind::kTe},
+    {"trailer", FieldKind::kTrailer},
+    {"proxy-authenticate", FieldKind::kProxyAuth},
+    {"proxy-authorization", FieldKind::kProxyAuth},
+}};
+
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 3986 reg-name / IPv4 / IP-literal characters, plus ':' for the port.
+bool isHostChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c)) return true;
+  switch (c) {
+    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'':
+    case '(': case ')': case '*': case '+': case ',': case ';': case '=': case '%':
+    case ':': case '[': case ']':
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+FieldKind classifyField(std::string_view name) {
+  // Cheap pre-filter: every special name is 2..19 bytes long.
+  if (name.size() < 2 || name.size() > 19) return FieldKind::kOther;
+  for (const NamedKind& k : kKinds) {
+    if (equalsIgnoreCase(name, k.name)) return k.kind;
+  }
+  return FieldKind::kOther;
+}
+
+bool isHopByHop(FieldKind kind) { return kind != FieldKind::kOther; }
+
+bool forbiddenInTrailers(FieldKind kind) { return kind != FieldKind::kOther; }
+
+std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+ParseError checkContentLength(std::string_view value) {
+  if (value.empty() || value.size() > 18) return ParseError::kInvalidContentLength;
+  if (value.size() > 1 && value.front() == '0') return ParseError::kInvalidContentLength;
+  for (char c : value) {
+    if (!isDigit(c)) return ParseError::kInvalidContentLength;
+  }
+  return ParseError::kNone;
+}
+
+ParseError checkTransferEncoding(std::string_view value) {
+  int elements = 0;
+  bool unknown = false;
+  bool malformed = false;
+  forEachListElement(value, [&](std::string_view e) {
+    ++elements;
+    if (e.empty()) malformed = true;
+    else if (!equalsIgnoreCase(e, "chunked")) unknown = true;
+  });
+  if (malformed) return ParseError::kInvalidTransferEncoding;
+  if (unknown) return ParseError::kUnknownTransferCoding;
+  if (elements != 1) return ParseError::kInvalidTransferEncoding;  // chunked, chunked
+  return ParseError::kNone;
+}
+
+bool listContains(std::string_view value, std::string_view token) {
+  bool found = false;
+  forEachListElement(value, [&](std::string_view e) { found = found || equalsIgnoreCase(e, token); });
+  return found;
+}
+
+ParseError checkConnection(std::string_view value) {
+  ParseError result = ParseError::kNone;
+  forEachListElement(value, [&](std::string_view e) {
+    const FieldKind k = classifyField(e);
+    if (k == FieldKind::kContentLength || k == FieldKind::kTransferEncoding || k == FieldKind::kHost) {
+      result = ParseError::kConnectionNamesFramingHeader;
+    }
+  });
+  return result;
+}
+
+ParseError checkUpgrade(std::string_view value) {
+  bool h2c = false;
+  forEachListElement(value, [&](std::string_view e) {
+    // Protocol names may carry a version ("h2c/1"); compare the name part.
+    h2c = h2c || equalsIgnoreCase(e.substr(0, e.find('/')), "h2c");
+  });
+  return h2c ? ParseError::kH2cUpgrade : ParseError::kNone;
+}
+
+ParseError checkExpect(std::string_view value) {
+  return equalsIgnoreCase(value, "100-continue") ? ParseError::kNone : ParseError::kUnsupportedExpectation;
+}
+
+ParseError checkHost(std::string_view value) {
+  if (value.empty()) return ParseError::kInvalidHost;
+  for (char c : value) {
+    if (!isHostChar(c)) return ParseError::kInvalidHost;
+  }
+  return ParseError::kNone;
+}
+
+}  // namespace dpuguard::http1

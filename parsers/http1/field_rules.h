@@ -1,0 +1,75 @@
+// Field-level rules shared by the parser (validation) and the forwarder (what to drop):
+// which fields frame or route a message, and the strict syntax of their values.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "parsers/http1/parse_error.h"
+
+namespace dpuguard::http1 {
+
+enum class FieldKind : uint8_t {
+  kOther,
+  kContentLength,
+  kTransferEncoding,
+  kHost,
+  kConnection,
+  kUpgrade,
+  kHttp2Settings,
+  kExpect,
+  kKeepAlive,
+  kProxyConnection,
+  kTe,
+  kTrailer,
+  kProxyAuth,  // Proxy-Authenticate, Proxy-Authorization
+};
+
+// Classifies a field name, case-insensitively.
+FieldKind classifyField(std::string_view name);
+
+// Connection-specific fields (RFC 9110 §7.6.1) and the framing/routing fields the forwarder
+// always rebuilds itself.
+bool isHopByHop(FieldKind kind);
+
+// Fields that must never appear in a trailer section (framing, routing, connection control).
+bool forbiddenInTrailers(FieldKind kind);
+
+// Removes leading and trailing SP/HTAB (RFC 9110 §5.5 OWS).
+std::string_view trimOws(std::string_view v);
+
+// Calls f(token) for each element of a comma-separated list (RFC 9110 §5.6.1), OWS trimmed.
+// Empty elements are passed as empty views so callers can refuse them.
+template <typename F>
+void forEachListElement(std::string_view v, F&& f) {
+  while (true) {
+    const size_t comma = v.find(',');
+    f(trimOws(v.substr(0, comma)));
+    if (comma == std::string_view::npos) return;
+    v.remove_prefix(comma + 1);
+  }
+}
+
+// Content-Length = 1*DIGIT without leading zeros and at most 18 digits (no overflow).
+ParseError checkContentLength(std::string_view value);
+
+// Transfer-Encoding must be exactly `chunked` (one element, any case).
+ParseError checkTransferEncoding(std::string_view value);
+
+// Connection must not name a framing or routing field (Content-Length, Transfer-Encoding,
+// Host): a proxy honouring it would forward a body with no framing at all.
+ParseError checkConnection(std::string_view value);
+
+// Upgrade naming h2c (cleartext HTTP/2 smuggling): kH2cUpgrade.
+ParseError checkUpgrade(std::string_view value);
+
+// Expect: only `100-continue` is defined (RFC 9110 §10.1.1).
+ParseError checkExpect(std::string_view value);
+
+// Host = uri-host [ ":" port ], with reg-name / IPv4 / IP-literal characters only.
+ParseError checkHost(std::string_view value);
+
+// Whether a list-valued field (Connection, Upgrade) names `token`.
+bool listContains(std::string_view value, std::string_view token);
+
+}  // namespace dpuguard::http1

@@ -1,0 +1,112 @@
+// HeadScanner: CRLF-only lines, no CTL, no folding, no empty field names.
+#include "parsers/http1/head_scanner.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace dpuguard::http1 {
+namespace {
+
+// Bytes that end the fast path: every CTL (including CR, LF, HTAB, NUL) and DEL.
+constexpr bool isSpecial(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// Index of the first special byte in [p + i, p + n), or n.
+size_t skipPlain(const unsigned char* p, size_t i, size_t n) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Unsigned v < 0x20 as a signed compare on bytes shifted by 0x80.
+    const __m128i low = _mm_cmplt_epi8(_mm_xor_si128(v, bias), _mm_xor_si128(space, bias));
+    const __m128i hit = _mm_or_si128(low, _mm_cmpeq_epi8(v, del));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
+  while (i < n && !isSpecial(p[i])) ++i;
+  return i;
+}
+
+}  // namespace
+
+void HeadScanner::start(Section section) {
+  section_ = section;
+  in_start_line_ = section != Section::kTrailers;
+  after_cr_ = false;
+  line_bytes_ = 0;
+  start_spaces_ = 0;
+  last_was_space_ = false;
+}
+
+ParseError HeadScanner::startLineByte(unsigned char c) {
+  if (section_ != Section::kRequestHead) return ParseError::kNone;
+  // request-line = method SP request-target SP HTTP-version (RFC 9112 §3), single SPs only.
+  if (c == ' ') {
+    if (last_was_space_ || line_bytes_ == 0 || ++start_spaces_ > 2) return ParseError::kBadRequestLine;
+    last_was_space_ = true;
+  } else {
+    last_was_space_ = false;
+  }
+  return ParseError::kNone;
+}
+
+ParseError HeadScanner::endOfLine() {
+  if (!in_start_line_) return ParseError::kNone;
+  if (line_bytes_ == 0) return ParseError::kNone;  // empty line before the start line (RFC 9112 §2.2)
+  in_start_line_ = false;
+  if (section_ != Section::kRequestHead) return ParseError::kNone;
+  if (start_spaces_ == 1 && !last_was_space_) return ParseError::kHttp09;
+  if (start_spaces_ != 2 || last_was_space_) return ParseError::kBadRequestLine;
+  return ParseError::kNone;
+}
+
+HeadScanner::Scan HeadScanner::scan(std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t n = data.size();
+  size_t i = 0;
+  auto fail = [&](ParseError e) { return Scan{i, false, e}; };
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (after_cr_) {
+      if (c != '\n') return fail(ParseError::kBareCr);
+      after_cr_ = false;
+      const bool empty_line = line_bytes_ == 0 && !in_start_line_;
+      if (ParseError e = endOfLine(); e != ParseError::kNone) return fail(e);
+      line_bytes_ = 0;
+      ++i;
+      if (empty_line) return Scan{i, true, ParseError::kNone};
+      continue;
+    }
+    if (c == '\r') {
+      after_cr_ = true;
+      ++i;
+      continue;
+    }
+    if (c == '\n') return fail(ParseError::kBareLf);
+    if (in_start_line_) {
+      if (c == '\t') return fail(ParseError::kBadRequestLine);
+      if (isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
+      if (ParseError e = startLineByte(c); e != ParseError::kNone) return fail(e);
+      ++line_bytes_;
+      ++i;
+      continue;
+    }
+    if (line_bytes_ == 0) {
+      // First byte of a field line: a leading SP/HTAB is obs-fold (RFC 9112 §5.2), a colon
+      // means an empty field name (CVE-2023-25725 class).
+      if (c == ' ' || c == '\t') return fail(ParseError::kObsFold);
+      if (c == ':') return fail(ParseError::kEmptyHeaderName);
+    }
+    if (c != '\t' && isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
+    const size_t next = skipPlain(p, i + 1, n);
+    line_bytes_ += static_cast<uint32_t>(next - i);
+    i = next;
+  }
+  return Scan{i, false, ParseError::kNone};
+}
+
+}  // namespace dpuguard::http1
