@@ -88,8 +88,9 @@ HeadScanner::Scan HeadScanner::scan(std::string_view data) {
     }
     if (c == '\n') return fail(ParseError::kBareLf);
     if (in_start_line_) {
-      if (c == '\t') return fail(ParseError::kBadRequestLine);
-      if (isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
+      // HTAB may appear in a reason phrase (RFC 9112 §4), never in a request line.
+      if (c == '\t' && section_ == Section::kRequestHead) return fail(ParseError::kBadRequestLine);
+      if (c != '\t' && isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
       if (ParseError e = startLineByte(c); e != ParseError::kNone) return fail(e);
       ++line_bytes_;
       ++i;

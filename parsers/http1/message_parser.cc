@@ -40,6 +40,7 @@ ParseError fromLlhttp(llhttp_errno_t e) {
     case HPE_STRICT: return ParseError::kStrict;
     case HPE_CLOSED_CONNECTION: return ParseError::kClosedConnection;
     case HPE_INVALID_EOF_STATE: return ParseError::kTruncated;
+    case HPE_PAUSED_H2_UPGRADE: return ParseError::kUnsupportedVersion;  // the HTTP/2 preface
     default: return ParseError::kOther;
   }
 }
@@ -56,6 +57,7 @@ MessageParser::MessageParser(Kind kind, const Limits& limits)
   llhttp_settings_init(&settings_);
   settings_.on_message_begin = &MessageParser::onMessageBegin;
   settings_.on_method = &MessageParser::onMethod;
+  settings_.on_method_complete = &MessageParser::onMethodComplete;
   settings_.on_url = &MessageParser::onUrl;
   settings_.on_status = &MessageParser::onStatus;
   settings_.on_header_field = &MessageParser::onHeaderField;
@@ -236,6 +238,12 @@ int MessageParser::onMethod(llhttp_t* p, const char* at, size_t len) {
   return extend(m->head_.method, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
+int MessageParser::onMethodComplete(llhttp_t* p) {
+  MessageParser* m = self(p);
+  // "PRI * HTTP/2.0" opens an HTTP/2 connection (RFC 9113 §3.4): not for this listener.
+  return m->head_.method == "PRI" ? m->fail(ParseError::kUnsupportedVersion, m->head_.method.data()) : 0;
+}
+
 int MessageParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
   if (!extend(m->head_.target, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
@@ -393,6 +401,8 @@ ParseError MessageParser::checkRequestHead() {
 ParseError MessageParser::checkResponseHead(llhttp_t* p) {
   MessageHead& h = head_;
   h.status = p->status_code;
+  // RFC 9110 §15: a status code is three digits, 100 to 599 (llhttp 8.1.0 takes "20").
+  if (h.status < 100 || h.status > 599) return ParseError::kInvalidStatus;
   if (seen_transfer_encoding_ && h.version_minor == 0) return ParseError::kTransferEncodingOnHttp10;
   // Requests never carry Upgrade upstream, so a 101 was not asked for; a 2xx with Upgrade
   // headers is an ordinary response (CVE-2024-23326), never a tunnel.

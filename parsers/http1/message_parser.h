@@ -87,6 +87,7 @@ class MessageParser {
 
   static int onMessageBegin(llhttp_t* p);
   static int onMethod(llhttp_t* p, const char* at, size_t len);
+  static int onMethodComplete(llhttp_t* p);
   static int onUrl(llhttp_t* p, const char* at, size_t len);
   static int onStatus(llhttp_t* p, const char* at, size_t len);
   static int onHeaderField(llhttp_t* p, const char* at, size_t len);
