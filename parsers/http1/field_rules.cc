@@ -55,6 +55,13 @@ FieldKind classifyField(std::string_view name) {
   return FieldKind::kOther;
 }
 
+bool isUnderscoreVariantOfSpecialField(std::string_view name) {
+  char dashed[24];
+  if (name.size() > sizeof(dashed) || name.find('_') == std::string_view::npos) return false;
+  for (size_t i = 0; i < name.size(); ++i) dashed[i] = name[i] == '_' ? '-' : name[i];
+  return classifyField(std::string_view(dashed, name.size())) != FieldKind::kOther;
+}
+
 bool isHopByHop(FieldKind kind) { return kind != FieldKind::kOther; }
 
 bool forbiddenInTrailers(FieldKind kind) { return kind != FieldKind::kOther; }

@@ -28,6 +28,10 @@ enum class FieldKind : uint8_t {
 // Classifies a field name, case-insensitively.
 FieldKind classifyField(std::string_view name);
 
+// A name with '_' that reads as a special field once '_' becomes '-' ("Transfer_Encoding"):
+// servers behind CGI/WSGI-style gateways make that mapping, so it is ambiguous framing.
+bool isUnderscoreVariantOfSpecialField(std::string_view name);
+
 // Connection-specific fields (RFC 9110 §7.6.1) and the framing/routing fields the forwarder
 // always rebuilds itself.
 bool isHopByHop(FieldKind kind);

@@ -296,6 +296,9 @@ int MessageParser::trailerFieldComplete() {
 
 int MessageParser::fieldComplete(HeaderField& f) {
   field_kind_ = classifyField(f.name);
+  if (field_kind_ == FieldKind::kOther && isUnderscoreVariantOfSpecialField(f.name)) {
+    return fail(ParseError::kUnderscoreFramingField, f.name.data());
+  }
   switch (field_kind_) {
     case FieldKind::kContentLength:
       if (seen_content_length_) return fail(ParseError::kDuplicateContentLength, f.name.data());

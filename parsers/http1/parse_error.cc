@@ -47,6 +47,7 @@ constexpr std::array<ErrorInfo, kParseErrorCount> kErrors = {{
     {ParseError::kInvalidChunkSize, "invalid_chunk_size", 400},
     {ParseError::kInvalidChunk, "invalid_chunk", 400},
     {ParseError::kConnectionNamesFramingHeader, "connection_names_framing_header", 400},
+    {ParseError::kUnderscoreFramingField, "underscore_framing_field", 400},
     {ParseError::kH2cUpgrade, "h2c_upgrade", 400},
     {ParseError::kUnsupportedExpectation, "unsupported_expectation", 417},
     {ParseError::kConnectRefused, "connect_refused", 501},

@@ -48,6 +48,7 @@ enum class ParseError : uint8_t {
   kInvalidChunk,  // chunk data not followed by CRLF, bad chunk extension
   // Connection management.
   kConnectionNamesFramingHeader,
+  kUnderscoreFramingField,  // Content_Length, Transfer_Encoding...: CGI-style servers map '_' to '-'
   kH2cUpgrade,
   kUnsupportedExpectation,
   kConnectRefused,        // CONNECT: this proxy does not tunnel

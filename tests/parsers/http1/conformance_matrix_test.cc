@@ -71,6 +71,9 @@ const Case kRequestCases[] = {
     {"valid_many_headers_within_limit", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n"sv, "ok:1"},
     {"valid_header_name_case_insensitive_host", "GET / HTTP/1.1\r\nhOsT: a\r\n\r\n"sv, "ok:1"},
     {"valid_underscore_header_name_is_an_ordinary_field", "GET / HTTP/1.1\r\nHost: a\r\nX_Custom: 1\r\n\r\n"sv, "ok:1"},
+    {"desync_guardian_transfer_underscore_encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: chunked\r\n\r\n0\r\n\r\n"sv, "error:underscore_framing_field"},
+    {"desync_guardian_content_underscore_length", "POST / HTTP/1.1\r\nHost: a\r\nContent_Length: 5\r\n\r\nhello"sv, "error:underscore_framing_field"},
+    {"desync_guardian_transfer_multiple_delimiters_is_ordinary", "GET / HTTP/1.1\r\nHost: a\r\nTransfer___Encoding: chunked\r\n\r\n"sv, "ok:1"},
 
     // ---- obs-fold (RFC 9112 §5.2).
     {"obs_fold_space", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"sv, "error:obs_fold"},
