@@ -9,25 +9,72 @@ namespace dpuguard::http1 {
 namespace {
 
 struct NamedKind {
-  std::string_view name;
+  std::string_view name;  // lower case
   FieldKind kind;
 };
 
-constexpr std::array<NamedKind, 13> kKinds = {{
-    {"content-length", FieldKind::kContentLength},
-    {"transfer-encoding", FieldKind::kTransferEncoding},
-    {"host", FieldKind::kHost},
-    {"connection", FieldKind::kConnection},
-    {"upgrade", FieldKind::kUpgrade},
-    {"http2-settings", FieldKind::kHttp2Settings},
-    {"expect", FieldKind::kExpect},
-    {"keep-alive", FieldKind::kKeepAlive},
-    {"proxy-connection", FieldKind::kProxyConnection},
-    {"te", FieldKind::kTe},
-    {"trailer", FieldKind::kTrailer},
-    {"proxy-authenticate", FieldKind::kProxyAuth},
-    {"proxy-authorization", FieldKind::kProxyAuth},
-}};
+// Special names by length (index = length): at most two share a length, so classifying an
+// ordinary field costs one array lookup and usually no comparison at all.
+struct ByLength {
+  NamedKind first;
+  NamedKind second;
+};
+
+constexpr std::array<ByLength, 20> kByLength = [] {
+  std::array<ByLength, 20> t{};
+  constexpr NamedKind kAll[] = {
+      {"content-length", FieldKind::kContentLength},
+      {"transfer-encoding", FieldKind::kTransferEncoding},
+      {"host", FieldKind::kHost},
+      {"connection", FieldKind::kConnection},
+      {"upgrade", FieldKind::kUpgrade},
+      {"http2-settings", FieldKind::kHttp2Settings},
+      {"expect", FieldKind::kExpect},
+      {"keep-alive", FieldKind::kKeepAlive},
+      {"proxy-connection", FieldKind::kProxyConnection},
+      {"te", FieldKind::kTe},
+      {"trailer", FieldKind::kTrailer},
+      {"proxy-authenticate", FieldKind::kProxyAuth},
+      {"proxy-authorization", FieldKind::kProxyAuth},
+  };
+  for (const NamedKind& k : kAll) {
+    ByLength& slot = t[k.name.size()];
+    (slot.first.name.empty() ? slot.first : slot.second) = k;
+  }
+  return t;
+}();
+
+// Compares `name` with a lower-case special name, ASCII case-insensitively; with
+// `underscore_as_dash`, '_' in `name` also matches '-'.
+// ASCII case-insensitively, with '_' in `name` also matching '-' (reported in *underscore).
+bool matches(std::string_view name, std::string_view special, bool* underscore) {
+  if (special.empty()) return false;
+  bool mapped = false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c == '_') {
+      c = '-';
+      mapped = true;
+    }
+    if (c != special[i]) return false;
+  }
+  *underscore = mapped;
+  return true;
+}
+
+}  // namespace
+
+FieldMatch matchField(std::string_view name) {
+  if (name.size() >= kByLength.size()) return {};
+  const ByLength& slot = kByLength[name.size()];
+  bool underscore = false;
+  if (matches(name, slot.first.name, &underscore)) return {slot.first.kind, underscore};
+  if (matches(name, slot.second.name, &underscore)) return {slot.second.kind, underscore};
+  return {};
+}
+
+namespace {
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -47,30 +94,13 @@ bool isHostChar(char c) {
 }  // namespace
 
 FieldKind classifyField(std::string_view name) {
-  // Cheap pre-filter: every special name is 2..19 bytes long.
-  if (name.size() < 2 || name.size() > 19) return FieldKind::kOther;
-  for (const NamedKind& k : kKinds) {
-    if (equalsIgnoreCase(name, k.name)) return k.kind;
-  }
-  return FieldKind::kOther;
-}
-
-bool isUnderscoreVariantOfSpecialField(std::string_view name) {
-  char dashed[24];
-  if (name.size() > sizeof(dashed) || name.find('_') == std::string_view::npos) return false;
-  for (size_t i = 0; i < name.size(); ++i) dashed[i] = name[i] == '_' ? '-' : name[i];
-  return classifyField(std::string_view(dashed, name.size())) != FieldKind::kOther;
+  const FieldMatch m = matchField(name);
+  return m.underscore_variant ? FieldKind::kOther : m.kind;
 }
 
 bool isHopByHop(FieldKind kind) { return kind != FieldKind::kOther; }
 
 bool forbiddenInTrailers(FieldKind kind) { return kind != FieldKind::kOther; }
-
-std::string_view trimOws(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
 
 ParseError checkContentLength(std::string_view value) {
   if (value.empty() || value.size() > 18) return ParseError::kInvalidContentLength;

@@ -28,9 +28,15 @@ enum class FieldKind : uint8_t {
 // Classifies a field name, case-insensitively.
 FieldKind classifyField(std::string_view name);
 
-// A name with '_' that reads as a special field once '_' becomes '-' ("Transfer_Encoding"):
-// servers behind CGI/WSGI-style gateways make that mapping, so it is ambiguous framing.
-bool isUnderscoreVariantOfSpecialField(std::string_view name);
+struct FieldMatch {
+  FieldKind kind = FieldKind::kOther;
+  // The name is a special one only once '_' reads as '-' ("Transfer_Encoding"): servers
+  // behind CGI/WSGI-style gateways make that mapping, so it is ambiguous framing.
+  bool underscore_variant = false;
+};
+
+// classifyField and the underscore check in one pass (the parser's per-field hot path).
+FieldMatch matchField(std::string_view name);
 
 // Connection-specific fields (RFC 9110 §7.6.1) and the framing/routing fields the forwarder
 // always rebuilds itself.
@@ -40,7 +46,11 @@ bool isHopByHop(FieldKind kind);
 bool forbiddenInTrailers(FieldKind kind);
 
 // Removes leading and trailing SP/HTAB (RFC 9110 §5.5 OWS).
-std::string_view trimOws(std::string_view v);
+inline std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
 
 // Calls f(token) for each element of a comma-separated list (RFC 9110 §5.6.1), OWS trimmed.
 // Empty elements are passed as empty views so callers can refuse them.

@@ -11,23 +11,24 @@ namespace {
 // Bytes that end the fast path: every CTL (including CR, LF, HTAB, NUL) and DEL.
 constexpr bool isSpecial(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
-// Index of the first special byte in [p + i, p + n), or n.
-size_t skipPlain(const unsigned char* p, size_t i, size_t n) {
+// Index of the first special byte (or, with `stop_at_space`, SP) in [p + i, p + n), or n.
+size_t skipPlain(const unsigned char* p, size_t i, size_t n, bool stop_at_space) {
 #if defined(__SSE2__)
   const __m128i space = _mm_set1_epi8(0x20);
   const __m128i del = _mm_set1_epi8(0x7f);
   const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
+  const __m128i space_or_none = stop_at_space ? space : del;
   while (i + 16 <= n) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     // Unsigned v < 0x20 as a signed compare on bytes shifted by 0x80.
     const __m128i low = _mm_cmplt_epi8(_mm_xor_si128(v, bias), _mm_xor_si128(space, bias));
-    const __m128i hit = _mm_or_si128(low, _mm_cmpeq_epi8(v, del));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(low, _mm_cmpeq_epi8(v, del)), _mm_cmpeq_epi8(v, space_or_none));
     const int mask = _mm_movemask_epi8(hit);
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
     i += 16;
   }
 #endif
-  while (i < n && !isSpecial(p[i])) ++i;
+  while (i < n && !isSpecial(p[i]) && !(stop_at_space && p[i] == ' ')) ++i;
   return i;
 }
 
@@ -92,8 +93,11 @@ HeadScanner::Scan HeadScanner::scan(std::string_view data) {
       if (c == '\t' && section_ == Section::kRequestHead) return fail(ParseError::kBadRequestLine);
       if (c != '\t' && isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
       if (ParseError e = startLineByte(c); e != ParseError::kNone) return fail(e);
-      ++line_bytes_;
-      ++i;
+      // Runs of ordinary bytes need no per-byte decision; SP does in a request line.
+      const size_t next = c == ' ' ? i + 1 : skipPlain(p, i + 1, n, section_ == Section::kRequestHead);
+      if (next > i + 1) last_was_space_ = false;
+      line_bytes_ += static_cast<uint32_t>(next - i);
+      i = next;
       continue;
     }
     if (line_bytes_ == 0) {
@@ -103,7 +107,7 @@ HeadScanner::Scan HeadScanner::scan(std::string_view data) {
       if (c == ':') return fail(ParseError::kEmptyHeaderName);
     }
     if (c != '\t' && isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
-    const size_t next = skipPlain(p, i + 1, n);
+    const size_t next = skipPlain(p, i + 1, n, false);
     line_bytes_ += static_cast<uint32_t>(next - i);
     i = next;
   }

@@ -295,10 +295,9 @@ int MessageParser::trailerFieldComplete() {
 }
 
 int MessageParser::fieldComplete(HeaderField& f) {
-  field_kind_ = classifyField(f.name);
-  if (field_kind_ == FieldKind::kOther && isUnderscoreVariantOfSpecialField(f.name)) {
-    return fail(ParseError::kUnderscoreFramingField, f.name.data());
-  }
+  const FieldMatch match = matchField(f.name);
+  if (match.underscore_variant) return fail(ParseError::kUnderscoreFramingField, f.name.data());
+  field_kind_ = match.kind;
   switch (field_kind_) {
     case FieldKind::kContentLength:
       if (seen_content_length_) return fail(ParseError::kDuplicateContentLength, f.name.data());
