@@ -513,7 +513,8 @@ void ClientSession::releaseUpstream(bool reusable) {
 void ClientSession::rejectRequest(http1::ParseError e) {
   parse_error_ = e;
   bump(worker_.metrics().parse_errors[static_cast<size_t>(e)]);
-  localReply(http1::statusFor(e), Outcome::kBadRequest, http1::parseErrorName(e), true);
+  const Outcome outcome = e == http1::ParseError::kUnsupportedExpectation ? Outcome::kExpectationFailed : Outcome::kBadRequest;
+  localReply(http1::statusFor(e), outcome, http1::parseErrorName(e), true);
 }
 
 void ClientSession::localReply(int status, Outcome outcome, std::string_view message, bool close) {
