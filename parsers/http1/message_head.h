@@ -8,6 +8,7 @@
 
 #include "parsers/http1/limits.h"
 #include "parsers/http1/parse_error.h"
+#include "parsers/uri/request_target.h"
 
 namespace dpuguard::http1 {
 
@@ -35,7 +36,10 @@ struct MessageHead {
   bool keep_alive = true;   // after Connection header and version are taken into account
   bool upgrade = false;     // request carried Upgrade (dropped: this proxy does not tunnel)
   bool expect_continue = false;  // request carried Expect: 100-continue
-  std::string_view host;    // the Host field (requests), OWS trimmed
+  // Requests: the target split into its parts (checked by the parser), and the authority to
+  // route on: Host, or the absolute-form authority when there is no Host (they must agree).
+  uri::RequestTarget request_target;
+  std::string_view host;
   uint32_t head_bytes = 0;  // bytes from the first byte of the message to the end of the head
 
   // Case-insensitive lookup of the first field named `name`; empty view if absent.

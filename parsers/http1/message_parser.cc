@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "parsers/uri/request_target.h"
 
 namespace dpuguard::http1 {
 namespace {
@@ -159,18 +158,15 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
       message_bytes_ += scan.length;
       if (gated) section_bytes_ += static_cast<uint32_t>(scan.length);
       if (scan.error != ParseError::kNone || scan.complete || over_budget) {
-        sink_ = nullptr;
         // A complete section that llhttp did not end would mean the two disagree on framing.
         error_ = scan.error != ParseError::kNone ? scan.error
                  : over_budget ? (state_ == State::kTrailers ? ParseError::kTrailersTooLarge : ParseError::kHeadTooLarge)
                                : ParseError::kOther;
         return errorResult(message_bytes_);
       }
-      sink_ = nullptr;
       return ParseResult{ParseStatus::kNeedMore, off + scan.length, ParseError::kNone, 0};
     }
     if (rc != HPE_PAUSED) {
-      sink_ = nullptr;
       const char* pos = llhttp_get_error_pos(&llhttp_);
       if (error_ == ParseError::kNone) error_ = refine(fromLlhttp(rc), state_ != State::kHead && state_ != State::kIdle);
       return errorResult(offsetOf(error_at_ != nullptr ? error_at_ : pos));
@@ -183,12 +179,10 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
     const Pause pause = pause_;
     pause_ = Pause::kNone;
     if (pause == Pause::kHead) {
-      sink_ = nullptr;
       head_.head_bytes = section_bytes_;
       return ParseResult{ParseStatus::kHeadComplete, off, ParseError::kNone, 0};
     }
     if (pause == Pause::kMessage) {
-      sink_ = nullptr;
       prepareNextMessage();
       return ParseResult{ParseStatus::kMessageComplete, off, ParseError::kNone, 0};
     }
@@ -212,7 +206,6 @@ ParseResult MessageParser::finish(BodySink& sink) {
   sink_ = &sink;
   error_ = ParseError::kNone;
   const llhttp_errno_t rc = llhttp_finish(&llhttp_);
-  sink_ = nullptr;
   if (state_ == State::kBody && (rc == HPE_PAUSED || rc == HPE_OK) && pause_ == Pause::kMessage) {
     paused_ = rc == HPE_PAUSED;
     prepareNextMessage();
@@ -379,13 +372,14 @@ ParseError MessageParser::checkRequestHead() {
   if (llhttp_.method == HTTP_CONNECT) return ParseError::kConnectRefused;
   if (seen_transfer_encoding_ && h.version_minor == 0) return ParseError::kTransferEncodingOnHttp10;
   if (h.target.find('#') != std::string_view::npos) return ParseError::kFragmentInTarget;
-  const uri::RequestTarget t = uri::parseRequestTarget(h.target);
+  const uri::RequestTarget& t = h.request_target = uri::parseRequestTarget(h.target);
   switch (t.form) {
     case uri::RequestTarget::Form::kOrigin: break;
     case uri::RequestTarget::Form::kAbsolute:
       // RFC 9112 §3.2.2 lets the authority win; a proxy that did so while the server behind
       // it trusted Host would route one way and serve another, so they must agree.
       if (seen_host_ && !equalsIgnoreCase(t.authority, h.host)) return ParseError::kHostMismatch;
+      if (!seen_host_) h.host = t.authority;  // HTTP/1.0 may omit Host
       break;
     case uri::RequestTarget::Form::kAsterisk:
       if (h.method != "OPTIONS") return ParseError::kInvalidTarget;

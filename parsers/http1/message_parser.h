@@ -130,7 +130,7 @@ class MessageParser {
   ParseError dead_error_ = ParseError::kNone;
   uint64_t dead_offset_ = 0;
 
-  BodySink* sink_ = nullptr;
+  BodySink* sink_ = nullptr;  // set by feed()/finish() before every llhttp call
   const char* feed_base_ = nullptr;  // first byte of the segment llhttp is executing
   uint64_t feed_offset_ = 0;         // its offset in the message
   uint64_t message_bytes_ = 0;

@@ -10,7 +10,6 @@
 #include <ctime>
 
 #include "parsers/uri/path_normalizer.h"
-#include "parsers/uri/request_target.h"
 #include "proxy/http/head_writer.h"
 #include "proxy/http/local_reply.h"
 #include "proxy/worker.h"
@@ -234,19 +233,15 @@ void ClientSession::startExchange() {
 
   // The parser has validated the target form, Host and their agreement; what is left is
   // to normalize the path so routing, policy and the upstream all see the same one.
-  const uri::RequestTarget target = uri::parseRequestTarget(h.target);
-  const bool asterisk = target.form == uri::RequestTarget::Form::kAsterisk;
-  if (asterisk) {
+  const uri::RequestTarget& target = h.request_target;
+  if (target.form == uri::RequestTarget::Form::kAsterisk) {
     path_.assign("*");
   } else if (const uri::PathError e = uri::normalizePath(target.path, listenerConfig(*rt_, listener_index_).path_normalization, path_);
              e != uri::PathError::kNone) {
     rejectRequest(pathParseError(e));
     return;
   }
-  // RFC 9112 §3.2.2: with an absolute-form target the authority replaces Host.
-  const bool absolute = target.form == uri::RequestTarget::Form::kAbsolute;
-  const std::string_view host = absolute ? target.authority : h.host;
-
+  const std::string_view host = h.host;
   route_ = rt_->router.match(RouteRequest{h.method, host, path_, h.headers});
   if (route_ == nullptr) {
     localReply(404, Outcome::kNoRoute, "no route matches this request", false);
