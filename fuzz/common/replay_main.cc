@@ -1,9 +1,11 @@
 // Replays files through a fuzz target without a fuzzing engine (works with GCC), so ctest
-// runs every seed and regression input in every build, sanitized builds included.
-//   replay_TARGET FILE_OR_DIR...
+// runs every seed, corpus and regression input in every build, sanitized builds included.
+//   replay_TARGET FILE_OR_DIR...             run each input; an invariant break aborts
+//   replay_TARGET --describe FILE_OR_DIR...  print "path<TAB>outcome" per input (reports)
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -11,42 +13,60 @@
 #include <string>
 #include <vector>
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+#include "fuzz/common/fuzz_target.h"
 
 namespace {
 
-int replayFile(const std::string& path) {
+bool readFile(const std::string& path, std::vector<uint8_t>& data) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "replay: cannot open %s\n", path.c_str());
-    return 1;
+  if (!in) return false;
+  data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// Files named on the command line, directories expanded (sorted, dot files skipped).
+std::vector<std::string> collect(int argc, char** argv, int first) {
+  std::vector<std::string> files;
+  for (int i = first; i < argc; ++i) {
+    struct stat st {};
+    if (stat(argv[i], &st) != 0) continue;  // an empty regress/ may not exist in git
+    if (!S_ISDIR(st.st_mode)) {
+      files.emplace_back(argv[i]);
+      continue;
+    }
+    std::vector<std::string> entries;
+    if (DIR* d = opendir(argv[i])) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] != '.') entries.push_back(std::string(argv[i]) + "/" + e->d_name);
+      }
+      closedir(d);
+    }
+    std::sort(entries.begin(), entries.end());
+    files.insert(files.end(), entries.begin(), entries.end());
   }
-  const std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  LLVMFuzzerTestOneInput(data.data(), data.size());
-  return 0;
+  return files;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int files = 0;
+  const bool describe = argc > 1 && std::string(argv[1]) == "--describe";
+  const std::vector<std::string> files = collect(argc, argv, describe ? 2 : 1);
   int errors = 0;
-  for (int i = 1; i < argc; ++i) {
-    struct stat st {};
-    if (stat(argv[i], &st) != 0) continue;  // an empty regress/ may not exist in git
-    if (S_ISDIR(st.st_mode)) {
-      DIR* d = opendir(argv[i]);
-      while (dirent* e = d ? readdir(d) : nullptr) {
-        if (e->d_name[0] == '.') continue;
-        errors += replayFile(std::string(argv[i]) + "/" + e->d_name);
-        ++files;
-      }
-      if (d) closedir(d);
+  std::vector<uint8_t> data;
+  for (const std::string& path : files) {
+    if (!readFile(path, data)) {
+      std::fprintf(stderr, "replay: cannot open %s\n", path.c_str());
+      ++errors;
+      continue;
+    }
+    if (describe) {
+      const std::string line = dpuguard::fuzz::describeInput(dpuguard::fuzz::asText(data.data(), data.size()));
+      std::printf("%s\t%s\n", path.c_str(), line.c_str());
     } else {
-      errors += replayFile(argv[i]);
-      ++files;
+      LLVMFuzzerTestOneInput(data.data(), data.size());
     }
   }
-  std::printf("replayed %d inputs\n", files);
-  return errors == 0 && files > 0 ? 0 : 1;
+  if (!describe) std::printf("replayed %zu inputs\n", files.size());
+  return errors == 0 && !files.empty() ? 0 : 1;
 }

@@ -267,7 +267,9 @@ void ClientSession::startExchange() {
   scratch_.assign(path_);
   if (!target.query.empty()) scratch_.append("?").append(target.query);
   fwd.target = scratch_;
-  fwd.host = host;
+  // An HTTP/1.0 client may send no Host; HTTP/1.1 upstream needs one (RFC 9112 §3.2). Like
+  // nginx's $proxy_host, name the upstream: its first endpoint's address.
+  fwd.host = !host.empty() ? host : std::string_view(cluster_->config->endpoints.front().text);
   fwd.client_ip = peer_ip_;
   fwd.framing = h.chunked ? BodyFraming::kChunked
                           : (h.has_content_length ? BodyFraming::kContentLength : BodyFraming::kNone);

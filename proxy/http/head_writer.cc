@@ -69,7 +69,9 @@ void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& f
   out.push_back(' ');
   out.append(fwd.target);
   out.append(" HTTP/1.1\r\n");
-  if (!fwd.host.empty()) appendHeader(out, "Host", fwd.host);
+  // Always exactly one Host: an HTTP/1.0 client may send none, but HTTP/1.1 requires it, empty
+  // when the target has no authority (RFC 9112 §3.2).
+  appendHeader(out, "Host", fwd.host);
   std::string_view xff;
   std::string_view via;
   appendEndToEnd(head, out, &xff, &via);

@@ -13,7 +13,7 @@ namespace dpuguard::proxy {
 
 struct RequestForwarding {
   std::string_view target;     // origin-form target to send ("/path?query")
-  std::string_view host;       // Host to send (absolute-form authority wins over the header)
+  std::string_view host;       // Host to send, never empty (absolute-form authority wins over the header)
   std::string_view client_ip;  // appended to X-Forwarded-For
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;

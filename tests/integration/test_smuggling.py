@@ -155,6 +155,20 @@ class SmugglingTest(ProxyTestCase):
         self.assertIn(b"X-A: b", lines)
         self.assertEqual(body, b"5\r\nhello\r\n0\r\n\r\n")
 
+    def test_http10_request_without_host_gets_the_upstream_as_host(self):
+        # HTTP/1.0 needs no Host, but we speak HTTP/1.1 upstream, where one is required.
+        up = RecordingUpstream()
+        self.addCleanup(up.close)
+        d = self.p.dpuguard(config([up.port]))
+        resp, _ = exchange(d.port, b"GET /v1/models HTTP/1.0\r\n\r\n")
+        self.assertEqual(final_status(resp), 200, resp)
+        time.sleep(0.05)
+        got = up.received()
+        self.assertEqual(len(got), 1)
+        lines = got[0].split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        self.assertEqual(lines[0], b"GET /v1/models HTTP/1.1")
+        self.assertEqual([l for l in lines if l.lower().startswith(b"host:")], [b"Host: 127.0.0.1:%d" % up.port])
+
 
 if __name__ == "__main__":
     unittest.main()

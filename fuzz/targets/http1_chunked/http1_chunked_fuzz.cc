@@ -1,0 +1,110 @@
+// Differential fuzz target: our chunked decoding (strict llhttp framing + our limits and
+// trailer rules) against ReferenceChunkedDecoder, written from RFC 9112 §7.1 alone.
+// Invariants:
+//   - whatever we accept, the reference accepts, with the same payload bytes and the same end
+//     (a disagreement on where a chunked body ends is exactly a smuggling bug);
+//   - where the reference accepts, we decide (accept or reject), never wait for more bytes;
+//   - the outcome does not depend on where the input is cut.
+// We may be stricter (limits, forbidden trailer fields): describeInput reports those cases.
+// Input: byte 0 picks a cut point; the rest is a chunked body sent after a fixed head.
+#include <cstdlib>
+#include <string>
+
+#include "fuzz/common/fuzz_target.h"
+#include "fuzz/targets/http1_chunked/reference_chunked_decoder.h"
+#include "parsers/http1/message_parser.h"
+
+namespace {
+
+using namespace dpuguard::http1;
+using dpuguard::fuzz::ReferenceChunkedDecoder;
+using dpuguard::fuzz::ReferenceChunkedResult;
+
+constexpr std::string_view kHead = "POST /v1/completions HTTP/1.1\r\nHost: f\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+class PayloadSink final : public BodySink {
+ public:
+  void onBodyData(std::string_view d) override { payload += d; }
+  std::string payload;
+};
+
+struct Decoded {
+  ParseStatus status = ParseStatus::kNeedMore;  // kMessageComplete, kError or kNeedMore
+  ParseError error = ParseError::kNone;
+  std::string payload;
+  size_t end = 0;  // body bytes consumed up to the end of the message
+};
+
+Limits chunkedLimits() {
+  Limits l;
+  l.max_chunk_ext_bytes = 64;
+  l.max_trailer_bytes = 512;
+  return l;
+}
+
+Decoded decode(std::string_view body, size_t cut) {
+  std::string stream(kHead);
+  stream.append(body);
+  MessageParser p(MessageParser::Kind::kRequest, chunkedLimits());
+  PayloadSink sink;
+  Decoded d;
+  size_t pos = 0;
+  const size_t bounds[2] = {kHead.size() + cut, stream.size()};
+  for (size_t bound : bounds) {
+    while (pos < bound || d.status == ParseStatus::kHeadComplete) {
+      const ParseResult r = p.feed(std::string_view(stream).substr(pos, bound - pos), sink);
+      pos += r.consumed;
+      d.status = r.status;
+      if (r.status == ParseStatus::kError) {
+        d.error = r.error;
+        return d;
+      }
+      if (r.status == ParseStatus::kMessageComplete) {
+        d.payload = std::move(sink.payload);
+        d.end = pos - kHead.size();
+        return d;
+      }
+      if (r.status == ParseStatus::kNeedMore) break;
+    }
+  }
+  d.status = ParseStatus::kNeedMore;
+  return d;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const std::string_view body = dpuguard::fuzz::asText(data + 1, size - 1);
+  const Decoded whole = decode(body, body.size());
+  const Decoded cut = decode(body, body.empty() ? 0 : data[0] % body.size());
+  if (whole.status != cut.status || whole.error != cut.error || whole.payload != cut.payload || whole.end != cut.end) {
+    std::abort();
+  }
+  const ReferenceChunkedResult ref = ReferenceChunkedDecoder::decode(body);
+  using Verdict = ReferenceChunkedResult::Verdict;
+  if (whole.status == ParseStatus::kMessageComplete) {
+    if (ref.verdict != Verdict::kAccepted || ref.payload != whole.payload || ref.end != whole.end) std::abort();
+  }
+  if (ref.verdict == Verdict::kAccepted && whole.status == ParseStatus::kNeedMore) std::abort();
+  return 0;
+}
+
+std::string dpuguard::fuzz::describeInput(std::string_view input) {
+  if (input.empty()) return "empty";
+  const std::string_view body = input.substr(1);
+  const Decoded d = decode(body, body.size());
+  const ReferenceChunkedResult ref = ReferenceChunkedDecoder::decode(body);
+  const char* ref_word = ref.verdict == ReferenceChunkedResult::Verdict::kAccepted   ? "accepts"
+                         : ref.verdict == ReferenceChunkedResult::Verdict::kRejected ? "rejects"
+                                                                                     : "waits";
+  std::string out;
+  if (d.status == ParseStatus::kMessageComplete) {
+    out = "accepted:" + std::to_string(d.payload.size()) + "-payload-bytes";
+  } else if (d.status == ParseStatus::kError) {
+    out = "rejected:" + std::string(parseErrorName(d.error));
+  } else {
+    out = "incomplete";
+  }
+  return out + " (reference " + ref_word + ")";
+}
