@@ -1,6 +1,9 @@
 // HeadScanner: CRLF-only lines, no CTL, no folding, no empty field names.
 #include "parsers/http1/head_scanner.h"
 
+#include <algorithm>
+#include <cstring>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -34,7 +37,15 @@ size_t skipPlain(const unsigned char* p, size_t i, size_t n, bool stop_at_space)
 
 }  // namespace
 
-void HeadScanner::start(Section section) {
+void HeadScanner::start(Section section, const Limits& limits) {
+  max_target_ = limits.max_uri_bytes;
+  max_fields_ = std::min(limits.max_headers, kMaxHeadersCapacity);
+  max_name_ = limits.max_header_name_bytes;
+  max_value_ = limits.max_header_value_bytes;
+  target_bytes_ = 0;
+  fields_ = 0;
+  in_name_ = false;
+  in_value_ = false;
   section_ = section;
   in_start_line_ = section != Section::kTrailers;
   after_cr_ = false;
@@ -62,6 +73,34 @@ ParseError HeadScanner::endOfLine() {
   if (section_ != Section::kRequestHead) return ParseError::kNone;
   if (start_spaces_ == 1 && !last_was_space_) return ParseError::kHttp09;
   if (start_spaces_ != 2 || last_was_space_) return ParseError::kBadRequestLine;
+  return ParseError::kNone;
+}
+
+ParseError HeadScanner::countFieldRun(const unsigned char* p, size_t i, size_t end, size_t& at) {
+  if (in_name_) {
+    const void* colon = std::memchr(p + i, ':', end - i);
+    const size_t name_end = colon != nullptr ? static_cast<size_t>(static_cast<const unsigned char*>(colon) - p) : end;
+    const auto run = static_cast<uint32_t>(name_end - i);
+    if (run > max_name_ - std::min(name_bytes_, max_name_)) {
+      at = i + (max_name_ - name_bytes_);
+      return ParseError::kHeaderNameTooLong;
+    }
+    name_bytes_ += run;
+    if (colon == nullptr) return ParseError::kNone;
+    in_name_ = false;
+    i = name_end + 1;
+  }
+  if (!in_value_) {  // leading OWS is not part of the value (RFC 9110 §5.5)
+    while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
+    if (i == end) return ParseError::kNone;
+    in_value_ = true;
+  }
+  const auto run = static_cast<uint32_t>(end - i);
+  if (run > max_value_ - std::min(value_bytes_, max_value_)) {
+    at = i + (max_value_ - value_bytes_);
+    return ParseError::kHeaderValueTooLong;
+  }
+  value_bytes_ += run;
   return ParseError::kNone;
 }
 
@@ -96,6 +135,14 @@ HeadScanner::Scan HeadScanner::scan(std::string_view data) {
       // Runs of ordinary bytes need no per-byte decision; SP does in a request line.
       const size_t next = c == ' ' ? i + 1 : skipPlain(p, i + 1, n, section_ == Section::kRequestHead);
       if (next > i + 1) last_was_space_ = false;
+      if (section_ == Section::kRequestHead && start_spaces_ == 1 && c != ' ') {
+        const auto run = static_cast<uint32_t>(next - i);
+        if (run > max_target_ - std::min(target_bytes_, max_target_)) {
+          i += max_target_ - target_bytes_;
+          return fail(ParseError::kUriTooLong);
+        }
+        target_bytes_ += run;
+      }
       line_bytes_ += static_cast<uint32_t>(next - i);
       i = next;
       continue;
@@ -105,9 +152,19 @@ HeadScanner::Scan HeadScanner::scan(std::string_view data) {
       // means an empty field name (CVE-2023-25725 class).
       if (c == ' ' || c == '\t') return fail(ParseError::kObsFold);
       if (c == ':') return fail(ParseError::kEmptyHeaderName);
+      if (++fields_ > max_fields_) return fail(ParseError::kTooManyHeaders);
+      in_name_ = true;
+      in_value_ = false;
+      name_bytes_ = 0;
+      value_bytes_ = 0;
     }
     if (c != '\t' && isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
     const size_t next = skipPlain(p, i + 1, n, false);
+    size_t at = 0;
+    if (const ParseError e = countFieldRun(p, i, next, at); e != ParseError::kNone) {
+      i = at;
+      return fail(e);
+    }
     line_bytes_ += static_cast<uint32_t>(next - i);
     i = next;
   }

@@ -67,6 +67,8 @@ MessageParser::MessageParser(Kind kind, const Limits& limits)
   settings_.on_body = &MessageParser::onBody;
   settings_.on_chunk_extension_name = &MessageParser::onChunkExtension;
   settings_.on_chunk_extension_value = &MessageParser::onChunkExtension;
+  settings_.on_chunk_extension_name_complete = &MessageParser::onChunkExtensionNameComplete;
+  settings_.on_chunk_extension_value_complete = &MessageParser::onChunkExtensionValueComplete;
   settings_.on_chunk_header = &MessageParser::onChunkHeader;
   settings_.on_chunk_complete = &MessageParser::onChunkComplete;
   settings_.on_message_complete = &MessageParser::onMessageComplete;
@@ -89,7 +91,8 @@ void MessageParser::prepareNextMessage() {
   message_limits_ = limits_;
   message_bytes_ = 0;
   section_bytes_ = 0;
-  scanner_.start(kind_ == Kind::kRequest ? HeadScanner::Section::kRequestHead : HeadScanner::Section::kResponseHead);
+  scanner_.start(kind_ == Kind::kRequest ? HeadScanner::Section::kRequestHead : HeadScanner::Section::kResponseHead,
+                 message_limits_);
 }
 
 void MessageParser::tightenBodyLimits(const Limits& limits) {
@@ -134,7 +137,7 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
     llhttp_resume(&llhttp_);
     paused_ = false;
   }
-  if (state_ == State::kIdle && section_bytes_ == 0) message_limits_ = limits_;
+  if (state_ == State::kIdle && section_bytes_ == 0) prepareNextMessage();  // setLimits() may have run
   sink_ = &sink;
   size_t off = 0;
   while (true) {
@@ -192,7 +195,7 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
     state_ = State::kTrailers;
     section_bytes_ = 0;
     header_count_ = 0;
-    scanner_.start(HeadScanner::Section::kTrailers);
+    scanner_.start(HeadScanner::Section::kTrailers, message_limits_);
   }
 }
 
@@ -222,6 +225,7 @@ int MessageParser::onMessageBegin(llhttp_t* p) {
   m->seen_content_length_ = m->seen_transfer_encoding_ = m->seen_host_ = false;
   m->header_count_ = 0;
   m->chunk_ext_bytes_ = 0;
+  m->chunk_ext_.startName();
   m->head_ = MessageHead{};
   return 0;
 }
@@ -441,13 +445,33 @@ int MessageParser::onBody(llhttp_t* p, const char* at, size_t len) {
 
 int MessageParser::onChunkExtension(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  m->chunk_ext_bytes_ += static_cast<uint32_t>(std::min<size_t>(len, UINT32_MAX - m->chunk_ext_bytes_));
-  return m->chunk_ext_bytes_ > m->message_limits_.max_chunk_ext_bytes ? m->fail(ParseError::kChunkExtensionTooLong, at) : 0;
+  const uint32_t budget = m->message_limits_.max_chunk_ext_bytes - std::min(m->chunk_ext_bytes_, m->message_limits_.max_chunk_ext_bytes);
+  const std::string_view piece(at, std::min<size_t>(len, budget));
+  if (const size_t bad = m->chunk_ext_.feed(piece); bad != ChunkExtGrammar::kOk) {
+    return m->fail(ParseError::kInvalidChunk, at + bad);
+  }
+  m->chunk_ext_bytes_ += static_cast<uint32_t>(piece.size());
+  return len > budget ? m->fail(ParseError::kChunkExtensionTooLong, at + budget) : 0;
+}
+
+int MessageParser::onChunkExtensionNameComplete(llhttp_t* p) {
+  MessageParser* m = self(p);
+  if (!m->chunk_ext_.complete()) return m->fail(ParseError::kInvalidChunk);
+  m->chunk_ext_.startValue();
+  return 0;
+}
+
+int MessageParser::onChunkExtensionValueComplete(llhttp_t* p) {
+  MessageParser* m = self(p);
+  if (!m->chunk_ext_.complete()) return m->fail(ParseError::kInvalidChunk);
+  m->chunk_ext_.startName();
+  return 0;
 }
 
 int MessageParser::onChunkHeader(llhttp_t* p) {
   MessageParser* m = self(p);
   m->chunk_ext_bytes_ = 0;
+  m->chunk_ext_.startName();
   m->sink_->onChunkStart(p->content_length);
   if (p->content_length != 0) return 0;
   m->pause_ = Pause::kTrailers;

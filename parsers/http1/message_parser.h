@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "parsers/http1/body_sink.h"
+#include "parsers/http1/chunk_ext_grammar.h"
 #include "parsers/http1/field_rules.h"
 #include "parsers/http1/head_scanner.h"
 #include "parsers/http1/limits.h"
@@ -97,6 +98,8 @@ class MessageParser {
   static int onHeadersComplete(llhttp_t* p);
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onChunkExtension(llhttp_t* p, const char* at, size_t len);
+  static int onChunkExtensionNameComplete(llhttp_t* p);
+  static int onChunkExtensionValueComplete(llhttp_t* p);
   static int onChunkHeader(llhttp_t* p);
   static int onChunkComplete(llhttp_t* p);
   static int onMessageComplete(llhttp_t* p);
@@ -145,6 +148,7 @@ class MessageParser {
   bool seen_host_ = false;
   uint32_t header_count_ = 0;
   uint32_t chunk_ext_bytes_ = 0;
+  ChunkExtGrammar chunk_ext_;  // extensions of the current chunk-size line
   // Trailer field names are classified from a copy: trailer bytes may move between feeds.
   char trailer_name_[20] = {};
   uint32_t trailer_name_len_ = 0;

@@ -48,5 +48,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
 std::string dpuguard::fuzz::describeInput(std::string_view input) {
   if (input.empty()) return "empty";
-  return outcomeOf(runSummary(input.substr(1), {}, requestOptions()));
+  return outcomeOf(runSummary(input.substr(1), {}, requestOptions()), 1);
 }

@@ -43,5 +43,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 std::string dpuguard::fuzz::describeInput(std::string_view input) {
   if (input.empty()) return "empty";
   const Options o = responseOptions(static_cast<uint8_t>(input[0]));
-  return outcomeOf(runSummary(input.substr(1), {}, o)) + (o.head_request ? " (to HEAD)" : "");
+  return outcomeOf(runSummary(input.substr(1), {}, o), 1) + (o.head_request ? " to-HEAD" : "");
 }

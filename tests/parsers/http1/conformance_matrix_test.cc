@@ -206,6 +206,11 @@ const Case kRequestCases[] = {
     {"go_2025_22871_bare_lf_in_chunk_size_line", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk_size"},
     {"cve_2021_22960_bare_cr_in_chunk_extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     {"ats_2024_53868_bare_lf_in_chunk_extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nc\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
+    // Found by fuzz/targets/http1_chunked: llhttp 8.1.0 strict accepts these; RFC 9112 §7.1.1 does not.
+    {"fuzz_chunk_ext_quote_after_token", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=q\"x y\"\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
+    {"fuzz_chunk_ext_text_after_quoted", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=\"x\"y\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
+    // RFC 9110 allows a quoted-pair here; llhttp 8.1.0 does not. Stricter is the safe side.
+    {"chunk_ext_quoted_pair_refused_by_llhttp", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=\"a\\\"b\"\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     {"chunk_extension_bare_lf_terminator", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     {"cve_2024_22019_unbounded_chunk_extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nx\r\n0\r\n\r\n"sv, "error:chunk_extension_too_long", small(&Limits::max_chunk_ext_bytes, 64)},
     {"h11_2025_43859_any_two_bytes_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"sv, "error:invalid_chunk"},
