@@ -1,10 +1,11 @@
 # Thin wrapper over CMake. The two commands a new user needs: `make demo` and `make test`.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build asan test test-unit test-asan demo bench check-config clean format
+.PHONY: all deps build asan fuzz test test-unit test-asan demo bench check-config clean format
 
 all: build
 
@@ -25,11 +26,22 @@ $(ASAN_BUILD)/CMakeCache.txt:
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# Full suite: unit + fuzz replay + integration with the GCC build, then the same again with
+# libFuzzer + ASan + UBSan builds of the fuzz targets (fuzz/run uses the same directory).
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDPUGUARD_SANITIZE=ON -DDPUGUARD_FUZZ_ENGINE=libfuzzer \
+	  -DDPUGUARD_BENCH=OFF -DDPUGUARD_INTEGRATION=OFF
+
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+
+# Full suite: unit + fuzz replay + integration with the GCC build, a short libFuzzer run of
+# every fuzz target (fuzz/run smoke), then unit + fuzz replay + integration again with
 # ASan+UBSan (clang-14): there the proxy itself runs sanitized under real traffic.
 # ctest prints the summary line CI reads.
-test: build asan
+test: build asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -L smoke
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
@@ -43,7 +55,7 @@ bench: build
 	scripts/bench
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-afl build-afl-cmplog build-cov
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -42,6 +42,18 @@ inline std::string describeHead(const MessageHead& h) {
   return s + "}";
 }
 
+// Small limits, so that short fuzz inputs reach every limit path.
+inline Limits smallLimits() {
+  Limits l;
+  l.max_header_bytes = 4096;
+  l.max_headers = 32;
+  l.max_uri_bytes = 1024;
+  l.max_header_value_bytes = 2048;
+  l.max_chunk_ext_bytes = 64;
+  l.max_trailer_bytes = 512;
+  return l;
+}
+
 struct Options {
   MessageParser::Kind kind = MessageParser::Kind::kRequest;
   Limits limits{};

@@ -16,12 +16,7 @@ using namespace dpuguard::http1;
 
 Options requestOptions() {
   Options o;
-  o.limits.max_header_bytes = 4096;  // small limits so that every limit path is reachable
-  o.limits.max_headers = 32;
-  o.limits.max_uri_bytes = 1024;
-  o.limits.max_header_value_bytes = 2048;
-  o.limits.max_chunk_ext_bytes = 64;
-  o.limits.max_trailer_bytes = 512;
+  o.limits = smallLimits();
   return o;
 }
 

@@ -18,11 +18,7 @@ Options responseOptions(uint8_t selector) {
   o.kind = MessageParser::Kind::kResponse;
   o.head_request = (selector & 1) != 0;
   o.finish = true;
-  o.limits.max_header_bytes = 4096;
-  o.limits.max_headers = 32;
-  o.limits.max_header_value_bytes = 2048;
-  o.limits.max_chunk_ext_bytes = 64;
-  o.limits.max_trailer_bytes = 512;
+  o.limits = smallLimits();
   return o;
 }
 
