@@ -243,9 +243,8 @@ int MessageParser::onMethodComplete(llhttp_t* p) {
 
 int MessageParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  if (!extend(m->head_.target, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
-  if (m->head_.target.size() > m->message_limits_.max_uri_bytes) return m->fail(ParseError::kUriTooLong, at);
-  return 0;
+  // Its length limit is HeadScanner's, at the exact byte (callbacks come wherever input was cut).
+  return extend(m->head_.target, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
 int MessageParser::onStatus(llhttp_t* p, const char* at, size_t len) {
@@ -255,11 +254,9 @@ int MessageParser::onStatus(llhttp_t* p, const char* at, size_t len) {
 
 int MessageParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  const Limits& lim = m->message_limits_;
+  // Name, value and count limits are HeadScanner's; this only guards the array's capacity.
   if (!m->field_open_) {
-    if (m->header_count_ >= lim.max_headers || m->header_count_ >= kMaxHeadersCapacity) {
-      return m->fail(ParseError::kTooManyHeaders, at);
-    }
+    if (m->header_count_ >= kMaxHeadersCapacity) return m->fail(ParseError::kTooManyHeaders, at);
     ++m->header_count_;
     m->field_open_ = true;
     m->value_open_ = false;
@@ -271,11 +268,10 @@ int MessageParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
     for (size_t i = 0; i < len; ++i, ++m->trailer_name_len_) {
       if (m->trailer_name_len_ < sizeof(m->trailer_name_)) m->trailer_name_[m->trailer_name_len_] = at[i];
     }
-    return m->trailer_name_len_ > lim.max_header_name_bytes ? m->fail(ParseError::kHeaderNameTooLong, at) : 0;
+    return 0;
   }
   HeaderField& h = m->headers_[m->header_count_ - 1];
-  if (!extend(h.name, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
-  return h.name.size() > lim.max_header_name_bytes ? m->fail(ParseError::kHeaderNameTooLong, at) : 0;
+  return extend(h.name, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
 int MessageParser::onHeaderFieldComplete(llhttp_t* p) {
@@ -320,18 +316,14 @@ int MessageParser::fieldComplete(HeaderField& f) {
 
 int MessageParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   MessageParser* m = self(p);
-  const uint32_t max = m->message_limits_.max_header_value_bytes;
   if (m->state_ == State::kTrailers) {
-    if (!m->value_open_) m->trailer_value_len_ = 0;
     m->value_open_ = true;
-    m->trailer_value_len_ += static_cast<uint32_t>(std::min<size_t>(len, max + 1));
-    return m->trailer_value_len_ > max ? m->fail(ParseError::kHeaderValueTooLong, at) : 0;
+    return 0;
   }
   HeaderField& h = m->headers_[m->header_count_ - 1];
   if (!m->value_open_ && h.value.data() != nullptr) return m->fail(ParseError::kObsFold, at);
   m->value_open_ = true;
-  if (!extend(h.value, at, len)) return m->fail(ParseError::kDiscontiguousInput, at);
-  return h.value.size() > max ? m->fail(ParseError::kHeaderValueTooLong, at) : 0;
+  return extend(h.value, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
 int MessageParser::onHeaderValueComplete(llhttp_t* p) {

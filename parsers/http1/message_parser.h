@@ -152,7 +152,6 @@ class MessageParser {
   // Trailer field names are classified from a copy: trailer bytes may move between feeds.
   char trailer_name_[20] = {};
   uint32_t trailer_name_len_ = 0;
-  uint32_t trailer_value_len_ = 0;
   HeaderField headers_[kMaxHeadersCapacity];
   MessageHead head_;
 };
