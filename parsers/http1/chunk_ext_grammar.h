@@ -25,6 +25,8 @@ class ChunkExtGrammar {
   size_t feed(std::string_view piece);
   // Whether the name or value fed since start*() is complete and well-formed.
   bool complete() const { return state_ == State::kName || state_ == State::kToken || state_ == State::kClosed; }
+  // Whether the value fed since startValue() is a token (not a quoted-string).
+  bool tokenValue() const { return state_ == State::kToken; }
 
  private:
   enum class State : uint8_t { kNameStart, kName, kValueStart, kToken, kQuoted, kEscape, kClosed };

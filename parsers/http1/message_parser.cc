@@ -153,6 +153,7 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
       over_budget = scan.error == ParseError::kNone && !scan.complete && rest.size() >= budget;
     }
     feed_base_ = rest.data();
+    feed_end_ = rest.data() + scan.length;
     feed_offset_ = message_bytes_;
     error_ = ParseError::kNone;
     error_at_ = nullptr;
@@ -443,6 +444,7 @@ int MessageParser::onChunkExtension(llhttp_t* p, const char* at, size_t len) {
     return m->fail(ParseError::kInvalidChunk, at + bad);
   }
   m->chunk_ext_bytes_ += static_cast<uint32_t>(piece.size());
+  m->chunk_ext_end_ = at + len;
   return len > budget ? m->fail(ParseError::kChunkExtensionTooLong, at + budget) : 0;
 }
 
@@ -456,6 +458,16 @@ int MessageParser::onChunkExtensionNameComplete(llhttp_t* p) {
 int MessageParser::onChunkExtensionValueComplete(llhttp_t* p) {
   MessageParser* m = self(p);
   if (!m->chunk_ext_.complete()) return m->fail(ParseError::kInvalidChunk);
+  // llhttp 8.1.0 ends a token value on ';' by consuming it and then accepts CRLF or another
+  // ';' ("0;e=x;", "0;e=x;;f"): an empty extension name, which RFC 9112 7.1.1 forbids (and
+  // it refuses the valid "0;e=x;f"). The value's last piece ends on the byte llhttp stopped
+  // at, which lies in the segment being executed; refuse when that byte is ';'. (A quoted
+  // value's span ends after its closing quote, so there ';' is the valid next separator.)
+  const auto end = reinterpret_cast<uintptr_t>(m->chunk_ext_end_);
+  if (m->chunk_ext_.tokenValue() && end >= reinterpret_cast<uintptr_t>(m->feed_base_) && end < reinterpret_cast<uintptr_t>(m->feed_end_) &&
+      *m->chunk_ext_end_ == ';') {
+    return m->fail(ParseError::kInvalidChunk, m->chunk_ext_end_);
+  }
   m->chunk_ext_.startName();
   return 0;
 }

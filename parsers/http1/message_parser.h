@@ -135,6 +135,7 @@ class MessageParser {
 
   BodySink* sink_ = nullptr;  // set by feed()/finish() before every llhttp call
   const char* feed_base_ = nullptr;  // first byte of the segment llhttp is executing
+  const char* feed_end_ = nullptr;   // one past its last byte
   uint64_t feed_offset_ = 0;         // its offset in the message
   uint64_t message_bytes_ = 0;
   uint32_t section_bytes_ = 0;  // bytes of the current head or trailer section
@@ -149,6 +150,7 @@ class MessageParser {
   uint32_t header_count_ = 0;
   uint32_t chunk_ext_bytes_ = 0;
   ChunkExtGrammar chunk_ext_;  // extensions of the current chunk-size line
+  const char* chunk_ext_end_ = nullptr;  // where the last extension name/value piece ended
   // Trailer field names are classified from a copy: trailer bytes may move between feeds.
   char trailer_name_[20] = {};
   uint32_t trailer_name_len_ = 0;

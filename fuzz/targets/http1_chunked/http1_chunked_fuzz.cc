@@ -4,9 +4,11 @@
 //   - whatever we accept, the reference accepts, with the same payload bytes and the same end
 //     (a disagreement on where a chunked body ends is exactly a smuggling bug);
 //   - where the reference accepts, we decide (accept or reject), never wait for more bytes;
-//   - the outcome does not depend on where the input is cut.
+//   - the outcome does not depend on where the input is cut;
+//   - a body the peer's close cuts short is truncated, never complete (finish()).
 // We may be stricter (limits, forbidden trailer fields): describeInput reports those cases.
-// Input: byte 0 picks a cut point; the rest is a chunked body sent after a fixed head.
+// Input: bit 7 of byte 0 picks a request or a response head (streamed completions are chunked
+// responses), the other bits a cut point; the rest is the chunked body after that head.
 #include <cstdlib>
 #include <string>
 
@@ -20,7 +22,8 @@ using namespace dpuguard::http1;
 using dpuguard::fuzz::ReferenceChunkedDecoder;
 using dpuguard::fuzz::ReferenceChunkedResult;
 
-constexpr std::string_view kHead = "POST /v1/completions HTTP/1.1\r\nHost: f\r\nTransfer-Encoding: chunked\r\n\r\n";
+constexpr std::string_view kRequestHead = "POST /v1/completions HTTP/1.1\r\nHost: f\r\nTransfer-Encoding: chunked\r\n\r\n";
+constexpr std::string_view kResponseHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
 
 class PayloadSink final : public BodySink {
  public:
@@ -42,14 +45,15 @@ Limits chunkedLimits() {
   return l;
 }
 
-Decoded decode(std::string_view body, size_t cut) {
-  std::string stream(kHead);
+Decoded decode(bool response, std::string_view body, size_t cut) {
+  const std::string_view head = response ? kResponseHead : kRequestHead;
+  std::string stream(head);
   stream.append(body);
-  MessageParser p(MessageParser::Kind::kRequest, chunkedLimits());
+  MessageParser p(response ? MessageParser::Kind::kResponse : MessageParser::Kind::kRequest, chunkedLimits());
   PayloadSink sink;
   Decoded d;
   size_t pos = 0;
-  const size_t bounds[2] = {kHead.size() + cut, stream.size()};
+  const size_t bounds[2] = {head.size() + cut, stream.size()};
   for (size_t bound : bounds) {
     while (pos < bound || d.status == ParseStatus::kHeadComplete) {
       const ParseResult r = p.feed(std::string_view(stream).substr(pos, bound - pos), sink);
@@ -61,12 +65,15 @@ Decoded decode(std::string_view body, size_t cut) {
       }
       if (r.status == ParseStatus::kMessageComplete) {
         d.payload = std::move(sink.payload);
-        d.end = pos - kHead.size();
+        d.end = pos - head.size();
         return d;
       }
       if (r.status == ParseStatus::kNeedMore) break;
     }
   }
+  // The peer closed here: a chunked body cut short is truncated, never complete.
+  const ParseResult end = p.finish(sink);
+  if (end.status != ParseStatus::kError || end.error != ParseError::kTruncated) std::abort();
   d.status = ParseStatus::kNeedMore;
   return d;
 }
@@ -76,8 +83,9 @@ Decoded decode(std::string_view body, size_t cut) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view body = dpuguard::fuzz::asText(data + 1, size - 1);
-  const Decoded whole = decode(body, body.size());
-  const Decoded cut = decode(body, body.empty() ? 0 : data[0] % body.size());
+  const bool response = (data[0] & 0x80) != 0;
+  const Decoded whole = decode(response, body, body.size());
+  const Decoded cut = decode(response, body, body.empty() ? 0 : (data[0] & 0x7f) % body.size());
   if (whole.status != cut.status || whole.error != cut.error || whole.payload != cut.payload || whole.end != cut.end) {
     std::abort();
   }
@@ -93,7 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 std::string dpuguard::fuzz::describeInput(std::string_view input) {
   if (input.empty()) return "empty";
   const std::string_view body = input.substr(1);
-  const Decoded d = decode(body, body.size());
+  const bool response = (static_cast<uint8_t>(input[0]) & 0x80) != 0;
+  const Decoded d = decode(response, body, body.size());
   const ReferenceChunkedResult ref = ReferenceChunkedDecoder::decode(body);
   const char* ref_word = ref.verdict == ReferenceChunkedResult::Verdict::kAccepted   ? "accepts"
                          : ref.verdict == ReferenceChunkedResult::Verdict::kRejected ? "rejects"
@@ -106,5 +115,5 @@ std::string dpuguard::fuzz::describeInput(std::string_view input) {
   } else {
     out = "incomplete";
   }
-  return out + " (reference " + ref_word + ")";
+  return out + (response ? " in-response" : "") + " (reference " + ref_word + ")";
 }

@@ -94,11 +94,6 @@ ReferenceChunkedDecoder::Step ReferenceChunkedDecoder::chunkExtensions() {
     }
     ++pos_;
     bws();
-    // KNOWN DEVIATION (open, SECURITY.md): llhttp 8.1.0 accepts a ';' with no name before the
-    // CRLF ("0;e=x;") and gives no callback we could refuse it on. Extensions are dropped when
-    // forwarding, so the next hop never sees it; until our own size-line check lands, the
-    // oracle tolerates exactly this case so that every other disagreement still fails.
-    if (more() && peek() == '\r') return Step::kOk;
     if (Step s = token(); s != Step::kOk) return s;
     const size_t after_name = pos_;
     bws();

@@ -208,6 +208,10 @@ const Case kRequestCases[] = {
     {"ats_2024_53868_bare_lf_in_chunk_extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nc\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     // Found by fuzz/targets/http1_chunked: llhttp 8.1.0 strict accepts these; RFC 9112 §7.1.1 does not.
     {"fuzz_chunk_ext_quote_after_token", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=q\"x y\"\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
+    {"fuzz_chunk_ext_empty_name_after_value", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0;e=x;\r\n\r\n"sv, "error:invalid_chunk"},
+    {"chunk_ext_empty_name_between_semicolons", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;e=x;;f\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
+    {"valid_chunk_ext_two_quoted_values", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\";b=\"y\"\r\nhello\r\n0\r\n\r\n"sv, "ok:1"},
+    {"valid_chunk_ext_names_only", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a;b\r\nhello\r\n0\r\n\r\n"sv, "ok:1"},
     {"fuzz_chunk_ext_text_after_quoted", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=\"x\"y\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     // RFC 9110 allows a quoted-pair here; llhttp 8.1.0 does not. Stricter is the safe side.
     {"chunk_ext_quoted_pair_refused_by_llhttp", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=\"a\\\"b\"\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
