@@ -2,10 +2,12 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
+SHM_TESTS  := sealed_region_test ring_consumer_test ring_threads_test message_codec_test channel_end_test
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build asan fuzz test test-unit test-asan demo bench check-config clean format
+.PHONY: all deps build asan tsan fuzz test test-unit test-asan demo bench check-config clean format
 
 all: build
 
@@ -26,6 +28,16 @@ $(ASAN_BUILD)/CMakeCache.txt:
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# ThreadSanitizer (clang-14) build of the shm tests only: the ring protocol across threads and
+# the hostile-peer processes.
+$(TSAN_BUILD)/CMakeCache.txt:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDPUGUARD_TSAN=ON \
+	  -DDPUGUARD_BENCH=OFF -DDPUGUARD_INTEGRATION=OFF
+
+tsan: deps $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(SHM_TESTS)
+
 # libFuzzer + ASan + UBSan builds of the fuzz targets (fuzz/run uses the same directory).
 $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) \
@@ -37,13 +49,15 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 
 # Full suite: unit + fuzz replay + integration with the GCC build, a short libFuzzer run of
 # every fuzz target (fuzz/run smoke), then unit + fuzz replay + integration again with
-# ASan+UBSan (clang-14): there the proxy itself runs sanitized under real traffic.
-# ctest prints the summary line CI reads.
-test: build asan fuzz
+# ASan+UBSan (clang-14): there the proxy itself runs sanitized under real traffic; last the
+# shm tests under ThreadSanitizer. ctest prints the summary line CI reads.
+test: build asan fuzz tsan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -L smoke
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -L shm
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz'
@@ -55,7 +69,7 @@ bench: build
 	scripts/bench
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-afl build-afl-cmplog build-cov
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD) build-afl build-afl-cmplog build-cov
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -1,0 +1,118 @@
+// Messages of the host channel: schema ids and hand-written fixed layouts (SHM_DESIGN.md
+// "Every message", step 4). Each message is a fixed little-endian prefix, static_assert-ed,
+// followed by the variable part its lengths announce; the lengths must add up exactly.
+//
+//   DPU -> host: RequestHead, RequestBody, StreamReset, FlowEvent
+//   host -> DPU: ResponseHead, ResponseBody (streamed responses are many of these), StreamReset,
+//                IdentityLabel (client CIDR -> workload identity), Drain
+//
+// Header fields (in request and response heads) follow the prefix and the target as
+// { u16 name_len, u16 value_len, name, value } records.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace dpuguard::shm {
+
+enum class MessageSchema : uint16_t {
+  kRequestHead = 1,
+  kRequestBody = 2,
+  kResponseHead = 3,
+  kResponseBody = 4,
+  kStreamReset = 5,
+  kFlowEvent = 6,
+  kIdentityLabel = 7,
+  kDrain = 8,
+};
+inline constexpr uint16_t kMessageVersion = 1;
+
+inline constexpr uint32_t kMaxTargetBytes = 8192;
+inline constexpr uint32_t kMaxFieldsBytes = 65536;
+inline constexpr uint16_t kMaxFields = 128;
+inline constexpr uint32_t kMaxIdentityBytes = 255;
+
+// Methods a host backend can be asked for (CONNECT is refused before routing).
+enum class WireMethod : uint8_t { kGet = 1, kHead, kPost, kPut, kDelete, kPatch, kOptions, kTrace };
+inline constexpr uint8_t kMaxWireMethod = static_cast<uint8_t>(WireMethod::kTrace);
+
+inline constexpr uint8_t kHeadEndStream = 1u << 0;   // no body follows this head
+inline constexpr uint32_t kBodyEndStream = 1u << 0;  // last body message of the stream
+
+struct RequestHeadPrefix {
+  uint64_t stream_id;
+  uint8_t method;  // WireMethod
+  uint8_t flags;   // kHeadEndStream; other bits reserved
+  uint16_t field_count;
+  uint32_t target_len;  // origin-form target, then the fields
+  uint32_t fields_len;
+  uint32_t reserved;
+};
+static_assert(sizeof(RequestHeadPrefix) == 24 && std::is_trivially_copyable_v<RequestHeadPrefix>);
+static_assert(offsetof(RequestHeadPrefix, target_len) == 12 && offsetof(RequestHeadPrefix, fields_len) == 16);
+
+struct ResponseHeadPrefix {
+  uint64_t stream_id;
+  uint16_t status;  // 100..599
+  uint8_t flags;    // kHeadEndStream; other bits reserved
+  uint8_t reserved0;
+  uint16_t field_count;
+  uint16_t reserved1;
+  uint32_t fields_len;
+  uint32_t reserved2;
+};
+static_assert(sizeof(ResponseHeadPrefix) == 24 && std::is_trivially_copyable_v<ResponseHeadPrefix>);
+static_assert(offsetof(ResponseHeadPrefix, field_count) == 12 && offsetof(ResponseHeadPrefix, fields_len) == 16);
+
+struct BodyPrefix {
+  uint64_t stream_id;
+  uint32_t flags;  // kBodyEndStream; other bits reserved
+  uint32_t data_len;
+};
+static_assert(sizeof(BodyPrefix) == 16 && std::is_trivially_copyable_v<BodyPrefix>);
+
+enum class ResetReason : uint32_t { kClientGone = 1, kTimeout = 2, kBackendError = 3, kRefused = 4 };
+inline constexpr uint32_t kMaxResetReason = static_cast<uint32_t>(ResetReason::kRefused);
+
+struct StreamReset {
+  uint64_t stream_id;
+  uint32_t reason;  // ResetReason
+  uint32_t reserved;
+};
+static_assert(sizeof(StreamReset) == 16 && std::is_trivially_copyable_v<StreamReset>);
+
+struct FlowEvent {
+  uint64_t stream_id;
+  uint64_t start_unix_ns;
+  uint32_t duration_us;
+  uint16_t status;
+  uint8_t family;  // 4 or 6
+  uint8_t reserved0;
+  uint8_t client_addr[16];  // IPv4 in the first 4 bytes, rest zero
+  uint16_t client_port;
+  uint16_t reserved1;
+  uint32_t bytes_in;
+  uint32_t bytes_out;
+  uint32_t reserved2;
+  char route[32];  // route name, NUL-padded, printable ASCII
+};
+static_assert(sizeof(FlowEvent) == 88 && std::is_trivially_copyable_v<FlowEvent>);
+static_assert(offsetof(FlowEvent, client_addr) == 24 && offsetof(FlowEvent, route) == 56);
+
+struct IdentityLabelPrefix {
+  uint8_t family;      // 4 or 6
+  uint8_t prefix_len;  // <= 32 or 128
+  uint16_t identity_len;
+  uint32_t reserved;
+  uint8_t addr[16];  // network address; bits past prefix_len must be zero
+};
+static_assert(sizeof(IdentityLabelPrefix) == 24 && std::is_trivially_copyable_v<IdentityLabelPrefix>);
+
+struct Drain {
+  uint32_t deadline_ms;
+  uint32_t reserved;
+};
+static_assert(sizeof(Drain) == 8 && std::is_trivially_copyable_v<Drain>);
+
+}  // namespace dpuguard::shm

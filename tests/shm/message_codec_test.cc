@@ -1,0 +1,149 @@
+// MessageCodec: encoders produce what the checks accept and the decoders read back; each
+// check refuses the malformed variants a hostile peer could write.
+#include "shm/message_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+namespace dpuguard::shm {
+namespace {
+
+std::vector<std::byte> requestHead(std::string_view target, std::vector<WireField> fields) {
+  std::vector<std::byte> buf(4096);
+  buf.resize(encodeRequestHead(buf, 42, WireMethod::kPost, 0, target, fields));
+  return buf;
+}
+
+void setLast(std::vector<std::byte>& b, std::byte v) {
+  if (!b.empty()) b[b.size() - 1] = v;
+}
+
+template <class T>
+T& prefixOf(std::vector<std::byte>& b) {
+  return *reinterpret_cast<T*>(b.data());
+}
+
+TEST(MessageCodecTest, RequestHeadRoundTrip) {
+  auto b = requestHead("/v1/chat/completions", {{"host", "inference"}, {"content-type", "application/json"}});
+  ASSERT_FALSE(b.empty());
+  ASSERT_TRUE(checkRequestHead(b));
+  RequestHeadView v = decodeRequestHead(b);
+  EXPECT_EQ(v.prefix.stream_id, 42u);
+  EXPECT_EQ(v.target, "/v1/chat/completions");
+  WireField f;
+  ASSERT_TRUE(v.fields.next(f));
+  EXPECT_EQ(f.name, "host");
+  EXPECT_EQ(f.value, "inference");
+  ASSERT_TRUE(v.fields.next(f));
+  EXPECT_EQ(f.value, "application/json");
+  EXPECT_FALSE(v.fields.next(f));
+}
+
+TEST(MessageCodecTest, RequestHeadRefusals) {
+  const auto good = requestHead("/a", {{"x", "y"}});
+  auto mutate = [&](auto edit) {
+    auto b = good;
+    edit(b);
+    return checkRequestHead(b);
+  };
+  EXPECT_TRUE(mutate([](auto&) {}));
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).method = 0; }));
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).method = kMaxWireMethod + 1; }));
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).flags = 2; }));
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).reserved = 1; }));
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).target_len += 1; }));       // sum != size
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).target_len = 0xffffffff; })); // overflow
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).field_count = 2; }));         // runs out
+  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).field_count = 0; }));         // bytes left over
+  EXPECT_FALSE(mutate([](auto& b) { b[sizeof(RequestHeadPrefix)] = std::byte{'a'}; }));           // not origin-form
+  EXPECT_FALSE(mutate([](auto& b) { b[sizeof(RequestHeadPrefix) + 1] = std::byte{' '}; }));      // SP in target
+  EXPECT_FALSE(mutate([](auto& b) { b[b.size() - 3] = std::byte{':'}; }));                        // name not a token
+  EXPECT_FALSE(mutate([](auto& b) { setLast(b, std::byte{'\n'}); }));                            // LF in value
+  EXPECT_FALSE(mutate([](auto& b) { setLast(b, std::byte{0}); }));                                // NUL in value
+  EXPECT_FALSE(mutate([](auto& b) { b.pop_back(); }));                                            // short
+  EXPECT_FALSE(checkRequestHead(std::span<const std::byte>{}));
+}
+
+TEST(MessageCodecTest, ResponseHeadAndBody) {
+  std::vector<std::byte> b(1024);
+  const std::array<WireField, 1> fields{{{"content-type", "text/event-stream"}}};
+  b.resize(encodeResponseHead(b, 7, 200, 0, fields));
+  ASSERT_TRUE(checkResponseHead(b));
+  EXPECT_EQ(decodeResponseHead(b).prefix.status, 200);
+  prefixOf<ResponseHeadPrefix>(b).status = 99;
+  EXPECT_FALSE(checkResponseHead(b));
+  prefixOf<ResponseHeadPrefix>(b).status = 600;
+  EXPECT_FALSE(checkResponseHead(b));
+  prefixOf<ResponseHeadPrefix>(b).status = 200;
+  prefixOf<ResponseHeadPrefix>(b).reserved1 = 1;
+  EXPECT_FALSE(checkResponseHead(b));
+
+  std::vector<std::byte> body(64);
+  const std::string data = "data: {}\n\n";
+  body.resize(encodeBody(body, 7, kBodyEndStream, std::as_bytes(std::span(data))));
+  ASSERT_TRUE(checkBody(body));
+  EXPECT_EQ(decodeBody(body).data.size(), data.size());
+  prefixOf<BodyPrefix>(body).data_len += 1;
+  EXPECT_FALSE(checkBody(body));
+  prefixOf<BodyPrefix>(body).data_len -= 1;
+  prefixOf<BodyPrefix>(body).flags = 4;
+  EXPECT_FALSE(checkBody(body));
+}
+
+TEST(MessageCodecTest, FixedMessages) {
+  FlowEvent e{};
+  e.family = 4;
+  e.status = 200;
+  std::memcpy(e.route, "inference", 9);
+  auto bytes = [](const auto& v) { return std::as_bytes(std::span(&v, 1)); };
+  EXPECT_TRUE(checkFlowEvent(bytes(e)));
+  e.route[20] = 'x';  // text after the NUL padding
+  EXPECT_FALSE(checkFlowEvent(bytes(e)));
+  e.route[20] = 0;
+  e.client_addr[8] = 1;  // IPv4 with bytes past the 4th
+  EXPECT_FALSE(checkFlowEvent(bytes(e)));
+  e.client_addr[8] = 0;
+  e.family = 5;
+  EXPECT_FALSE(checkFlowEvent(bytes(e)));
+
+  StreamReset r{1, static_cast<uint32_t>(ResetReason::kTimeout), 0};
+  EXPECT_TRUE(checkStreamReset(bytes(r)));
+  r.reason = 0;
+  EXPECT_FALSE(checkStreamReset(bytes(r)));
+
+  Drain d{1000, 0};
+  EXPECT_TRUE(checkDrain(bytes(d)));
+  d.reserved = 1;
+  EXPECT_FALSE(checkDrain(bytes(d)));
+}
+
+TEST(MessageCodecTest, IdentityLabelNetworkMustBeCanonical) {
+  IdentityLabelPrefix p{};
+  p.family = 4;
+  p.prefix_len = 24;
+  p.addr[0] = 10;
+  p.addr[1] = 1;
+  p.addr[2] = 2;
+  std::vector<std::byte> b(512);
+  b.resize(encodeIdentityLabel(b, p, "spiffe://cluster/ns/research/sa/notebook"));
+  ASSERT_TRUE(checkIdentityLabel(b));
+  EXPECT_EQ(decodeIdentityLabel(b).identity, "spiffe://cluster/ns/research/sa/notebook");
+  prefixOf<IdentityLabelPrefix>(b).addr[3] = 1;  // host bit set past /24
+  EXPECT_FALSE(checkIdentityLabel(b));
+  prefixOf<IdentityLabelPrefix>(b).addr[3] = 0;
+  prefixOf<IdentityLabelPrefix>(b).prefix_len = 33;
+  EXPECT_FALSE(checkIdentityLabel(b));
+}
+
+TEST(MessageCodecTest, RegistriesAreDistinctAllowlists) {
+  EXPECT_NE(dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion), nullptr);
+  EXPECT_EQ(dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kResponseHead), kMessageVersion), nullptr);
+  EXPECT_EQ(hostToDpuSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion), nullptr);
+  EXPECT_NE(dpuToHostSchemas().hash(), hostToDpuSchemas().hash());
+}
+
+}  // namespace
+}  // namespace dpuguard::shm
