@@ -33,7 +33,14 @@ uint64_t RingConsumer::begin() {
   return prod - cons_;
 }
 
-void RingConsumer::end() { storeIndex(own_ + kConsOffset, cons_); }
+void RingConsumer::end() {
+  // Only a changed value is stored: the producer polls this line when the ring is full, and a
+  // store that changes nothing would still take the line away from it.
+  if (cons_ != published_cons_) {
+    storeIndex(own_ + kConsOffset, cons_);
+    published_cons_ = cons_;
+  }
+}
 
 RingFault RingConsumer::read(RingMessage& out) {
   Descriptor d;

@@ -69,6 +69,7 @@ class RingConsumer {
   const SchemaRegistry& schemas_;
   std::unique_ptr<std::byte[]> copy_;  // private: payload_stride bytes
   uint64_t cons_ = 0;
+  uint64_t published_cons_ = 0;
   uint64_t last_prod_ = 0;
   uint64_t heartbeat_ = 0;
   RingFault fault_ = RingFault::kNone;
