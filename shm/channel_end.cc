@@ -1,9 +1,13 @@
 // ChannelEnd: region exchange and header checks.
 #include "shm/channel_end.h"
 
+#include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "shm/fd_passing.h"
 
@@ -19,6 +23,7 @@ const char* attachErrorName(AttachError e) {
     case AttachError::kBadHeader: return "bad_header";
     case AttachError::kWrongEpoch: return "wrong_epoch";
     case AttachError::kSchemaMismatch: return "schema_mismatch";
+    case AttachError::kWakeFd: return "wake_fd";
   }
   return "unknown";
 }
@@ -29,7 +34,34 @@ RingFault ChannelEnd::fault() const {
   return RingFault::kNone;
 }
 
+namespace {
+
+// Only an eventfd may be written to on the peer's word: anything else (a pipe that can fill
+// up, a socket to elsewhere) is refused.
+bool isEventFd(int fd) {
+  char path[64];
+  char target[64] = {};
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  const ssize_t n = readlink(path, target, sizeof target - 1);
+  return n > 0 && std::string_view(target, static_cast<size_t>(n)) == "anon_inode:[eventfd]";
+}
+
+}  // namespace
+
+void ChannelEnd::clearWake() const {
+  uint64_t v;
+  if (wake_fd_ >= 0) [[maybe_unused]] ssize_t n = read(wake_fd_, &v, sizeof v);
+}
+
+void ChannelEnd::wakePeer() const {
+  const uint64_t one = 1;
+  if (peer_wake_fd_ >= 0) [[maybe_unused]] ssize_t n = write(peer_wake_fd_, &one, sizeof one);
+}
+
 void ChannelEnd::teardown() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (peer_wake_fd_ >= 0) close(peer_wake_fd_);
+  wake_fd_ = peer_wake_fd_ = -1;
   producer_.reset();
   consumer_.reset();
   peer_ = SealedRegion{};
@@ -68,17 +100,27 @@ AttachError ChannelEnd::establish(int sock, uint64_t epoch) {
   header.region_bytes = out.regionBytes();
   std::memcpy(own_.bytes().data(), &header, sizeof header);
 
+  // The hello carries two fds: our region and the eventfd we want to be woken on.
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return AttachError::kCreate;
   ChannelHello hello{kRegionMagic, epoch, out.regionBytes(), static_cast<uint32_t>(config_.role), 0};
-  if (!sendWithFd(sock, own_.fd(), std::as_bytes(std::span(&hello, 1)))) return AttachError::kSend;
+  const int fds[2] = {own_.fd(), wake_fd_};
+  if (!sendWithFds(sock, fds, std::as_bytes(std::span(&hello, 1)))) return AttachError::kSend;
 
   ChannelHello theirs{};
-  const int fd = receiveWithFd(sock, std::as_writable_bytes(std::span(&theirs, 1)));
-  if (fd < 0) return AttachError::kReceive;
+  int their_fds[2] = {-1, -1};
+  if (!receiveWithFds(sock, their_fds, std::as_writable_bytes(std::span(&theirs, 1)))) return AttachError::kReceive;
+  peer_wake_fd_ = their_fds[1];
   const bool hello_ok = theirs.magic == kRegionMagic && theirs.region_bytes == config_.incoming.regionBytes();
-  const RegionError attached = hello_ok ? SealedRegion::attachReadOnly(fd, theirs.region_bytes, peer_) : RegionError::kBadSize;
-  close(fd);
+  const RegionError attached =
+      hello_ok ? SealedRegion::attachReadOnly(their_fds[0], theirs.region_bytes, peer_) : RegionError::kBadSize;
+  close(their_fds[0]);
   if (!hello_ok) return AttachError::kBadHeader;
   if (attached != RegionError::kOk) return AttachError::kRegion;
+  if (!isEventFd(peer_wake_fd_) || fcntl(peer_wake_fd_, F_SETFL, O_NONBLOCK) != 0) {
+    teardown();
+    return AttachError::kWakeFd;
+  }
   RegionHeader copy;  // read once; only the copy is checked
   std::memcpy(&copy, peer_.view().data(), sizeof copy);
   if (const AttachError e = checkPeerHeader(copy, epoch); e != AttachError::kOk) {

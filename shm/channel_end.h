@@ -27,6 +27,7 @@ enum class AttachError : uint8_t {
   kBadHeader,    // magic, version, role, geometry or size in the peer's header
   kWrongEpoch,   // the peer is at another epoch
   kSchemaMismatch,
+  kWakeFd,       // the peer's wake-up fd is missing or not an eventfd
 };
 
 const char* attachErrorName(AttachError e);
@@ -57,8 +58,16 @@ class ChannelEnd {
   // Creates our region for `epoch`, sends it on `sock`, receives and attaches the peer's.
   // Both sides call this; each sends before it receives, so the order does not matter.
   AttachError establish(int sock, uint64_t epoch);
-  // Drops both regions and rings (after a fault or a stall).
+  // Drops both regions, rings and wake-up fds (after a fault or a stall).
   void teardown();
+  ~ChannelEnd() { teardown(); }
+
+  // Wake-ups are hints (SHM_DESIGN.md "Liveness"): after publishing, wakePeer() bumps the
+  // peer's eventfd; our own, wakeFd(), becomes readable when the peer published. Callers
+  // still poll on a timer, so a peer that never wakes us only costs latency.
+  int wakeFd() const { return wake_fd_; }
+  void clearWake() const;
+  void wakePeer() const;
 
   bool up() const { return consumer_ != nullptr; }
   uint64_t epoch() const { return epoch_; }
@@ -74,6 +83,8 @@ class ChannelEnd {
 
   ChannelConfig config_;
   uint64_t epoch_ = 0;
+  int wake_fd_ = -1;
+  int peer_wake_fd_ = -1;
   SealedRegion own_;
   SealedRegion peer_;
   std::unique_ptr<RingProducer> producer_;

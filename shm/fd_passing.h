@@ -1,6 +1,6 @@
-// fd passing over a Unix socket (SCM_RIGHTS): how a side hands its sealed region to the peer.
-// The message that travels with the fd is small and fixed; receivers validate it like any
-// other peer input and close every fd they did not ask for.
+// fd passing over a Unix socket (SCM_RIGHTS): how a side hands its sealed region (and its
+// wake-up eventfd) to the peer. The message that travels with the fds is small and fixed;
+// receivers validate it like any other peer input and close every fd they did not ask for.
 #pragma once
 
 #include <cstddef>
@@ -8,12 +8,15 @@
 
 namespace dpuguard::shm {
 
-// Sends `message` with `fd` attached. Returns false on any socket error or a short send.
-bool sendWithFd(int sock, int fd, std::span<const std::byte> message);
+inline constexpr size_t kMaxPassedFds = 4;
 
-// Receives exactly message.size() bytes and one fd. Returns the fd, or -1 when the peer closed,
-// sent another size, sent no fd or more than one (extra fds are closed). Blocks unless the
-// socket is non-blocking.
-int receiveWithFd(int sock, std::span<std::byte> message);
+// Sends `message` with `fds` attached (at most kMaxPassedFds). False on any socket error or a
+// short send.
+bool sendWithFds(int sock, std::span<const int> fds, std::span<const std::byte> message);
+
+// Receives exactly message.size() bytes and exactly fds.size() fds into `fds`. Returns false
+// when the peer closed, sent another size or another number of fds; every fd received is then
+// closed. Blocks unless the socket is non-blocking or has a receive timeout.
+bool receiveWithFds(int sock, std::span<int> fds, std::span<std::byte> message);
 
 }  // namespace dpuguard::shm

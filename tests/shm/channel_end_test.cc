@@ -5,6 +5,7 @@
 // epoch + 1 and then receives every message of a well-behaved host intact.
 #include "shm/channel_end.h"
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -42,7 +43,7 @@ ChannelConfig config(RegionRole role) {
   return c;
 }
 
-enum class Hello { kGood, kUnsealed, kWrongSize, kWrongEpoch, kWrongSchema, kWrongRole };
+enum class Hello { kGood, kUnsealed, kWrongSize, kWrongEpoch, kWrongSchema, kWrongRole, kPipeAsWakeFd };
 
 // The host, written by hand so it can lie.
 struct HostileHost {
@@ -75,13 +76,17 @@ struct HostileHost {
     }
     ChannelHello hello{kRegionMagic, epoch, how == Hello::kWrongSize ? size + 4096 : size,
                        static_cast<uint32_t>(RegionRole::kHost), 0};
-    const bool sent = sendWithFd(sock, fd, std::as_bytes(std::span(&hello, 1)));
+    int wake[2] = {-1, -1};
+    if (how == Hello::kPipeAsWakeFd ? pipe(wake) != 0 : (wake[0] = eventfd(0, EFD_CLOEXEC)) < 0) return false;
+    const int fds[2] = {fd, wake[0]};
+    const bool sent = sendWithFds(sock, fds, std::as_bytes(std::span(&hello, 1)));
     if (how == Hello::kUnsealed) close(fd);
     ChannelHello theirs{};
-    const int their_fd = receiveWithFd(sock, std::as_writable_bytes(std::span(&theirs, 1)));
-    if (!sent || their_fd < 0) return false;
-    const RegionError e = SealedRegion::attachReadOnly(their_fd, theirs.region_bytes, peer);
-    close(their_fd);
+    int their_fds[2];
+    if (!sent || !receiveWithFds(sock, their_fds, std::as_writable_bytes(std::span(&theirs, 1)))) return false;
+    const RegionError e = SealedRegion::attachReadOnly(their_fds[0], theirs.region_bytes, peer);
+    close(their_fds[0]);
+    close(their_fds[1]);
     return e == RegionError::kOk;
   }
 
@@ -272,6 +277,7 @@ TEST(HostilePeerTest, BadHellosAreRefusedWithTheirReason) {
   EXPECT_EQ(runDpu(Hello::kWrongEpoch, nullptr).first, AttachError::kWrongEpoch);
   EXPECT_EQ(runDpu(Hello::kWrongSchema, nullptr).first, AttachError::kSchemaMismatch);
   EXPECT_EQ(runDpu(Hello::kWrongRole, nullptr).first, AttachError::kBadHeader);
+  EXPECT_EQ(runDpu(Hello::kPipeAsWakeFd, nullptr).first, AttachError::kWakeFd);
 }
 
 }  // namespace
