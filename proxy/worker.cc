@@ -124,6 +124,14 @@ void Worker::adoptSnapshot() {
   flow_log_.setSink(snap.flow_sink);
 }
 
+HostLink& Worker::hostLink(const std::string& name) {
+  std::unique_ptr<HostLink>& link = host_links_[name];
+  // Ring geometry and socket directory come from the config in force when the link is first
+  // needed; a reload that changes host_channel applies to links opened after a restart.
+  if (!link) link = std::make_unique<HostLink>(loop_, metrics_, name, runtime_->config->host_channel);
+  return *link;
+}
+
 UpstreamHost* Worker::host(const SocketAddress& address) {
   auto& slot = hosts_[address.text];
   if (!slot) {

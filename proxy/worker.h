@@ -13,6 +13,7 @@
 
 #include "proxy/config/config.h"
 #include "proxy/core/event_loop.h"
+#include "proxy/host/host_link.h"
 #include "proxy/http/upstream_connection.h"
 #include "proxy/router/load_balancer.h"
 #include "proxy/router/router.h"
@@ -70,6 +71,9 @@ class Worker {
   FlowLog& flowLog() { return flow_log_; }
   const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
 
+  // This worker's channel to the host backend `name` (host://name), created on first use.
+  HostLink& hostLink(const std::string& name);
+
   // Deferred deletion: objects are freed between loop iterations, never under their own call.
   void retire(ClientSession* s);
   void retire(UpstreamConnection* c);
@@ -98,6 +102,7 @@ class Worker {
   RouteStats* unrouted_stats_ = nullptr;
   FlowLog flow_log_;
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
+  std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   std::unordered_set<ClientSession*> sessions_;
   std::vector<ClientSession*> dead_sessions_;
   std::vector<UpstreamConnection*> dead_upstreams_;

@@ -83,9 +83,31 @@ AttachError ChannelEnd::checkPeerHeader(const RegionHeader& h, uint64_t epoch) c
 
 AttachError ChannelEnd::establish(int sock, uint64_t epoch) {
   teardown();
+  if (const AttachError e = sendHello(sock, epoch); e != AttachError::kOk) return e;
+  ChannelHello theirs{};
+  int fds[2] = {-1, -1};
+  if (!receiveWithFds(sock, fds, std::as_writable_bytes(std::span(&theirs, 1)))) return AttachError::kReceive;
+  return attachPeer(theirs, fds);
+}
+
+AttachError ChannelEnd::accept(int sock) {
+  teardown();
+  ChannelHello theirs{};
+  int fds[2] = {-1, -1};
+  if (!receiveWithFds(sock, fds, std::as_writable_bytes(std::span(&theirs, 1)))) return AttachError::kReceive;
+  if (const AttachError e = sendHello(sock, theirs.epoch); e != AttachError::kOk) {
+    close(fds[0]);
+    close(fds[1]);
+    return e;
+  }
+  return attachPeer(theirs, fds);
+}
+
+AttachError ChannelEnd::sendHello(int sock, uint64_t epoch) {
   epoch_ = epoch;
   const RingGeometry& out = config_.outgoing;
-  if (!out.valid() || !config_.incoming.valid() || SealedRegion::create("dpuguard-ring", out.regionBytes(), own_) != RegionError::kOk) {
+  if (!out.valid() || !config_.incoming.valid() ||
+      SealedRegion::create("dpuguard-ring", out.regionBytes(), own_) != RegionError::kOk) {
     return AttachError::kCreate;
   }
   RegionHeader header{};
@@ -99,35 +121,34 @@ AttachError ChannelEnd::establish(int sock, uint64_t epoch) {
   header.payload_stride = out.payload_stride;
   header.region_bytes = out.regionBytes();
   std::memcpy(own_.bytes().data(), &header, sizeof header);
-
   // The hello carries two fds: our region and the eventfd we want to be woken on.
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return AttachError::kCreate;
   ChannelHello hello{kRegionMagic, epoch, out.regionBytes(), static_cast<uint32_t>(config_.role), 0};
   const int fds[2] = {own_.fd(), wake_fd_};
-  if (!sendWithFds(sock, fds, std::as_bytes(std::span(&hello, 1)))) return AttachError::kSend;
+  return sendWithFds(sock, fds, std::as_bytes(std::span(&hello, 1))) ? AttachError::kOk : AttachError::kSend;
+}
 
-  ChannelHello theirs{};
-  int their_fds[2] = {-1, -1};
-  if (!receiveWithFds(sock, their_fds, std::as_writable_bytes(std::span(&theirs, 1)))) return AttachError::kReceive;
-  peer_wake_fd_ = their_fds[1];
+AttachError ChannelEnd::attachPeer(const ChannelHello& theirs, const int (&fds)[2]) {
+  peer_wake_fd_ = fds[1];
   const bool hello_ok = theirs.magic == kRegionMagic && theirs.region_bytes == config_.incoming.regionBytes();
   const RegionError attached =
-      hello_ok ? SealedRegion::attachReadOnly(their_fds[0], theirs.region_bytes, peer_) : RegionError::kBadSize;
-  close(their_fds[0]);
-  if (!hello_ok) return AttachError::kBadHeader;
-  if (attached != RegionError::kOk) return AttachError::kRegion;
-  if (!isEventFd(peer_wake_fd_) || fcntl(peer_wake_fd_, F_SETFL, O_NONBLOCK) != 0) {
-    teardown();
-    return AttachError::kWakeFd;
+      hello_ok ? SealedRegion::attachReadOnly(fds[0], theirs.region_bytes, peer_) : RegionError::kBadSize;
+  close(fds[0]);
+  AttachError e = !hello_ok ? AttachError::kBadHeader : attached != RegionError::kOk ? AttachError::kRegion : AttachError::kOk;
+  if (e == AttachError::kOk && (!isEventFd(peer_wake_fd_) || fcntl(peer_wake_fd_, F_SETFL, O_NONBLOCK) != 0)) {
+    e = AttachError::kWakeFd;
   }
-  RegionHeader copy;  // read once; only the copy is checked
-  std::memcpy(&copy, peer_.view().data(), sizeof copy);
-  if (const AttachError e = checkPeerHeader(copy, epoch); e != AttachError::kOk) {
+  if (e == AttachError::kOk) {
+    RegionHeader copy;  // read once; only the copy is checked
+    std::memcpy(&copy, peer_.view().data(), sizeof copy);
+    e = checkPeerHeader(copy, epoch_);
+  }
+  if (e != AttachError::kOk) {
     teardown();
     return e;
   }
-  producer_ = std::make_unique<RingProducer>(own_.bytes(), peer_.view(), out, config_.batch);
+  producer_ = std::make_unique<RingProducer>(own_.bytes(), peer_.view(), config_.outgoing, config_.batch);
   consumer_ = std::make_unique<RingConsumer>(peer_.view(), own_.bytes(), config_.incoming, *config_.incoming_schemas);
   return AttachError::kOk;
 }

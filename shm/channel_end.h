@@ -55,9 +55,11 @@ class ChannelEnd {
  public:
   explicit ChannelEnd(const ChannelConfig& config) : config_(config) {}
 
-  // Creates our region for `epoch`, sends it on `sock`, receives and attaches the peer's.
-  // Both sides call this; each sends before it receives, so the order does not matter.
+  // The DPU side: creates our region for `epoch`, sends it on `sock`, then receives and
+  // attaches the peer's, which must be at the same epoch.
   AttachError establish(int sock, uint64_t epoch);
+  // The host side: waits for the DPU's hello, answers at the DPU's epoch and attaches.
+  AttachError accept(int sock);
   // Drops both regions, rings and wake-up fds (after a fault or a stall).
   void teardown();
   ~ChannelEnd() { teardown(); }
@@ -80,6 +82,9 @@ class ChannelEnd {
 
  private:
   AttachError checkPeerHeader(const RegionHeader& h, uint64_t epoch) const;
+  AttachError sendHello(int sock, uint64_t epoch);
+  // Takes ownership of fds {region, wake}; closes the region fd once mapped.
+  AttachError attachPeer(const ChannelHello& theirs, const int (&fds)[2]);
 
   ChannelConfig config_;
   uint64_t epoch_ = 0;

@@ -50,6 +50,7 @@ enum class LbPolicy : uint8_t { kRoundRobin, kLeastRequest };
 
 struct ClusterConfig {
   std::string name;
+  // TCP addresses, or `host://NAME` entries (text only, no sockaddr) for host-resident backends.
   std::vector<SocketAddress> endpoints;
   LbPolicy lb = LbPolicy::kRoundRobin;
   uint32_t connect_timeout_ms = 1000;
@@ -84,6 +85,17 @@ struct RouteConfig {
   http1::Limits limits = http1::Limits::unbounded();
 };
 
+// The shared-memory host channel (SHM_DESIGN.md): where `host://NAME` endpoints are found
+// (dpuguard-host listens on SOCKET_DIR/NAME.sock) and the shape of the rings each worker opens.
+struct HostChannelConfig {
+  std::string socket_dir = "/run/dpuguard";
+  uint32_t ring_slots = 256;           // per direction; a power of two
+  uint32_t ring_slot_bytes = 16384;    // largest message + 16; a multiple of 64
+  uint32_t stall_timeout_ms = 2000;    // a host that shows no progress this long is torn down
+  uint32_t handshake_timeout_ms = 500;
+  std::string events;  // a host backend name: every exchange's flow event also goes there
+};
+
 struct LoggingConfig {
   std::string flow_log = "stderr";  // "stderr", "stdout", "off" or a file path
 };
@@ -97,6 +109,7 @@ struct Config {
   std::vector<ClusterConfig> clusters;
   std::vector<RouteConfig> routes;
   LoggingConfig logging;
+  HostChannelConfig host_channel;
   uint32_t drain_timeout_ms = 30000;  // SIGTERM: time in-flight requests get to finish
 };
 

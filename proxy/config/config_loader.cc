@@ -146,8 +146,15 @@ class MapReader {
   bool valid_ = true;
 };
 
+// host://NAME and host_channel.events: NAME becomes a file name (SOCKET_DIR/NAME.sock).
+bool isHostBackendName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+  });
+}
+
 const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
-                       "routes", "logging", "drain_timeout_ms"};
+                       "routes", "logging", "host_channel", "drain_timeout_ms"};
 const Keys kLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
                          "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
                          "max_trailer_bytes",     "max_body_bytes",      "header_timeout_ms",
@@ -261,7 +268,13 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
         const YAML::Node& e = eps[k];
         const std::string text = e.IsScalar() ? e.Scalar() : "";
         if (text.rfind("host://", 0) == 0) {
-          ctx.error(e.Mark(), "endpoint '" + text + "': host:// endpoints need the shared-memory host channel, which this build does not include yet");
+          if (!isHostBackendName(text.substr(7))) {
+            ctx.error(e.Mark(), "endpoint '" + text + "': a host backend name is 1-64 of a-z, 0-9, '-' and '_'");
+            continue;
+          }
+          SocketAddress host_endpoint;
+          host_endpoint.text = text;  // no sockaddr: reached over the host channel
+          cl.endpoints.push_back(host_endpoint);
           continue;
         }
         std::string why;
@@ -403,6 +416,28 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
       if (YAML::Node log = top.get("logging"); log.IsDefined()) {
         MapReader lr(ctx, log, "logging", {"flow_log"});
         lr.readString("flow_log", config->logging.flow_log);
+      }
+      if (YAML::Node hc = top.get("host_channel"); hc.IsDefined()) {
+        HostChannelConfig& h = config->host_channel;
+        MapReader hr(ctx, hc, "host_channel",
+                     {"socket_dir", "ring_slots", "ring_slot_bytes", "stall_timeout_ms", "handshake_timeout_ms",
+                      "events"});
+        hr.readString("socket_dir", h.socket_dir);
+        hr.readString("events", h.events);
+        if (!h.events.empty() && !isHostBackendName(h.events)) {
+          ctx.error(hr.get("events").Mark(), "host_channel: 'events' must be a host backend name (1-64 of a-z, 0-9, '-' and '_'), got '" + h.events + "'");
+        }
+        hr.readUint("ring_slots", h.ring_slots, 2, 65536);
+        hr.readUint("ring_slot_bytes", h.ring_slot_bytes, 1024, 1u << 20);
+        hr.readUint("stall_timeout_ms", h.stall_timeout_ms, 100, kMaxTimeoutMs);
+        hr.readUint("handshake_timeout_ms", h.handshake_timeout_ms, 10, 60000);
+        if ((h.ring_slots & (h.ring_slots - 1)) != 0) {
+          ctx.error(hc.Mark(), "host_channel: 'ring_slots' must be a power of two, got " + std::to_string(h.ring_slots));
+        }
+        if (h.ring_slot_bytes % 64 != 0) {
+          ctx.error(hc.Mark(), "host_channel: 'ring_slot_bytes' must be a multiple of 64, got " +
+                                   std::to_string(h.ring_slot_bytes));
+        }
       }
     }
   } catch (const YAML::Exception& e) {

@@ -269,7 +269,9 @@ void ClientSession::startExchange() {
   fwd.target = scratch_;
   // An HTTP/1.0 client may send no Host; HTTP/1.1 upstream needs one (RFC 9112 §3.2). Like
   // nginx's $proxy_host, name the upstream: its first endpoint's address.
-  fwd.host = !host.empty() ? host : std::string_view(cluster_->config->endpoints.front().text);
+  std::string_view upstream_name = cluster_->config->endpoints.front().text;
+  if (upstream_name.rfind(kHostScheme, 0) == 0) upstream_name.remove_prefix(kHostScheme.size());
+  fwd.host = !host.empty() ? host : upstream_name;
   fwd.client_ip = peer_ip_;
   fwd.framing = h.chunked ? BodyFraming::kChunked
                           : (h.has_content_length ? BodyFraming::kContentLength : BodyFraming::kNone);
@@ -699,6 +701,9 @@ void ClientSession::logExchange() {
   rec.reason = outcomeName(outcome_);
   if (parse_error_ != http1::ParseError::kNone) rec.parse_error = http1::parseErrorName(parse_error_);
   worker_.flowLog().append(rec);
+  if (const std::string& events = rt_->config->host_channel.events; !events.empty()) {
+    worker_.hostLink(events).sendFlowEvent(peer_, rec);
+  }
 }
 
 }  // namespace dpuguard::proxy

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "parsers/http1/message_parser.h"
 #include "proxy/core/buffer.h"
@@ -28,6 +29,9 @@ class UpstreamUser {
   virtual ~UpstreamUser() = default;
   virtual void onUpstreamIo(uint32_t events) = 0;
 };
+
+// Endpoints written `host://NAME` are reached over the shm host channel (proxy/host/).
+inline constexpr std::string_view kHostScheme = "host://";
 
 // Idle pooled connections older than this are closed (most servers close theirs sooner).
 inline constexpr int64_t kPoolIdleTimeoutMs = 30000;

@@ -47,6 +47,15 @@ struct WorkerMetrics {
   std::atomic<int64_t> upstream_connections_active{0};
   Counter upstream_retries{0};
   Counter upstream_ejections{0};
+  // Host channel (host:// backends): handshakes, teardowns, messages.
+  Counter host_channel_connects{0};
+  Counter host_channel_failures{0};  // handshakes refused or failed
+  Counter host_channel_faults{0};    // ring faults, stalls, lost sockets: the link went down
+  Counter host_messages_in{0};
+  Counter host_messages_out{0};
+  Counter host_messages_unmatched{0};  // for a stream that had already ended
+  Counter host_control_messages{0};
+  Counter host_events_dropped{0};  // flow events for host_channel.events not delivered
   Counter bytes_in{0};
   Counter bytes_out{0};
   Histogram upstream_latency;  // request head sent to response head received

@@ -132,6 +132,21 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
        &WorkerMetrics::upstream_retries},
       {"dpuguard_upstream_ejections_total", "Endpoints ejected after consecutive failures.",
        &WorkerMetrics::upstream_ejections},
+      {"dpuguard_host_channel_connects_total", "Host channel handshakes that succeeded.",
+       &WorkerMetrics::host_channel_connects},
+      {"dpuguard_host_channel_failures_total", "Host channel handshakes refused or failed.",
+       &WorkerMetrics::host_channel_failures},
+      {"dpuguard_host_channel_faults_total", "Host channels torn down: ring fault, stall or lost socket.",
+       &WorkerMetrics::host_channel_faults},
+      {"dpuguard_host_messages_received_total", "Validated messages read from host rings.",
+       &WorkerMetrics::host_messages_in},
+      {"dpuguard_host_messages_sent_total", "Messages written to host rings.", &WorkerMetrics::host_messages_out},
+      {"dpuguard_host_messages_unmatched_total", "Host messages for a stream that had already ended.",
+       &WorkerMetrics::host_messages_unmatched},
+      {"dpuguard_host_control_messages_total", "Control messages (identity labels, drain) from the host.",
+       &WorkerMetrics::host_control_messages},
+      {"dpuguard_host_events_dropped_total", "Flow events for host_channel.events that could not be delivered.",
+       &WorkerMetrics::host_events_dropped},
   };
   for (const Simple& c : kCounters) {
     header(out, c.name, "counter", c.help);

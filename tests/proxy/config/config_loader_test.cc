@@ -84,7 +84,7 @@ limits:
   max_body_bytes: -1
 clusters:
   - name: llm
-    endpoints: ["localhost:8000", "host://inference"]
+    endpoints: ["localhost:8000", "host://Inference/x"]
     lb: random
 routes:
   - name: all
@@ -96,7 +96,7 @@ routes:
   EXPECT_NE(e.find("t.yaml:5:16: 'max_headers' must be a whole number, got 'lots'"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:6:19: 'max_body_bytes' must be a whole number, got '-1'"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:9:17: endpoint 'localhost:8000': not a numeric IPv4 address"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:9:35: endpoint 'host://inference': host:// endpoints need"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:9:35: endpoint 'host://Inference/x': a host backend name is 1-64 of a-z"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:10:9: 'lb' must be round_robin or least_request, got 'random'"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:13:26: 'path_prefix' must start with '/'"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:13:41: method 'get' must be an upper-case token"), std::string::npos) << e;
@@ -170,6 +170,46 @@ TEST(ConfigLoaderTest, EditDistance) {
   EXPECT_EQ(editDistance("listners", "listeners"), 1u);
   EXPECT_EQ(editDistance("", "abc"), 3u);
   EXPECT_EQ(editDistance("same", "same"), 0u);
+}
+
+TEST(ConfigLoaderTest, HostEndpointsAndHostChannel) {
+  const std::string good = R"(listeners:
+  - name: public
+    address: 127.0.0.1:8080
+host_channel:
+  socket_dir: /tmp/dpuguard-test
+  ring_slots: 128
+clusters:
+  - name: host-llm
+    endpoints: ["host://inference"]
+routes:
+  - name: all
+    cluster: host-llm
+)";
+  auto r = ConfigLoader::loadString(good, "t.yaml");
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].message);
+  EXPECT_EQ(r.config->clusters[0].endpoints[0].text, "host://inference");
+  EXPECT_EQ(r.config->host_channel.socket_dir, "/tmp/dpuguard-test");
+  EXPECT_EQ(r.config->host_channel.ring_slots, 128u);
+  const std::string bad = R"(listeners:
+  - name: public
+    address: 127.0.0.1:8080
+host_channel:
+  ring_slots: 100
+  ring_slot_bytes: 1000
+  stall_ms: 5
+clusters:
+  - name: c
+    endpoints: ["host://"]
+routes:
+  - name: all
+    cluster: c
+)";
+  const std::string e = errorsOf(bad);
+  EXPECT_NE(e.find("t.yaml:7:3: unknown key 'stall_ms' in host_channel"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:6:20: 'ring_slot_bytes' must be between 1024"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:5:3: host_channel: 'ring_slots' must be a power of two, got 100"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:10:17: endpoint 'host://': a host backend name"), std::string::npos) << e;
 }
 
 }  // namespace

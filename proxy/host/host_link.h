@@ -1,0 +1,90 @@
+// HostLink: one worker's channel to one host-resident backend (`host://NAME`): a Unix socket
+// to dpuguard-host at SOCKET_DIR/NAME.sock, the shm ChannelEnd negotiated over it, and the
+// HostStreams multiplexed on the rings by stream id. Share-nothing like everything in a worker.
+//
+// Failure model: a ring fault (garbage from the host), a stall (no heartbeat for
+// stall_timeout_ms while work is in flight) or the socket closing takes the link down: every
+// stream is closed at once, so sessions answer 502 (nothing sent yet) or cut the client; new
+// connections fail fast until a reconnect succeeds with fresh regions at epoch + 1.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parsers/http1/limits.h"
+#include "proxy/config/config.h"
+#include "proxy/core/event_loop.h"
+#include "proxy/host/host_stream.h"
+#include "proxy/telemetry/flow_log.h"
+#include "shm/channel_end.h"
+#include "shm/messages.h"
+#include "shm/stall_watchdog.h"
+
+namespace dpuguard::proxy {
+
+struct WorkerMetrics;
+
+class HostLink final : public Timer {
+ public:
+  HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name, const HostChannelConfig& config);
+  ~HostLink() override;
+
+  // A new upstream connection: our end of a socketpair (non-blocking), or -1 with *err set
+  // when the host cannot be reached (ECONNREFUSED: no dpuguard-host, EPROTO: handshake refused).
+  int openStream(const http1::Limits& limits, int* err);
+
+  // For HostStream: ring access. room() is true when `messages` more fit in the ring now.
+  bool up() const { return channel_.up(); }
+  bool room(size_t messages);
+  bool send(shm::MessageSchema schema, std::span<const std::byte> payload);
+  void flush();
+  uint32_t maxPayload() const { return geometry_.maxPayload(); }
+  uint64_t beginExchange(HostStream* s);
+  void endExchange(uint64_t id);
+  void blocked(HostStream* s);
+  EventLoop& loopOf() { return loop_; }
+  // Encoding space for one message of maxPayload() bytes.
+  std::vector<std::byte>& scratch() { return scratch_; }
+
+  void onTimer() override;
+
+  // One flow event (host_channel.events): sent if the link is up or comes up now, else dropped
+  // and counted; never queued, never blocking the exchange it describes.
+  void sendFlowEvent(const SocketAddress& client, const FlowRecord& rec);
+
+ private:
+  class FdWatch;
+
+  bool connect();
+  void down(const char* why);
+  void onWake(uint32_t events);
+  void onControl(uint32_t events);
+  void pollRing();
+  void deliver(const shm::RingMessage& m);
+  void reap();
+  void armTimer();
+
+  EventLoop& loop_;
+  WorkerMetrics& metrics_;
+  std::string name_;
+  HostChannelConfig config_;
+  shm::RingGeometry geometry_;
+  shm::ChannelEnd channel_;
+  shm::StallWatchdog watchdog_;
+  int sock_ = -1;
+  uint64_t epoch_ = 0;
+  int64_t retry_after_ms_ = 0;
+  uint64_t next_stream_id_ = 1;
+  std::unique_ptr<FdWatch> wake_watch_;
+  std::unique_ptr<FdWatch> control_watch_;
+  std::vector<std::unique_ptr<HostStream>> streams_;
+  std::map<uint64_t, HostStream*> exchanges_;  // stream id -> stream with an exchange in flight
+  std::vector<HostStream*> blocked_;
+  std::vector<std::byte> scratch_;
+  bool timer_armed_ = false;
+};
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,56 @@
+// HostChannel: the host side of one DPU worker's channel (libdpuguard_host). It accepts the
+// DPU's hello on a connected Unix socket, then runs the rings on its own thread: messages from
+// the DPU go to a Handler (on that thread), and any thread may post messages back. A new hello
+// on the socket (the DPU re-created the channel at epoch + 1) resets every stream.
+//
+// The DPU is as untrusted from here as the host is from there: everything arrives through a
+// RingConsumer with the dpuToHost allowlist.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "shm/channel_end.h"
+#include "shm/messages.h"
+
+namespace dpuguard::shm {
+
+class HostChannel {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    // A validated message from the DPU; `payload` is valid during the call only.
+    virtual void onMessage(MessageSchema schema, std::span<const std::byte> payload) = 0;
+    // The channel was re-created or closed: every stream of the old epoch is gone.
+    virtual void onReset() = 0;
+  };
+
+  HostChannel(int sock, RingGeometry geometry, Handler& handler);
+  ~HostChannel();
+
+  // Runs until the DPU closes the socket, sends garbage, or stop(). Returns the reason.
+  const char* run();
+  void stop();
+  // Thread-safe: queues a message for the DPU (sent in order by the channel thread).
+  void post(MessageSchema schema, std::span<const std::byte> payload);
+  RingGeometry geometry() const { return geometry_; }
+
+ private:
+  void sendQueued();
+
+  int sock_;
+  int notify_fd_;
+  RingGeometry geometry_;
+  Handler& handler_;
+  ChannelEnd end_;
+  std::mutex mutex_;
+  std::deque<std::pair<MessageSchema, std::vector<std::byte>>> queue_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace dpuguard::shm

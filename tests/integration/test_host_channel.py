@@ -1,0 +1,188 @@
+"""host:// backends end to end: curl -> dpuguard -> shm rings -> dpuguard-host -> nginx / mock LLM.
+
+Also what happens when the host side is absent, dies mid-stream or comes back, and the flow
+events `dpuguard-host events` prints.
+"""
+import json
+import os
+import signal
+import socket
+import time
+import unittest
+
+from harness import ProxyTestCase, curl, raw_exchange, status_of
+
+HOST_BIN = os.path.join(os.path.dirname(os.environ.get("DPUGUARD_BIN", "../../build/dpuguard")), "dpuguard-host")
+
+
+def host_config(extra_host_channel="", timeout_ms=0):
+    return f"""listeners:
+  - name: public
+    address: 127.0.0.1:{{port}}
+admin:
+  address: 127.0.0.1:{{admin}}
+workers: 1
+host_channel:
+  socket_dir: {{dir}}/sock
+  stall_timeout_ms: 500
+{extra_host_channel}
+clusters:
+  - name: host-llm
+    endpoints: ["host://inference"]
+routes:
+  - name: all
+    match: {{path_prefix: /}}
+    cluster: host-llm
+    timeout_ms: {timeout_ms}
+logging:
+  flow_log: stderr
+"""
+
+
+class HostChannelTest(ProxyTestCase):
+    def start_host(self, backend_port, name="inference", mode="serve"):
+        sock = self.p.path(f"sock/{name}.sock")
+        args = [HOST_BIN, mode, name, "--socket-dir", self.p.path("sock")]
+        if mode == "serve":
+            args += ["--forward", f"http://127.0.0.1:{backend_port}"]
+        proc = self.p.spawn(args, f"host-{name}-{mode}.log")
+        deadline = time.time() + 10
+        while not os.path.exists(sock) and time.time() < deadline:
+            time.sleep(0.01)
+        self.assertTrue(os.path.exists(sock), "dpuguard-host did not create its socket")
+        return proc
+
+    def test_nginx_behind_the_ring(self):
+        nginx = self.p.nginx()
+        with open(self.p.path("www/big.bin"), "wb") as f:
+            f.write(os.urandom(300_000))  # many ring messages per response
+        self.start_host(nginx)
+        dg = self.p.dpuguard(host_config())
+        rc, out, err = curl("-i", dg.url("/hello"))
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.startswith(b"HTTP/1.1 200 OK\r\n"), out[:80])
+        self.assertTrue(out.endswith(b"hello from nginx\n"))
+        rc, out, _ = curl(dg.url("/big.bin"))
+        with open(self.p.path("www/big.bin"), "rb") as f:
+            self.assertEqual(out, f.read())
+        rc, out, _ = curl("-i", dg.url("/nocontent"))
+        self.assertEqual(status_of(out), 204)
+        rc, out, _ = curl("-I", dg.url("/hello"))  # HEAD: a length, no body
+        self.assertEqual(status_of(out), 200)
+        rc, out, _ = curl(dg.url("/path/x?q=1"))
+        self.assertEqual(out, b"/path/x?q=1\n")
+        flows = dg.flow_log()
+        self.assertTrue(all(f["endpoint"] == "host://inference" and f["status"] in (200, 204) for f in flows), flows)
+        self.assertGreater(dg.metric("dpuguard_host_messages_received_total"), 5)
+        self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
+
+    def test_request_bodies_and_streamed_completion(self):
+        llm = self.p.mock_llm(token_delay_ms=30)
+        self.start_host(llm)
+        dg = self.p.dpuguard(host_config())
+        body = os.urandom(200_000).hex().encode()  # 400 KB: many ring messages each way
+        with open(self.p.path("body.txt"), "wb") as f:
+            f.write(body)
+        rc, out, err = curl("-X", "POST", "--data-binary", "@" + self.p.path("body.txt"), dg.url("/_mock/echo"))
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out == body, f"echo differs: {len(out)} bytes back for {len(body)}")
+        # The same body sent chunked by the client (framing is re-done on both sides).
+        rc, out, err = curl("-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary",
+                            "@" + self.p.path("body.txt"), dg.url("/_mock/echo"))
+        self.assertTrue(out == body, f"chunked echo differs: {len(out)} bytes back for {len(body)}")
+
+        # SSE: events arrive one by one, spaced by the mock's token delay, not all at the end.
+        req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                          "stream": True, "max_tokens": 6}).encode()
+        s = socket.create_connection(("127.0.0.1", dg.port), timeout=10)
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(req), req))
+        arrivals, buf = [], b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+            arrivals.append((time.monotonic(), chunk.count(b"data: ")))
+        s.close()
+        events = sum(n for _, n in arrivals)
+        self.assertEqual(events, 7, buf[-300:])  # 6 tokens + [DONE]
+        with_events = [t for t, n in arrivals if n]
+        self.assertGreater(len(with_events), 3, "events were batched instead of streamed")
+        self.assertGreater(with_events[-1] - with_events[0], 0.1)
+
+    def test_no_host_is_a_fast_502(self):
+        dg = self.p.dpuguard(host_config())
+        t0 = time.monotonic()
+        rc, out, _ = curl("-i", dg.url("/v1/models"))
+        self.assertEqual(status_of(out), 502)
+        self.assertLess(time.monotonic() - t0, 2.0)
+        self.assertEqual(dg.flow_log()[-1]["reason"], "upstream_connect_failed")
+
+    def test_host_dies_mid_stream_then_comes_back(self):
+        llm = self.p.mock_llm(token_delay_ms=200)
+        host = self.start_host(llm)
+        dg = self.p.dpuguard(host_config())
+        req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                          "stream": True, "max_tokens": 50}).encode()
+        s = socket.create_connection(("127.0.0.1", dg.port), timeout=10)
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(req), req))
+        first = s.recv(65536)
+        self.assertEqual(status_of(first), 200)
+        t0 = time.monotonic()
+        host.send_signal(signal.SIGKILL)
+        host.wait()
+        rest = b""
+        while True:  # the client connection is cut (the response had started): no hang
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        s.close()
+        self.assertLess(time.monotonic() - t0, 3.0)
+        self.assertNotIn(b"[DONE]", rest)
+        self.assertGreaterEqual(dg.metric("dpuguard_host_channel_faults_total"), 1)
+        # Meanwhile new requests fail fast; then the host is back and the channel re-created.
+        self.assertEqual(status_of(raw_exchange(dg.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 502)
+        self.start_host(llm)
+        time.sleep(0.3)  # past the reconnect back-off
+        rc, out, _ = curl("-i", dg.url("/v1/models"))
+        self.assertEqual(status_of(out), 200)
+        self.assertGreaterEqual(dg.metric("dpuguard_host_channel_connects_total"), 2)
+
+    def test_stalled_host_gives_504_or_502_not_a_hang(self):
+        llm = self.p.mock_llm()
+        host = self.start_host(llm)
+        dg = self.p.dpuguard(host_config())
+        rc, out, _ = curl("-i", dg.url("/v1/models"))
+        self.assertEqual(status_of(out), 200)
+        host.send_signal(signal.SIGSTOP)  # alive, socket open, never polls: a stall
+        try:
+            t0 = time.monotonic()
+            rc, out, _ = curl("-i", "-m", "10", dg.url("/v1/models"))
+            self.assertEqual(status_of(out), 502)
+            self.assertLess(time.monotonic() - t0, 3.0)  # stall_timeout_ms is 500
+            self.assertIn("stalled", dg.log())
+        finally:
+            host.send_signal(signal.SIGCONT)
+
+    def test_flow_events_reach_dpuguard_host_events(self):
+        nginx = self.p.nginx()
+        self.start_host(nginx)
+        events = self.start_host(0, name="audit", mode="events")
+        dg = self.p.dpuguard(host_config("  events: audit"))
+        for path in ("/hello", "/nocontent", "/missing"):
+            curl(dg.url(path))
+        deadline = time.time() + 5
+        lines = []
+        while time.time() < deadline and len(lines) < 3:
+            with open(self.p.path("host-audit-events.log")) as f:
+                lines = [json.loads(l) for l in f if l.startswith("{")]
+            time.sleep(0.05)
+        self.assertEqual([e["status"] for e in lines], [200, 204, 404])
+        self.assertEqual({e["route"] for e in lines}, {"all"})
+        self.assertEqual(lines[0]["client"], "127.0.0.1")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,249 @@
+// HttpBridge: RequestHead/RequestBody -> HTTP/1.1 to the backend; the backend's response,
+// parsed strictly by the same parser the proxy uses -> ResponseHead/ResponseBody.
+#include "tools/dpuguard-host/http_bridge.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "parsers/http1/message_parser.h"
+#include "shm/message_codec.h"
+
+namespace dpuguard::host {
+namespace {
+
+const char* methodName(uint8_t m) {
+  static constexpr std::array<const char*, 9> kNames = {"", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+                                                        "TRACE"};
+  return m < kNames.size() ? kNames[m] : "";
+}
+
+bool writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool hopByHop(std::string_view name) {
+  for (std::string_view hop : {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+                               "proxy-connection", "content-length"}) {
+    if (http1::equalsIgnoreCase(name, hop)) return true;
+  }
+  return false;
+}
+
+// Streams a response body to the channel in pieces that fit one message.
+class BodyPoster final : public http1::BodySink {
+ public:
+  BodyPoster(shm::HostChannel& channel, uint64_t id) : channel_(channel), id_(id) {}
+  void onBodyData(std::string_view data) override {
+    const size_t max = channel_.geometry().maxPayload() - sizeof(shm::BodyPrefix);
+    while (!data.empty()) {
+      const size_t n = std::min(max, data.size());
+      post(data.substr(0, n), false);
+      data.remove_prefix(n);
+    }
+  }
+  void post(std::string_view data, bool end) {
+    std::vector<std::byte> buf(sizeof(shm::BodyPrefix) + data.size());
+    buf.resize(shm::encodeBody(buf, id_, end ? shm::kBodyEndStream : 0, std::as_bytes(std::span(data.data(), data.size()))));
+    channel_.post(shm::MessageSchema::kResponseBody, buf);
+  }
+
+ private:
+  shm::HostChannel& channel_;
+  uint64_t id_;
+};
+
+}  // namespace
+
+void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) {
+  reap();
+  if (schema == shm::MessageSchema::kRequestHead) {
+    const shm::RequestHeadView v = shm::decodeRequestHead(payload);
+    if (streams_.count(v.prefix.stream_id) != 0) return;  // a reused id: ignore it
+    auto s = std::make_unique<Stream>();
+    s->id = v.prefix.stream_id;
+    s->head_request = v.prefix.method == static_cast<uint8_t>(shm::WireMethod::kHead);
+    s->head.append(methodName(v.prefix.method)).append(" ").append(v.target).append(" HTTP/1.1\r\n");
+    bool has_length = false;
+    shm::FieldCursor fields = v.fields;
+    shm::WireField f;
+    while (fields.next(f)) {
+      has_length = has_length || http1::equalsIgnoreCase(f.name, "content-length");
+      s->head.append(f.name).append(": ").append(f.value).append("\r\n");
+    }
+    const bool body = (v.prefix.flags & shm::kHeadEndStream) == 0;
+    s->chunked = body && !has_length;
+    if (s->chunked) s->head.append("transfer-encoding: chunked\r\n");
+    s->head.append("connection: close\r\n\r\n");
+    s->body_done = !body;
+    Stream& ref = *s;
+    streams_[s->id] = std::move(s);
+    ref.thread = std::thread([this, &ref] { serve(ref); });
+    return;
+  }
+  uint64_t id;
+  std::memcpy(&id, payload.data(), sizeof id);
+  const auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  Stream& s = *it->second;
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (schema == shm::MessageSchema::kRequestBody) {
+    const shm::BodyView b = shm::decodeBody(payload);
+    s.body.append(reinterpret_cast<const char*>(b.data.data()), b.data.size());
+    if (b.prefix.flags & shm::kBodyEndStream) s.body_done = true;
+  } else if (schema == shm::MessageSchema::kStreamReset) {
+    s.reset = true;
+  }
+  s.cv.notify_one();
+}
+
+void HttpBridge::reap() {
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (it->second->finished) {
+      it->second->thread.join();
+      it = streams_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void HttpBridge::onReset() {
+  for (auto& [id, s] : streams_) {
+    {
+      std::lock_guard<std::mutex> lock(s->mutex);
+      s->reset = true;
+    }
+    s->cv.notify_one();
+  }
+  for (auto& [id, s] : streams_) s->thread.join();
+  streams_.clear();
+}
+
+void HttpBridge::reset(Stream& s, shm::ResetReason reason) {
+  const shm::StreamReset r{s.id, static_cast<uint32_t>(reason), 0};
+  channel_->post(shm::MessageSchema::kStreamReset, std::as_bytes(std::span(&r, 1)));
+}
+
+void HttpBridge::serve(Stream& s) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // The reset flag is polled while sending; a blocked read is bounded by the socket timeout.
+  const timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&backend_), sizeof backend_) != 0 ||
+      !writeAll(fd, s.head)) {
+    reset(s, shm::ResetReason::kBackendError);
+  } else {
+    bool ok = true;
+    for (;;) {
+      std::string piece;
+      bool done;
+      {
+        std::unique_lock<std::mutex> lock(s.mutex);
+        s.cv.wait(lock, [&] { return s.reset || s.body_done || !s.body.empty(); });
+        if (s.reset) {
+          ok = false;
+          break;
+        }
+        piece.swap(s.body);
+        done = s.body_done;
+      }
+      if (!piece.empty()) {
+        char size[20];
+        const std::string framed =
+            s.chunked ? std::string(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", piece.size()))) +
+                            piece + "\r\n"
+                      : piece;
+        ok = writeAll(fd, framed);
+      }
+      if (!ok || done) break;
+    }
+    if (ok && s.chunked) ok = writeAll(fd, "0\r\n\r\n");
+    if (ok) respond(s, fd);
+    else reset(s, shm::ResetReason::kBackendError);
+  }
+  if (fd >= 0) close(fd);
+  s.finished = true;
+}
+
+void HttpBridge::respond(Stream& s, int fd) {
+  http1::Limits limits;  // defaults: the DPU applies its own limits to what we send on
+  http1::MessageParser parser(http1::MessageParser::Kind::kResponse, limits);
+  parser.setHeadRequest(s.head_request);
+  BodyPoster body(*channel_, s.id);
+  std::vector<char> buf(limits.max_header_bytes + 65536);
+  size_t start = 0, end = 0;
+  bool in_head = true, sent_head = false, interim = false;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      if (s.reset) return;
+    }
+    if (!in_head && start == end) start = end = 0;
+    if (end == buf.size()) break;  // a head larger than the limits
+    const ssize_t n = recv(fd, buf.data() + end, buf.size() - end, 0);
+    if (n < 0 && errno == EAGAIN) continue;  // the 1 s timeout: check for a reset, read on
+    http1::ParseResult r{};
+    if (n <= 0) {
+      r = parser.finish(body);
+      if (r.status == http1::ParseStatus::kMessageComplete && sent_head) body.post({}, true);
+      else reset(s, shm::ResetReason::kBackendError);
+      return;
+    }
+    end += static_cast<size_t>(n);
+    while (start < end) {
+      r = parser.feed(std::string_view(buf.data() + start, end - start), body);
+      start += r.consumed;
+      if (r.status == http1::ParseStatus::kError) {
+        reset(s, shm::ResetReason::kBackendError);
+        return;
+      }
+      if (r.status == http1::ParseStatus::kHeadComplete) {
+        in_head = false;
+        const http1::MessageHead& h = parser.head();
+        if (h.status < 200) {  // interim (100 Continue, 103): the DPU answers Expect itself
+          interim = true;
+          continue;
+        }
+        std::vector<shm::WireField> fields;
+        for (const http1::HeaderField& f : h.headers) {
+          if (!hopByHop(f.name)) fields.push_back({f.name, f.value});
+        }
+        const bool no_body = s.head_request || h.status == 204 || h.status == 304;
+        std::vector<std::byte> out(sizeof(shm::ResponseHeadPrefix) + 65536);
+        out.resize(shm::encodeResponseHead(out, s.id, static_cast<uint16_t>(h.status), no_body ? shm::kHeadEndStream : 0,
+                                           fields));
+        if (out.empty()) {
+          reset(s, shm::ResetReason::kBackendError);
+          return;
+        }
+        channel_->post(shm::MessageSchema::kResponseHead, out);
+        sent_head = true;
+        if (no_body) return;
+      } else if (r.status == http1::ParseStatus::kMessageComplete) {
+        if (interim) {  // the final response follows
+          interim = false;
+          in_head = true;
+          continue;
+        }
+        body.post({}, true);
+        return;
+      } else {
+        break;
+      }
+    }
+  }
+  reset(s, shm::ResetReason::kBackendError);
+}
+
+}  // namespace dpuguard::host

@@ -1,0 +1,138 @@
+// dpuguard-host: the host-side peer of dpuguard's shared-memory channel.
+//   dpuguard-host serve NAME --forward http://127.0.0.1:PORT [--socket-dir DIR]
+//       serves `host://NAME`: each DPU request becomes an HTTP/1.1 request to the local server
+//   dpuguard-host events NAME [--socket-dir DIR]
+//       prints the DPU's flow events for `host_channel.events: NAME` as JSON lines
+// It listens on DIR/NAME.sock (default /run/dpuguard); each dpuguard worker connects once and
+// gets its own channel and thread.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "shm/host/host_channel.h"
+#include "shm/message_codec.h"
+#include "tools/dpuguard-host/http_bridge.h"
+
+namespace {
+
+using namespace dpuguard;
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: dpuguard-host serve NAME --forward http://IP:PORT [--socket-dir DIR] [--ring-slots N] "
+               "[--ring-slot-bytes N]\n"
+               "       dpuguard-host events NAME [--socket-dir DIR] [--ring-slots N] [--ring-slot-bytes N]\n");
+  return 2;
+}
+
+bool parseForward(const std::string& url, sockaddr_in& out) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) return false;
+  const std::string rest = url.substr(prefix.size());
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string::npos) return false;
+  out = sockaddr_in{};
+  out.sin_family = AF_INET;
+  const int port = std::atoi(rest.c_str() + colon + 1);
+  out.sin_port = htons(static_cast<uint16_t>(port));
+  return port > 0 && port < 65536 && inet_pton(AF_INET, rest.substr(0, colon).c_str(), &out.sin_addr) == 1;
+}
+
+// `events`: flow events as JSON lines; requests are refused with 503.
+class EventPrinter final : public shm::HostChannel::Handler {
+ public:
+  void attach(shm::HostChannel* c) { channel_ = c; }
+  void onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) override {
+    if (schema == shm::MessageSchema::kFlowEvent) {
+      const auto e = shm::decodeFixed<shm::FlowEvent>(payload);
+      char addr[INET6_ADDRSTRLEN] = "?";
+      inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.client_addr, addr, sizeof addr);
+      const std::string route(e.route, strnlen(e.route, sizeof e.route));  // printable ASCII, checked
+      static std::mutex out;
+      std::lock_guard<std::mutex> lock(out);
+      std::printf("{\"stream_id\":%llu,\"start_unix_ns\":%llu,\"duration_us\":%u,\"status\":%u,\"client\":\"%s\","
+                  "\"client_port\":%u,\"bytes_in\":%u,\"bytes_out\":%u,\"route\":\"%s\"}\n",
+                  static_cast<unsigned long long>(e.stream_id), static_cast<unsigned long long>(e.start_unix_ns),
+                  e.duration_us, e.status, addr, e.client_port, e.bytes_in, e.bytes_out, route.c_str());
+      std::fflush(stdout);
+    } else if (schema == shm::MessageSchema::kRequestHead) {
+      const auto v = shm::decodeRequestHead(payload);
+      std::byte buf[64];
+      const size_t n = shm::encodeResponseHead(buf, v.prefix.stream_id, 503, shm::kHeadEndStream, {});
+      channel_->post(shm::MessageSchema::kResponseHead, std::span(buf, n));
+    }
+  }
+  void onReset() override {}
+
+ private:
+  shm::HostChannel* channel_ = nullptr;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return usage();
+  const std::string mode = argv[1], name = argv[2];
+  std::string socket_dir = "/run/dpuguard", forward;
+  shm::RingGeometry geometry{256, 16384};
+  for (int i = 3; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--socket-dir") socket_dir = value;
+    else if (flag == "--forward") forward = value;
+    else if (flag == "--ring-slots") geometry.capacity = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--ring-slot-bytes") geometry.payload_stride = static_cast<uint32_t>(std::stoul(value));
+    else return usage();
+  }
+  sockaddr_in backend{};
+  if ((mode != "serve" && mode != "events") || (mode == "serve" && !parseForward(forward, backend)) ||
+      !geometry.valid()) {
+    return usage();
+  }
+  signal(SIGPIPE, SIG_IGN);
+  mkdir(socket_dir.c_str(), 0700);
+  const std::string path = socket_dir + "/" + name + ".sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    std::fprintf(stderr, "dpuguard-host: socket path too long: %s\n", path.c_str());
+    return 1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  unlink(path.c_str());
+  const int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listener, 64) != 0) {
+    std::perror("dpuguard-host: listen");
+    return 1;
+  }
+  std::fprintf(stderr, "dpuguard-host: %s host://%s on %s\n", mode.c_str(), name.c_str(), path.c_str());
+  for (;;) {
+    const int sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (sock < 0) continue;
+    std::thread([=] {
+      if (mode == "serve") {
+        host::HttpBridge bridge(backend);
+        shm::HostChannel channel(sock, geometry, bridge);
+        bridge.attach(&channel);
+        const char* why = channel.run();
+        std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
+      } else {
+        EventPrinter printer;
+        shm::HostChannel channel(sock, geometry, printer);
+        printer.attach(&channel);
+        const char* why = channel.run();
+        std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
+      }
+      close(sock);
+    }).detach();
+  }
+}
