@@ -22,7 +22,7 @@ class LifecycleTest(ProxyTestCase):
         lines = r.stdout.splitlines()
         self.assertIn(f"{bad}:5:1: unknown key 'rutes' in the top level (did you mean 'routes'?)", lines)
         self.assertIn(f"{bad}:3:14: 'address': '127.0.0.1:80800' port must be a number from 0 to 65535", lines)
-        for example in ("demo.yaml", "inference-gateway.yaml"):
+        for example in ("demo.yaml", "inference-gateway.yaml", "host-backend.yaml"):
             r = subprocess.run([BIN, "check-config", os.path.join(SRC, "config/examples", example)],
                                capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout)
