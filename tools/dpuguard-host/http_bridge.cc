@@ -2,10 +2,12 @@
 // parsed strictly by the same parser the proxy uses -> ResponseHead/ResponseBody.
 #include "tools/dpuguard-host/http_bridge.h"
 
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -65,6 +67,46 @@ class BodyPoster final : public http1::BodySink {
 
 }  // namespace
 
+HttpBridge::~HttpBridge() {
+  onReset();
+  std::unique_lock<std::mutex> lock(jobs_mutex_);
+  stopping_ = true;
+  jobs_cv_.notify_all();
+  jobs_cv_.wait(lock, [this] { return live_workers_ == 0; });
+  for (int fd : pool_) close(fd);
+}
+
+void HttpBridge::submit(Stream* s) {
+  std::lock_guard<std::mutex> lock(jobs_mutex_);
+  jobs_.push_back(s);
+  if (idle_workers_ == 0) {
+    ++live_workers_;
+    std::thread([this] { work(); }).detach();
+  } else {
+    jobs_cv_.notify_one();
+  }
+}
+
+void HttpBridge::work() {
+  std::unique_lock<std::mutex> lock(jobs_mutex_);
+  while (!stopping_) {
+    if (jobs_.empty()) {
+      ++idle_workers_;
+      const bool woken = jobs_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return stopping_ || !jobs_.empty(); });
+      --idle_workers_;
+      if (!woken) break;  // idle for 10 s: give the thread back
+      continue;
+    }
+    Stream* s = jobs_.front();
+    jobs_.pop_front();
+    lock.unlock();
+    serve(*s);
+    lock.lock();
+  }
+  --live_workers_;
+  jobs_cv_.notify_all();
+}
+
 void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) {
   reap();
   if (schema == shm::MessageSchema::kRequestHead) {
@@ -84,11 +126,11 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
     const bool body = (v.prefix.flags & shm::kHeadEndStream) == 0;
     s->chunked = body && !has_length;
     if (s->chunked) s->head.append("transfer-encoding: chunked\r\n");
-    s->head.append("connection: close\r\n\r\n");
+    s->head.append("\r\n");  // keep-alive: the bridge pools its backend connections
     s->body_done = !body;
     Stream& ref = *s;
     streams_[s->id] = std::move(s);
-    ref.thread = std::thread([this, &ref] { serve(ref); });
+    submit(&ref);
     return;
   }
   uint64_t id;
@@ -110,7 +152,6 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
 void HttpBridge::reap() {
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (it->second->finished) {
-      it->second->thread.join();
       it = streams_.erase(it);
     } else {
       ++it;
@@ -126,7 +167,9 @@ void HttpBridge::onReset() {
     }
     s->cv.notify_one();
   }
-  for (auto& [id, s] : streams_) s->thread.join();
+  for (auto& [id, s] : streams_) {
+    while (!s->finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // workers see reset within 1 s
+  }
   streams_.clear();
 }
 
@@ -135,13 +178,55 @@ void HttpBridge::reset(Stream& s, shm::ResetReason reason) {
   channel_->post(shm::MessageSchema::kStreamReset, std::as_bytes(std::span(&r, 1)));
 }
 
-void HttpBridge::serve(Stream& s) {
+int HttpBridge::backendConnection(bool* pooled) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    while (!pool_.empty()) {
+      const int fd = pool_.back();
+      pool_.pop_back();
+      // An idle connection must have nothing to read: EOF or stray bytes mean it is unusable.
+      char c;
+      if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN) {
+        *pooled = true;
+        return fd;
+      }
+      close(fd);
+    }
+  }
+  *pooled = false;
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  // The reset flag is polled while sending; a blocked read is bounded by the socket timeout.
+  // The reset flag is checked between reads; a blocked read is bounded by this timeout.
   const timeval tv{1, 0};
+  if (fd < 0) return -1;
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&backend_), sizeof backend_) != 0 ||
-      !writeAll(fd, s.head)) {
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&backend_), sizeof backend_) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void HttpBridge::release(int fd, bool reusable) {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  if (reusable && pool_.size() < kMaxIdle) pool_.push_back(fd);
+  else close(fd);
+}
+
+void HttpBridge::serve(Stream& s) {
+  bool pooled = false;
+  int fd = backendConnection(&pooled);
+  if (fd >= 0 && !writeAll(fd, s.head) && pooled) {  // the server closed it meanwhile: once more
+    close(fd);
+    fd = backendConnection(&pooled);
+    if (fd >= 0 && !writeAll(fd, s.head)) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  bool reusable = false;
+  if (fd < 0) {
     reset(s, shm::ResetReason::kBackendError);
   } else {
     bool ok = true;
@@ -169,25 +254,25 @@ void HttpBridge::serve(Stream& s) {
       if (!ok || done) break;
     }
     if (ok && s.chunked) ok = writeAll(fd, "0\r\n\r\n");
-    if (ok) respond(s, fd);
+    if (ok) reusable = respond(s, fd);
     else reset(s, shm::ResetReason::kBackendError);
   }
-  if (fd >= 0) close(fd);
+  if (fd >= 0) release(fd, reusable);
   s.finished = true;
 }
 
-void HttpBridge::respond(Stream& s, int fd) {
+bool HttpBridge::respond(Stream& s, int fd) {
   http1::Limits limits;  // defaults: the DPU applies its own limits to what we send on
   http1::MessageParser parser(http1::MessageParser::Kind::kResponse, limits);
   parser.setHeadRequest(s.head_request);
   BodyPoster body(*channel_, s.id);
   std::vector<char> buf(limits.max_header_bytes + 65536);
   size_t start = 0, end = 0;
-  bool in_head = true, sent_head = false, interim = false;
+  bool in_head = true, sent_head = false, interim = false, keep_alive = false;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(s.mutex);
-      if (s.reset) return;
+      if (s.reset) return false;
     }
     if (!in_head && start == end) start = end = 0;
     if (end == buf.size()) break;  // a head larger than the limits
@@ -198,7 +283,7 @@ void HttpBridge::respond(Stream& s, int fd) {
       r = parser.finish(body);
       if (r.status == http1::ParseStatus::kMessageComplete && sent_head) body.post({}, true);
       else reset(s, shm::ResetReason::kBackendError);
-      return;
+      return false;
     }
     end += static_cast<size_t>(n);
     while (start < end) {
@@ -206,7 +291,7 @@ void HttpBridge::respond(Stream& s, int fd) {
       start += r.consumed;
       if (r.status == http1::ParseStatus::kError) {
         reset(s, shm::ResetReason::kBackendError);
-        return;
+        return false;
       }
       if (r.status == http1::ParseStatus::kHeadComplete) {
         in_head = false;
@@ -225,11 +310,21 @@ void HttpBridge::respond(Stream& s, int fd) {
                                            fields));
         if (out.empty()) {
           reset(s, shm::ResetReason::kBackendError);
-          return;
+          return false;
         }
         channel_->post(shm::MessageSchema::kResponseHead, out);
         sent_head = true;
-        if (no_body) return;
+        keep_alive = h.keep_alive;
+        if (no_body) {
+          // A HEAD/204/304 answer ends with its head; the parser still has to see the message end.
+          while (start < end) {
+            r = parser.feed(std::string_view(buf.data() + start, end - start), body);
+            start += r.consumed;
+            if (r.status != http1::ParseStatus::kHeadComplete) break;
+          }
+          body.post({}, true);
+          return keep_alive && start == end;
+        }
       } else if (r.status == http1::ParseStatus::kMessageComplete) {
         if (interim) {  // the final response follows
           interim = false;
@@ -237,13 +332,14 @@ void HttpBridge::respond(Stream& s, int fd) {
           continue;
         }
         body.post({}, true);
-        return;
+        return keep_alive && start == end;  // nothing unasked-for after the response
       } else {
         break;
       }
     }
   }
   reset(s, shm::ResetReason::kBackendError);
+  return false;
 }
 
 }  // namespace dpuguard::host

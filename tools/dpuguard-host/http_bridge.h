@@ -1,16 +1,20 @@
 // HttpBridge: the `dpuguard-host serve` handler. Each request stream from the DPU becomes one
 // HTTP/1.1 exchange with a local server (an unmodified vLLM, nginx, the mock LLM) on a thread
-// of its own; the response is streamed back as it arrives (SSE passes event by event).
+// of its own (threads are reused: one per concurrent stream, idle ones exit after 10 s), over a
+// pool of keep-alive backend connections; the response is streamed back as it arrives (SSE
+// passes event by event).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <netinet/in.h>
 
@@ -21,7 +25,7 @@ namespace dpuguard::host {
 class HttpBridge final : public shm::HostChannel::Handler {
  public:
   explicit HttpBridge(const sockaddr_in& backend) : backend_(backend) {}
-  ~HttpBridge() override { onReset(); }
+  ~HttpBridge() override;
   void attach(shm::HostChannel* channel) { channel_ = channel; }
 
   void onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) override;
@@ -39,16 +43,31 @@ class HttpBridge final : public shm::HostChannel::Handler {
     bool body_done = false;
     bool reset = false;
     std::atomic<bool> finished{false};
-    std::thread thread;
   };
 
   void serve(Stream& s);
-  void respond(Stream& s, int fd);
+  // Reads and forwards the response; true when the connection may serve another request.
+  bool respond(Stream& s, int fd);
+  int backendConnection(bool* pooled);
+  void release(int fd, bool reusable);
   void reset(Stream& s, shm::ResetReason reason);
 
   void reap();
+  void submit(Stream* s);
+  void work();
+
+  static constexpr size_t kMaxIdle = 64;
 
   sockaddr_in backend_;
+  std::mutex pool_mutex_;
+  std::vector<int> pool_;  // idle keep-alive connections to the backend
+
+  std::mutex jobs_mutex_;
+  std::condition_variable jobs_cv_;
+  std::deque<Stream*> jobs_;
+  size_t idle_workers_ = 0;
+  bool stopping_ = false;
+  size_t live_workers_ = 0;  // detached; the destructor waits for them to leave
   shm::HostChannel* channel_ = nullptr;
   std::map<uint64_t, std::unique_ptr<Stream>> streams_;  // owned by the channel thread
 };
