@@ -104,6 +104,7 @@ void HostLink::down(const char* why) {
     sock_ = -1;
   }
   channel_.teardown();
+  draining_ = false;
   exchanges_.clear();
   blocked_.clear();
   for (auto& s : streams_) s->close();
@@ -111,7 +112,7 @@ void HostLink::down(const char* why) {
 
 int HostLink::openStream(const http1::Limits& limits, int* err) {
   reap();
-  if (!channel_.up() && !connect()) {
+  if (draining_ || (!channel_.up() && !connect())) {
     *err = ECONNREFUSED;
     return -1;
   }
@@ -202,7 +203,16 @@ void HostLink::deliver(const shm::RingMessage& m) {
   const auto schema = static_cast<shm::MessageSchema>(m.schema_id);
   uint64_t id = 0;
   std::memcpy(&id, m.payload.data(), sizeof id);  // every per-stream message starts with it
-  if (schema == shm::MessageSchema::kIdentityLabel || schema == shm::MessageSchema::kDrain) {
+  if (schema == shm::MessageSchema::kDrain) {
+    bump(metrics_.host_control_messages);
+    draining_ = true;
+    drain_deadline_ms_ = loop_.now() + shm::decodeFixed<shm::Drain>(m.payload).deadline_ms;
+    std::fprintf(stderr, "dpuguard: host channel '%s': host asked to drain (%zu streams in flight)\n", name_.c_str(),
+                 exchanges_.size());
+    armTimer();
+    return;
+  }
+  if (schema == shm::MessageSchema::kIdentityLabel) {
     bump(metrics_.host_control_messages);  // acted upon by the inspection pipeline (issue 6)
     return;
   }
@@ -265,7 +275,7 @@ void HostLink::reap() {
 }
 
 void HostLink::armTimer() {
-  if (timer_armed_ || !channel_.up() || (exchanges_.empty() && blocked_.empty())) return;
+  if (timer_armed_ || !channel_.up() || (exchanges_.empty() && blocked_.empty() && !draining_)) return;
   timer_armed_ = true;
   loop_.timers().schedule(this, loop_.now() + (blocked_.empty() ? kTickMs : kBlockedTickMs));
 }
@@ -273,6 +283,11 @@ void HostLink::armTimer() {
 void HostLink::onTimer() {
   timer_armed_ = false;
   pollRing();
+  if (draining_ && (exchanges_.empty() || loop_.now() >= drain_deadline_ms_)) {
+    bump(metrics_.host_drains);
+    down(nullptr);  // drained: the next request reconnects
+    return;
+  }
   if (channel_.up() && !exchanges_.empty()) {
     const uint64_t progress = channel_.peerHeartbeat() + channel_.consumer().consumed();
     if (watchdog_.stalled(progress, static_cast<uint64_t>(loop_.now()))) {

@@ -85,6 +85,10 @@ class HostLink final : public Timer {
   std::vector<HostStream*> blocked_;
   std::vector<std::byte> scratch_;
   bool timer_armed_ = false;
+  // The host asked to drain: no new streams; in-flight ones finish until the deadline, then
+  // the link is closed and the next request reconnects (to the restarted host).
+  bool draining_ = false;
+  int64_t drain_deadline_ms_ = 0;
 };
 
 }  // namespace dpuguard::proxy

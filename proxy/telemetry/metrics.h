@@ -55,7 +55,8 @@ struct WorkerMetrics {
   Counter host_messages_out{0};
   Counter host_messages_unmatched{0};  // for a stream that had already ended
   Counter host_control_messages{0};
-  Counter host_events_dropped{0};  // flow events for host_channel.events not delivered
+  Counter host_events_dropped{0};
+  Counter host_drains{0};  // channels closed after the host asked to drain  // flow events for host_channel.events not delivered
   Counter bytes_in{0};
   Counter bytes_out{0};
   Histogram upstream_latency;  // request head sent to response head received

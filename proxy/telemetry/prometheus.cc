@@ -145,6 +145,8 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
        &WorkerMetrics::host_messages_unmatched},
       {"dpuguard_host_control_messages_total", "Control messages (identity labels, drain) from the host.",
        &WorkerMetrics::host_control_messages},
+      {"dpuguard_host_drains_total", "Host channels closed after the host asked to drain.",
+       &WorkerMetrics::host_drains},
       {"dpuguard_host_events_dropped_total", "Flow events for host_channel.events that could not be delivered.",
        &WorkerMetrics::host_events_dropped},
   };

@@ -47,6 +47,11 @@ void HostChannel::post(MessageSchema schema, std::span<const std::byte> payload)
   [[maybe_unused]] ssize_t n = write(notify_fd_, &one, sizeof one);
 }
 
+void HostChannel::drain(uint32_t deadline_ms) {
+  const Drain d{deadline_ms, 0};
+  post(MessageSchema::kDrain, std::as_bytes(std::span(&d, 1)));
+}
+
 void HostChannel::sendQueued() {
   std::lock_guard<std::mutex> lock(mutex_);
   bool sent = false;

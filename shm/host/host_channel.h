@@ -38,6 +38,9 @@ class HostChannel {
   void stop();
   // Thread-safe: queues a message for the DPU (sent in order by the channel thread).
   void post(MessageSchema schema, std::span<const std::byte> payload);
+  // Thread-safe: asks the DPU to send no new requests, let in-flight ones finish within
+  // `deadline_ms`, then close this channel (it reconnects for the next request).
+  void drain(uint32_t deadline_ms);
   RingGeometry geometry() const { return geometry_; }
 
  private:

@@ -166,6 +166,35 @@ class HostChannelTest(ProxyTestCase):
         finally:
             host.send_signal(signal.SIGCONT)
 
+    def test_host_drain_lets_streams_finish(self):
+        llm = self.p.mock_llm(token_delay_ms=100)
+        host = self.start_host(llm)
+        dg = self.p.dpuguard(host_config())
+        req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                          "stream": True, "max_tokens": 8}).encode()
+        s = socket.create_connection(("127.0.0.1", dg.port), timeout=10)
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                  % (len(req), req))
+        buf = s.recv(65536)
+        host.send_signal(signal.SIGTERM)  # graceful host restart: drain, then exit
+        time.sleep(0.2)
+        # No new requests go to a draining host...
+        self.assertEqual(status_of(raw_exchange(dg.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 502)
+        while True:  # ...but the stream in flight runs to its end.
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        self.assertIn(b"data: [DONE]", buf)
+        self.assertEqual(host.wait(timeout=10), 0)
+        self.assertIn("host asked to drain", dg.log())
+        self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
+        self.start_host(llm)  # the restarted host serves again
+        time.sleep(0.3)
+        rc, out, _ = curl("-i", dg.url("/v1/models"))
+        self.assertEqual(status_of(out), 200)
+
     def test_flow_events_reach_dpuguard_host_events(self):
         nginx = self.p.nginx()
         self.start_host(nginx)

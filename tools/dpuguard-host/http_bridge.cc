@@ -77,6 +77,7 @@ HttpBridge::~HttpBridge() {
 }
 
 void HttpBridge::submit(Stream* s) {
+  ++active_;
   std::lock_guard<std::mutex> lock(jobs_mutex_);
   jobs_.push_back(s);
   if (idle_workers_ == 0) {
@@ -259,6 +260,7 @@ void HttpBridge::serve(Stream& s) {
   }
   if (fd >= 0) release(fd, reusable);
   s.finished = true;
+  --active_;
 }
 
 bool HttpBridge::respond(Stream& s, int fd) {

@@ -29,6 +29,8 @@ class HttpBridge final : public shm::HostChannel::Handler {
   void attach(shm::HostChannel* channel) { channel_ = channel; }
 
   void onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) override;
+  // Streams being served now (any thread).
+  size_t active() const { return active_; }
   void onReset() override;
 
  private:
@@ -67,7 +69,8 @@ class HttpBridge final : public shm::HostChannel::Handler {
   std::deque<Stream*> jobs_;
   size_t idle_workers_ = 0;
   bool stopping_ = false;
-  size_t live_workers_ = 0;  // detached; the destructor waits for them to leave
+  size_t live_workers_ = 0;
+  std::atomic<size_t> active_{0};  // detached; the destructor waits for them to leave
   shm::HostChannel* channel_ = nullptr;
   std::map<uint64_t, std::unique_ptr<Stream>> streams_;  // owned by the channel thread
 };

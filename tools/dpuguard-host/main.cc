@@ -3,6 +3,8 @@
 //       serves `host://NAME`: each DPU request becomes an HTTP/1.1 request to the local server
 //   dpuguard-host events NAME [--socket-dir DIR]
 //       prints the DPU's flow events for `host_channel.events: NAME` as JSON lines
+// SIGTERM/SIGINT (serve): asks every connected worker to drain (no new requests; those in
+// flight finish, up to --drain-ms, default 10000), waits for them, then exits 0.
 // It listens on DIR/NAME.sock (default /run/dpuguard); each dpuguard worker connects once and
 // gets its own channel and thread.
 #include <arpa/inet.h>
@@ -13,8 +15,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <list>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,6 +34,15 @@
 namespace {
 
 using namespace dpuguard;
+
+volatile std::sig_atomic_t g_stop = 0;
+void onStop(int) { g_stop = 1; }
+
+// Live serve channels, for the drain on SIGTERM.
+struct Live {
+  std::mutex mutex;
+  std::list<std::pair<shm::HostChannel*, host::HttpBridge*>> channels;
+};
 
 int usage() {
   std::fprintf(stderr,
@@ -85,12 +102,14 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1], name = argv[2];
   std::string socket_dir = "/run/dpuguard", forward;
   shm::RingGeometry geometry{256, 16384};
+  uint32_t drain_ms = 10000;
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--socket-dir") socket_dir = value;
     else if (flag == "--forward") forward = value;
     else if (flag == "--ring-slots") geometry.capacity = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--ring-slot-bytes") geometry.payload_stride = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--drain-ms") drain_ms = static_cast<uint32_t>(std::stoul(value));
     else return usage();
   }
   sockaddr_in backend{};
@@ -99,6 +118,11 @@ int main(int argc, char** argv) {
     return usage();
   }
   signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa {};
+  sa.sa_handler = onStop;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  static Live live;
   mkdir(socket_dir.c_str(), 0700);
   const std::string path = socket_dir + "/" + name + ".sock";
   sockaddr_un addr{};
@@ -115,7 +139,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::fprintf(stderr, "dpuguard-host: %s host://%s on %s\n", mode.c_str(), name.c_str(), path.c_str());
-  for (;;) {
+  while (!g_stop) {
+    pollfd p{listener, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
     const int sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (sock < 0) continue;
     std::thread([=] {
@@ -123,7 +149,16 @@ int main(int argc, char** argv) {
         host::HttpBridge bridge(backend);
         shm::HostChannel channel(sock, geometry, bridge);
         bridge.attach(&channel);
+        std::list<std::pair<shm::HostChannel*, host::HttpBridge*>>::iterator self;
+        {
+          std::lock_guard<std::mutex> lock(live.mutex);
+          self = live.channels.insert(live.channels.end(), {&channel, &bridge});
+        }
         const char* why = channel.run();
+        {
+          std::lock_guard<std::mutex> lock(live.mutex);
+          live.channels.erase(self);
+        }
         std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
       } else {
         EventPrinter printer;
@@ -135,4 +170,26 @@ int main(int argc, char** argv) {
       close(sock);
     }).detach();
   }
+  // Drain: no new requests from any worker; wait for the streams in flight, then exit.
+  close(listener);
+  unlink(path.c_str());
+  size_t active = 0;
+  {
+    std::lock_guard<std::mutex> lock(live.mutex);
+    for (auto& [channel, bridge] : live.channels) channel->drain(drain_ms);
+  }
+  // Each worker closes its channel once its streams are done (that is its acknowledgement),
+  // so wait for every channel to close, up to the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_ms);
+  size_t open = 0;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::lock_guard<std::mutex> lock(live.mutex);
+    open = live.channels.size();
+    active = 0;
+    for (auto& [channel, bridge] : live.channels) active += bridge->active();
+  } while (open > 0 && std::chrono::steady_clock::now() < deadline);
+  std::fprintf(stderr, "dpuguard-host: drained (%zu channels, %zu streams left), exiting\n", open, active);
+  std::fflush(stderr);
+  _exit(0);
 }
