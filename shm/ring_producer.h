@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "shm/ring_fault.h"
@@ -39,6 +40,10 @@ class RingProducer {
 
  private:
   void stop(RingFault f);
+  PushStatus full();
+  // Room for a record of `bytes` (16-aligned) in the payload area; false if the consumer
+  // still owns too much of it.
+  bool reserveRecord(uint64_t bytes, uint64_t& offset);
 
   std::byte* own_;
   const std::byte* peer_;
@@ -48,6 +53,8 @@ class RingProducer {
   uint64_t prod_ = 0;       // next index to write
   uint64_t published_ = 0;  // last value stored to `prod`
   uint64_t cached_cons_ = 0;
+  uint64_t record_head_ = 0;                 // bytes of payload area ever allocated (never wraps)
+  std::unique_ptr<uint64_t[]> record_end_;   // per slot: record_head_ after its message
   RingFault fault_ = RingFault::kNone;
   RingStats stats_;
 };
