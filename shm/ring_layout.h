@@ -7,7 +7,8 @@
 //   [128, 256)    prod: index of the next slot this region's owner will publish
 //   [256, 384)    cons: index of the next slot the owner will read from the peer's ring
 //   [384, 512)    heartbeat: bumped by the owner on every poll (watchdog input)
-//   [4096, ...)   capacity x 64-byte Descriptor, then capacity x payload_stride records
+//   [4096, ...)   capacity x 64-byte Descriptor, then the payload area (capacity x payload_stride
+//                 bytes) where out-of-line records are packed back to back
 #pragma once
 
 #include <cstddef>
@@ -37,7 +38,7 @@ struct RegionHeader {
   uint64_t schema_set_hash;
   uint32_t capacity;        // slots in the ring this region carries; a power of two
   uint32_t slot_bytes;      // kSlotBytes
-  uint32_t payload_stride;  // bytes per payload record (PayloadRecordHeader + payload), multiple of 64
+  uint32_t payload_stride;  // largest record (PayloadRecordHeader + payload), multiple of 64
   uint32_t reserved0;
   uint64_t region_bytes;
   uint8_t reserved[72];
