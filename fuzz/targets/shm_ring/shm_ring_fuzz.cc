@@ -43,7 +43,7 @@ bool recheck(uint16_t id, std::span<const std::byte> p) {
 struct Script {
   const uint8_t* p;
   const uint8_t* end;
-  bool more(size_t n) const { return static_cast<size_t>(end - p) >= n; }
+  bool more(size_t n) const { return p <= end && static_cast<size_t>(end - p) >= n; }
   uint8_t u8() { return *p++; }
   uint16_t u16() {
     const uint16_t v = static_cast<uint16_t>(p[0] | (p[1] << 8));
@@ -86,7 +86,8 @@ Summary play(const uint8_t* data, size_t size) {
       case 0: {
         if (!s.more(3)) break;
         const MessageSchema schema = kSchemas[s.u8() % std::size(kSchemas)];
-        const size_t len = std::min<size_t>(s.u16() % 300, static_cast<size_t>(s.end - s.p));
+        const size_t wanted = s.u16() % 300;  // read before `end - p` (argument order is unspecified)
+        const size_t len = std::min<size_t>(wanted, static_cast<size_t>(s.end - s.p));
         payload.assign(reinterpret_cast<const std::byte*>(s.p), reinterpret_cast<const std::byte*>(s.p + len));
         s.p += len;
         r.producer.push(static_cast<uint16_t>(schema), kMessageVersion, payload);
