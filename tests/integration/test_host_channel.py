@@ -39,6 +39,26 @@ logging:
 """
 
 
+def open_completion_stream(port, max_tokens):
+    """Sends a streaming chat completion (Connection: close); returns the socket."""
+    req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                      "stream": True, "max_tokens": max_tokens}).encode()
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(req), req))
+    return s
+
+
+def read_to_end(s, buf=b""):
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return buf
+
+
 class HostChannelTest(ProxyTestCase):
     def start_host(self, backend_port, name="inference", mode="serve"):
         sock = self.p.path(f"sock/{name}.sock")
@@ -92,11 +112,7 @@ class HostChannelTest(ProxyTestCase):
         self.assertTrue(out == body, f"chunked echo differs: {len(out)} bytes back for {len(body)}")
 
         # SSE: events arrive one by one, spaced by the mock's token delay, not all at the end.
-        req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
-                          "stream": True, "max_tokens": 6}).encode()
-        s = socket.create_connection(("127.0.0.1", dg.port), timeout=10)
-        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(req), req))
+        s = open_completion_stream(dg.port, 6)
         arrivals, buf = [], b""
         while True:
             chunk = s.recv(65536)
@@ -123,22 +139,13 @@ class HostChannelTest(ProxyTestCase):
         llm = self.p.mock_llm(token_delay_ms=200)
         host = self.start_host(llm)
         dg = self.p.dpuguard(host_config())
-        req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
-                          "stream": True, "max_tokens": 50}).encode()
-        s = socket.create_connection(("127.0.0.1", dg.port), timeout=10)
-        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(req), req))
+        s = open_completion_stream(dg.port, 50)
         first = s.recv(65536)
         self.assertEqual(status_of(first), 200)
         t0 = time.monotonic()
         host.send_signal(signal.SIGKILL)
         host.wait()
-        rest = b""
-        while True:  # the client connection is cut (the response had started): no hang
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            rest += chunk
-        s.close()
+        rest = read_to_end(s)  # the client connection is cut (the response had started): no hang
         self.assertLess(time.monotonic() - t0, 3.0)
         self.assertNotIn(b"[DONE]", rest)
         self.assertGreaterEqual(dg.metric("dpuguard_host_channel_faults_total"), 1)
@@ -170,22 +177,13 @@ class HostChannelTest(ProxyTestCase):
         llm = self.p.mock_llm(token_delay_ms=100)
         host = self.start_host(llm)
         dg = self.p.dpuguard(host_config())
-        req = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
-                          "stream": True, "max_tokens": 8}).encode()
-        s = socket.create_connection(("127.0.0.1", dg.port), timeout=10)
-        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-                  % (len(req), req))
+        s = open_completion_stream(dg.port, 8)
         buf = s.recv(65536)
         host.send_signal(signal.SIGTERM)  # graceful host restart: drain, then exit
         time.sleep(0.2)
         # No new requests go to a draining host...
         self.assertEqual(status_of(raw_exchange(dg.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 502)
-        while True:  # ...but the stream in flight runs to its end.
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        s.close()
+        buf = read_to_end(s, buf)  # ...but the stream in flight runs to its end.
         self.assertIn(b"data: [DONE]", buf)
         self.assertEqual(host.wait(timeout=10), 0)
         self.assertIn("host asked to drain", dg.log())
