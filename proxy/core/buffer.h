@@ -1,6 +1,8 @@
 // Buffer: a bounded byte buffer with a readable window [begin, end) inside fixed storage.
 // Storage is allocated on first use and can be released when empty, so idle keep-alive
 // connections hold no buffer memory. It never grows: a full buffer is backpressure.
+// Released storage goes to a small per-thread cache (each worker is one thread), so an
+// exchange that parks a pooled connection and takes it again allocates nothing.
 #pragma once
 
 #include <cstddef>
@@ -10,9 +12,20 @@
 
 namespace dpuguard::proxy {
 
+// Per-thread recycling of buffer storage blocks, by size; at most kMaxBlocks are kept.
+class BufferBlockCache {
+ public:
+  static constexpr size_t kMaxBlocks = 64;
+  static std::unique_ptr<char[]> take(size_t size);
+  static void give(std::unique_ptr<char[]> block, size_t size);
+};
+
 class Buffer {
  public:
   explicit Buffer(size_t capacity) : capacity_(capacity) {}
+  ~Buffer() { release(); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
 
   size_t capacity() const { return capacity_; }
   size_t size() const { return end_ - begin_; }
@@ -54,14 +67,18 @@ class Buffer {
     return true;
   }
 
-  // Frees storage if nothing is buffered.
+  // Gives the storage back (to the thread's cache) if nothing is buffered.
   void releaseIfEmpty() {
-    if (empty()) data_.reset();
+    if (empty()) release();
   }
 
  private:
   void ensureAllocated() {
-    if (!data_) data_ = std::make_unique_for_overwrite<char[]>(capacity_);
+    if (!data_) data_ = BufferBlockCache::take(capacity_);
+  }
+  void release() {
+    if (data_) BufferBlockCache::give(std::move(data_), capacity_);
+    begin_ = end_ = 0;
   }
 
   std::unique_ptr<char[]> data_;
