@@ -42,5 +42,22 @@ TEST(BufferTest, ReleaseOnlyWhenEmpty) {
   EXPECT_TRUE(b.append("abcd"));
 }
 
+TEST(BufferTest, ReleasedStorageIsReusedBySameSizeBuffers) {
+  const char* first = nullptr;
+  {
+    Buffer a(4096);
+    ASSERT_TRUE(a.append("x"));
+    first = a.readable().data();
+    a.consume(1);
+    a.releaseIfEmpty();  // back to this thread's cache, not to malloc
+  }
+  Buffer b(4096);
+  ASSERT_TRUE(b.append("y"));
+  EXPECT_EQ(b.readable().data(), first);
+  Buffer other_size(2048);
+  ASSERT_TRUE(other_size.append("z"));
+  EXPECT_NE(other_size.readable().data(), first);
+}
+
 }  // namespace
 }  // namespace dpuguard::proxy
