@@ -100,6 +100,11 @@ FieldKind classifyField(std::string_view name) {
 
 bool isHopByHop(FieldKind kind) { return kind != FieldKind::kOther; }
 
+bool passesReframingHop(std::string_view name) {
+  const FieldMatch m = matchField(name);
+  return !m.underscore_variant && (m.kind == FieldKind::kOther || m.kind == FieldKind::kHost);
+}
+
 bool forbiddenInTrailers(FieldKind kind) { return kind != FieldKind::kOther; }
 
 ParseError checkContentLength(std::string_view value) {

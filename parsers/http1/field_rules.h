@@ -42,6 +42,11 @@ FieldMatch matchField(std::string_view name);
 // always rebuilds itself.
 bool isHopByHop(FieldKind kind);
 
+// Whether a field goes on across a hop that frames the message anew (the shm host channel):
+// end-to-end fields and Host do; framing, connection-specific and routing-control fields, and
+// their '_' spellings, do not (each side writes its own Content-Length/Transfer-Encoding).
+bool passesReframingHop(std::string_view name);
+
 // Fields that must never appear in a trailer section (framing, routing, connection control).
 bool forbiddenInTrailers(FieldKind kind);
 

@@ -10,21 +10,13 @@
 #include <cstring>
 
 #include "proxy/host/host_link.h"
+#include "proxy/http/local_reply.h"
 
 namespace dpuguard::proxy {
 namespace {
 
 constexpr size_t kReadBytes = 16384;
 constexpr size_t kMaxPendingResponse = 8u << 20;  // a client this far behind loses the stream
-
-// Framing and hop-by-hop fields are not carried: each side frames its own connection.
-bool carried(std::string_view name) {
-  for (std::string_view hop : {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                               "proxy-connection", "content-length"}) {
-    if (http1::equalsIgnoreCase(name, hop)) return false;
-  }
-  return true;
-}
 
 bool wireMethod(std::string_view m, shm::WireMethod& out) {
   static constexpr std::array<std::pair<std::string_view, shm::WireMethod>, 8> kMethods = {{
@@ -38,34 +30,6 @@ bool wireMethod(std::string_view m, shm::WireMethod& out) {
     }
   }
   return false;
-}
-
-// The reason phrase is not carried over the ring (clients must ignore it, RFC 9112 §4); the
-// usual one is written so logs and humans see a familiar status line.
-const char* reasonPhrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-  }
 }
 
 }  // namespace
@@ -171,7 +135,7 @@ bool HostStream::emitHead(const http1::MessageHead& head) {
   std::array<shm::WireField, shm::kMaxFields> fields;
   size_t count = 0;
   for (const http1::HeaderField& f : head.headers) {
-    if (!carried(f.name)) continue;
+    if (!http1::passesReframingHop(f.name)) continue;
     if (count == fields.size()) return false;
     fields[count++] = shm::WireField{f.name, f.value};
   }
@@ -216,12 +180,15 @@ void HostStream::onResponseHead(const shm::ResponseHeadView& head) {
   const int status = head.prefix.status;
   const bool no_body = head_request_ || status == 204 || status == 304 || status < 200;
   const bool end = (head.prefix.flags & shm::kHeadEndStream) != 0;
+  // The reason phrase does not cross the ring (clients ignore it, RFC 9112 §4): the usual one.
   char line[64];
-  out_.append(line, static_cast<size_t>(std::snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", status, reasonPhrase(status))));
+  out_.append(line, static_cast<size_t>(std::snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", status,
+                                                      static_cast<int>(reasonPhrase(status).size()),
+                                                      reasonPhrase(status).data())));
   shm::FieldCursor cursor = head.fields;
   shm::WireField f;
   while (cursor.next(f)) {
-    if (!carried(f.name)) continue;
+    if (!http1::passesReframingHop(f.name)) continue;
     out_.append(f.name).append(": ").append(f.value).append("\r\n");
   }
   response_body_ = !no_body && !end;
