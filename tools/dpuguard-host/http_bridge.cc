@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "parsers/http1/field_rules.h"
 #include "parsers/http1/message_parser.h"
 #include "shm/message_codec.h"
 
@@ -32,14 +33,6 @@ bool writeAll(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
-}
-
-bool hopByHop(std::string_view name) {
-  for (std::string_view hop : {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                               "proxy-connection", "content-length"}) {
-    if (http1::equalsIgnoreCase(name, hop)) return true;
-  }
-  return false;
 }
 
 // Streams a response body to the channel in pieces that fit one message.
@@ -117,13 +110,28 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
     s->id = v.prefix.stream_id;
     s->head_request = v.prefix.method == static_cast<uint8_t>(shm::WireMethod::kHead);
     s->head.append(methodName(v.prefix.method)).append(" ").append(v.target).append(" HTTP/1.1\r\n");
-    bool has_length = false;
+    // The DPU is a peer we do not trust either: only end-to-end fields and Host go on, plus
+    // one all-digit Content-Length; the bridge frames the backend request itself.
+    std::string_view length;
+    bool bad_length = false;
     shm::FieldCursor fields = v.fields;
     shm::WireField f;
     while (fields.next(f)) {
-      has_length = has_length || http1::equalsIgnoreCase(f.name, "content-length");
-      s->head.append(f.name).append(": ").append(f.value).append("\r\n");
+      if (http1::classifyField(f.name) == http1::FieldKind::kContentLength) {
+        bad_length = bad_length || !length.empty() || f.value.empty() ||
+                     f.value.find_first_not_of("0123456789") != std::string_view::npos;
+        length = f.value;
+      } else if (http1::passesReframingHop(f.name)) {
+        s->head.append(f.name).append(": ").append(f.value).append("\r\n");
+      }
     }
+    if (bad_length) {
+      const shm::StreamReset r{s->id, static_cast<uint32_t>(shm::ResetReason::kRefused), 0};
+      channel_->post(shm::MessageSchema::kStreamReset, std::as_bytes(std::span(&r, 1)));
+      return;
+    }
+    const bool has_length = !length.empty();
+    if (has_length) s->head.append("content-length: ").append(length).append("\r\n");
     const bool body = (v.prefix.flags & shm::kHeadEndStream) == 0;
     s->chunked = body && !has_length;
     if (s->chunked) s->head.append("transfer-encoding: chunked\r\n");
@@ -268,7 +276,9 @@ bool HttpBridge::respond(Stream& s, int fd) {
   http1::MessageParser parser(http1::MessageParser::Kind::kResponse, limits);
   parser.setHeadRequest(s.head_request);
   BodyPoster body(*channel_, s.id);
-  std::vector<char> buf(limits.max_header_bytes + 65536);
+  // Per worker thread, reused across requests (the head's bytes stay put while it is parsed).
+  static thread_local std::vector<char> buf;
+  buf.resize(limits.max_header_bytes + 65536);
   size_t start = 0, end = 0;
   bool in_head = true, sent_head = false, interim = false, keep_alive = false;
   for (;;) {
@@ -304,17 +314,18 @@ bool HttpBridge::respond(Stream& s, int fd) {
         }
         std::vector<shm::WireField> fields;
         for (const http1::HeaderField& f : h.headers) {
-          if (!hopByHop(f.name)) fields.push_back({f.name, f.value});
+          if (http1::passesReframingHop(f.name)) fields.push_back({f.name, f.value});
         }
         const bool no_body = s.head_request || h.status == 204 || h.status == 304;
-        std::vector<std::byte> out(sizeof(shm::ResponseHeadPrefix) + 65536);
-        out.resize(shm::encodeResponseHead(out, s.id, static_cast<uint16_t>(h.status), no_body ? shm::kHeadEndStream : 0,
-                                           fields));
-        if (out.empty()) {
+        static thread_local std::vector<std::byte> out;
+        out.resize(sizeof(shm::ResponseHeadPrefix) + shm::kMaxFieldsBytes);
+        const size_t head_bytes = shm::encodeResponseHead(out, s.id, static_cast<uint16_t>(h.status),
+                                                          no_body ? shm::kHeadEndStream : 0, fields);
+        if (head_bytes == 0) {
           reset(s, shm::ResetReason::kBackendError);
           return false;
         }
-        channel_->post(shm::MessageSchema::kResponseHead, out);
+        channel_->post(shm::MessageSchema::kResponseHead, std::span(out.data(), head_bytes));
         sent_head = true;
         keep_alive = h.keep_alive;
         if (no_body) {
