@@ -72,7 +72,6 @@ class ChannelEnd {
   void wakePeer() const;
 
   bool up() const { return consumer_ != nullptr; }
-  uint64_t epoch() const { return epoch_; }
   RingProducer& producer() { return *producer_; }
   RingConsumer& consumer() { return *consumer_; }
   // The first fault of either ring, or kNone.

@@ -284,4 +284,15 @@ const SchemaRegistry& hostToDpuSchemas() {
   return registry;
 }
 
+ChannelConfig channelConfigFor(RegionRole role, RingGeometry geometry, uint32_t batch) {
+  const bool dpu = role == RegionRole::kDpu;
+  ChannelConfig c;
+  c.role = role;
+  c.outgoing = c.incoming = geometry;
+  c.outgoing_schemas = dpu ? &dpuToHostSchemas() : &hostToDpuSchemas();
+  c.incoming_schemas = dpu ? &hostToDpuSchemas() : &dpuToHostSchemas();
+  c.batch = batch;
+  return c;
+}
+
 }  // namespace dpuguard::shm

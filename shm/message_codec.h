@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "shm/channel_end.h"
 #include "shm/messages.h"
 #include "shm/schema_registry.h"
 
@@ -78,5 +79,9 @@ size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& 
 // RingGeometry::maxPayload()).
 const SchemaRegistry& dpuToHostSchemas();
 const SchemaRegistry& hostToDpuSchemas();
+
+// The channel as dpuguard and dpuguard-host run it: both rings of `geometry`, this side's
+// allowlist for what it sends and the peer's for what it reads.
+ChannelConfig channelConfigFor(RegionRole role, RingGeometry geometry, uint32_t batch = 32);
 
 }  // namespace dpuguard::shm

@@ -32,7 +32,6 @@ class RingProducer {
 
   RingFault fault() const { return fault_; }
   const RingStats& stats() const { return stats_; }
-  uint64_t published() const { return published_; }
   // Messages published and not yet consumed, as of the last `cons` the peer showed us.
   uint64_t inFlight() const { return published_ - cached_cons_; }
   // Re-reads the peer's `cons` (checked); returns the fault, if any.

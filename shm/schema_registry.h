@@ -33,7 +33,6 @@ class SchemaRegistry {
   const SchemaInfo* find(uint16_t id, uint16_t version) const;
   // FNV-1a over (id, version, min, max) of every schema in insertion order.
   uint64_t hash() const;
-  std::span<const SchemaInfo> schemas() const { return {schemas_.data(), count_}; }
 
  private:
   std::array<SchemaInfo, kMaxSchemas> schemas_{};

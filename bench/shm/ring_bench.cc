@@ -178,16 +178,6 @@ BENCHMARK(BM_UnvalidatedRing) RING_ARGS;
 
 // Round trip between two processes: the DPU side sends a 64-byte request body, the host side
 // (a forked process with its own ChannelEnd) answers with a 64-byte response body; both spin.
-ChannelConfig channel(RegionRole role) {
-  ChannelConfig c;
-  c.role = role;
-  c.outgoing = c.incoming = RingGeometry{256, 1024};
-  c.outgoing_schemas = role == RegionRole::kDpu ? &dpuToHostSchemas() : &hostToDpuSchemas();
-  c.incoming_schemas = role == RegionRole::kDpu ? &hostToDpuSchemas() : &dpuToHostSchemas();
-  c.batch = 1;
-  return c;
-}
-
 void BM_ChannelRoundTrip(benchmark::State& state) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0) {
@@ -199,7 +189,7 @@ void BM_ChannelRoundTrip(benchmark::State& state) {
   if (pid == 0) {
     pin(1);
     close(sv[0]);
-    ChannelEnd host(channel(RegionRole::kHost));
+    ChannelEnd host(channelConfigFor(RegionRole::kHost, RingGeometry{256, 1024}, 1));
     if (host.establish(sv[1], 1) != AttachError::kOk) _exit(1);
     bool stop = false;
     while (!stop && host.fault() == RingFault::kNone) {
@@ -212,7 +202,7 @@ void BM_ChannelRoundTrip(benchmark::State& state) {
   }
   close(sv[1]);
   pin(0);
-  ChannelEnd dpu(channel(RegionRole::kDpu));
+  ChannelEnd dpu(channelConfigFor(RegionRole::kDpu, RingGeometry{256, 1024}, 1));
   if (dpu.establish(sv[0], 1) != AttachError::kOk) {
     state.SkipWithError("establish");
     return;

@@ -24,15 +24,6 @@ constexpr int64_t kRetryMs = 200;     // between reconnect attempts: fail fast i
 constexpr int64_t kTickMs = 20;       // ring poll and watchdog while work is in flight
 constexpr int64_t kBlockedTickMs = 1; // a stream waits for ring space
 
-shm::ChannelConfig channelConfig(const shm::RingGeometry& g) {
-  shm::ChannelConfig c;
-  c.role = shm::RegionRole::kDpu;
-  c.outgoing = c.incoming = g;
-  c.outgoing_schemas = &shm::dpuToHostSchemas();
-  c.incoming_schemas = &shm::hostToDpuSchemas();
-  return c;
-}
-
 }  // namespace
 
 class HostLink::FdWatch final : public IoHandler {
@@ -47,7 +38,7 @@ class HostLink::FdWatch final : public IoHandler {
 
 HostLink::HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name, const HostChannelConfig& config)
     : loop_(loop), metrics_(metrics), name_(std::move(name)), config_(config),
-      geometry_{config.ring_slots, config.ring_slot_bytes}, channel_(channelConfig(geometry_)),
+      geometry_{config.ring_slots, config.ring_slot_bytes}, channel_(shm::channelConfigFor(shm::RegionRole::kDpu, geometry_)),
       watchdog_(config.stall_timeout_ms), wake_watch_(std::make_unique<FdWatch>(*this, &HostLink::onWake)),
       control_watch_(std::make_unique<FdWatch>(*this, &HostLink::onControl)), scratch_(geometry_.maxPayload()) {}
 

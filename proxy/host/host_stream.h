@@ -27,7 +27,6 @@ class HostStream final : public IoHandler, private http1::BodySink {
   ~HostStream() override;
 
   int fd() const { return fd_; }
-  uint64_t streamId() const { return stream_id_; }
   bool closed() const { return fd_ < 0; }
 
   void onIo(uint32_t events) override;

@@ -12,21 +12,11 @@ namespace {
 
 constexpr int kTickMs = 10;  // polls at least this often: the heartbeat the DPU's watchdog reads
 
-ChannelConfig hostConfig(RingGeometry g) {
-  ChannelConfig c;
-  c.role = RegionRole::kHost;
-  c.outgoing = c.incoming = g;
-  c.outgoing_schemas = &hostToDpuSchemas();
-  c.incoming_schemas = &dpuToHostSchemas();
-  c.batch = 32;
-  return c;
-}
-
 }  // namespace
 
 HostChannel::HostChannel(int sock, RingGeometry geometry, Handler& handler)
     : sock_(sock), notify_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), geometry_(geometry), handler_(handler),
-      end_(hostConfig(geometry)) {}
+      end_(channelConfigFor(RegionRole::kHost, geometry)) {}
 
 HostChannel::~HostChannel() {
   if (notify_fd_ >= 0) close(notify_fd_);

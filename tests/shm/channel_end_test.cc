@@ -34,15 +34,6 @@ uint64_t nowMs() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
-ChannelConfig config(RegionRole role) {
-  ChannelConfig c;
-  c.role = role;
-  c.outgoing = c.incoming = kGeometry;
-  c.outgoing_schemas = role == RegionRole::kDpu ? &dpuToHostSchemas() : &hostToDpuSchemas();
-  c.incoming_schemas = role == RegionRole::kDpu ? &hostToDpuSchemas() : &dpuToHostSchemas();
-  return c;
-}
-
 enum class Hello { kGood, kUnsealed, kWrongSize, kWrongEpoch, kWrongSchema, kWrongRole, kPipeAsWakeFd };
 
 // The host, written by hand so it can lie.
@@ -151,7 +142,7 @@ Outcome runDpu(Hello how, const Attack& attack, size_t budget = 256, uint64_t st
   }
   close(sv[1]);
   Outcome out;
-  ChannelEnd dpu(config(RegionRole::kDpu));
+  ChannelEnd dpu(channelConfigFor(RegionRole::kDpu, kGeometry));
   out.first = dpu.establish(sv[0], 1);
   if (out.first == AttachError::kOk) {
     // Something in flight to the host, so a host that stops reading is a stall.
