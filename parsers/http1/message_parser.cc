@@ -85,6 +85,12 @@ void MessageParser::reset() {
   prepareNextMessage();
 }
 
+void MessageParser::releaseStorage() {
+  if (inMessage()) return;
+  head_ = MessageHead{};
+  headers_.release();
+}
+
 void MessageParser::prepareNextMessage() {
   state_ = State::kIdle;
   pause_ = Pause::kNone;
@@ -262,7 +268,7 @@ int MessageParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
     m->field_open_ = true;
     m->value_open_ = false;
     if (m->state_ == State::kTrailers) m->trailer_name_len_ = 0;
-    else m->headers_[m->header_count_ - 1] = HeaderField{};
+    else m->headers_.fields()[m->header_count_ - 1] = HeaderField{};
   }
   if (m->state_ == State::kTrailers) {
     // Keep a copy of the first bytes: enough to recognise every forbidden name.
@@ -271,7 +277,7 @@ int MessageParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
     }
     return 0;
   }
-  HeaderField& h = m->headers_[m->header_count_ - 1];
+  HeaderField& h = m->headers_.fields()[m->header_count_ - 1];
   return extend(h.name, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
 }
 
@@ -279,7 +285,7 @@ int MessageParser::onHeaderFieldComplete(llhttp_t* p) {
   MessageParser* m = self(p);
   m->field_open_ = false;
   if (m->state_ == State::kTrailers) return m->trailerFieldComplete();
-  return m->fieldComplete(m->headers_[m->header_count_ - 1]);
+  return m->fieldComplete(m->headers_.fields()[m->header_count_ - 1]);
 }
 
 int MessageParser::trailerFieldComplete() {
@@ -321,7 +327,7 @@ int MessageParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
     m->value_open_ = true;
     return 0;
   }
-  HeaderField& h = m->headers_[m->header_count_ - 1];
+  HeaderField& h = m->headers_.fields()[m->header_count_ - 1];
   if (!m->value_open_ && h.value.data() != nullptr) return m->fail(ParseError::kObsFold, at);
   m->value_open_ = true;
   return extend(h.value, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
@@ -331,7 +337,7 @@ int MessageParser::onHeaderValueComplete(llhttp_t* p) {
   MessageParser* m = self(p);
   m->value_open_ = false;
   if (m->state_ == State::kTrailers) return 0;
-  return m->valueComplete(m->headers_[m->header_count_ - 1]);
+  return m->valueComplete(m->headers_.fields()[m->header_count_ - 1]);
 }
 
 int MessageParser::valueComplete(HeaderField& f) {
@@ -415,7 +421,7 @@ ParseError MessageParser::checkResponseHead(llhttp_t* p) {
 int MessageParser::onHeadersComplete(llhttp_t* p) {
   MessageParser* m = self(p);
   MessageHead& h = m->head_;
-  h.headers = std::span<const HeaderField>(m->headers_, m->header_count_);
+  if (m->header_count_ > 0) h.headers = std::span<const HeaderField>(m->headers_.fields(), m->header_count_);
   h.version_major = p->http_major;
   h.version_minor = p->http_minor;
   h.chunked = (p->flags & F_CHUNKED) != 0;

@@ -25,6 +25,7 @@
 #include "parsers/http1/chunk_ext_grammar.h"
 #include "parsers/http1/field_rules.h"
 #include "parsers/http1/head_scanner.h"
+#include "parsers/http1/header_block.h"
 #include "parsers/http1/limits.h"
 #include "parsers/http1/message_head.h"
 #include "parsers/http1/parse_error.h"
@@ -76,6 +77,10 @@ class MessageParser {
 
   // Forgets everything, including a pending error; ready for a new stream.
   void reset();
+
+  // Between messages: gives the header-field storage back (to a per-thread cache), so an idle
+  // connection holds none; head() is empty afterwards. No-op inside a message.
+  void releaseStorage();
 
   const MessageHead& head() const { return head_; }
   bool inMessage() const { return state_ != State::kIdle || section_bytes_ > 0; }
@@ -154,7 +159,7 @@ class MessageParser {
   // Trailer field names are classified from a copy: trailer bytes may move between feeds.
   char trailer_name_[20] = {};
   uint32_t trailer_name_len_ = 0;
-  HeaderField headers_[kMaxHeadersCapacity];
+  HeaderBlock headers_;  // taken at a head's first field, given back by releaseStorage()
   MessageHead head_;
 };
 

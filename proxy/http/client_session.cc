@@ -179,6 +179,7 @@ void ClientSession::drive() {
     }
     if (!progress || state_ == State::kClosing) break;
   }
+  releaseIdleStorage();
   updateInterest();
   armTimer();
 }
@@ -495,7 +496,15 @@ void ClientSession::resetExchange() {
   head_start_ms_ = -1;
   method_.clear();
   path_.clear();
-  if (state_ == State::kReadingHead && in_.empty()) in_.releaseIfEmpty();
+}
+
+void ClientSession::releaseIdleStorage() {
+  // Between exchanges with nothing buffered either way: an idle keep-alive connection holds
+  // no buffer or header storage (both go to per-thread caches, so reuse allocates nothing).
+  if (state_ != State::kReadingHead || parser_.inMessage() || !in_.empty() || !out_.empty()) return;
+  in_.releaseIfEmpty();
+  out_.releaseIfEmpty();
+  parser_.releaseStorage();
 }
 
 void ClientSession::releaseUpstream(bool reusable) {

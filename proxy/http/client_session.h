@@ -76,6 +76,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void armTimer();
   void logExchange();
   void releaseUpstream(bool reusable);
+  void releaseIdleStorage();
   uint32_t idleTimeoutMs() const;
 
   Worker& worker_;

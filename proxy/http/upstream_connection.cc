@@ -55,6 +55,7 @@ void UpstreamConnection::park(uint32_t max_idle) {
   }
   in.releaseIfEmpty();
   out.releaseIfEmpty();
+  parser.releaseStorage();
   setInterest(EPOLLIN | EPOLLRDHUP);
   host_.idle.push_back(this);
   worker_.loop().timers().schedule(this, worker_.loop().now() + kPoolIdleTimeoutMs);

@@ -18,6 +18,28 @@ TEST(MessageParserTest, SimpleGet) {
             "head{GET /v1/models 1.1|Host=a|Accept=*/* ka}<end>");
 }
 
+TEST(MessageParserTest, ReleaseStorageBetweenMessagesOnly) {
+  const std::string one = "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nX-A: 1\r\n\r\nhi";
+  MessageParser p(Kind::kRequest, Limits{});
+  NullBodySink sink;
+  ParseResult r = p.feed(one, sink);
+  ASSERT_EQ(r.status, ParseStatus::kHeadComplete);
+  p.releaseStorage();  // inside a message: a no-op, the head's fields stay readable
+  ASSERT_EQ(p.head().headers.size(), 3u);
+  EXPECT_EQ(p.head().find("x-a"), "1");
+  r = p.feed(std::string_view(one).substr(r.consumed), sink);
+  ASSERT_EQ(r.status, ParseStatus::kMessageComplete);
+  p.releaseStorage();  // idle: the fields are given back and the head forgets them
+  EXPECT_TRUE(p.head().headers.empty());
+  // The next message takes storage again and parses as usual.
+  const std::string two = "GET /b HTTP/1.1\r\nHost: b\r\nX-B: 2\r\n\r\n";
+  r = p.feed(two, sink);
+  ASSERT_EQ(r.status, ParseStatus::kHeadComplete);
+  EXPECT_EQ(p.head().target, "/b");
+  EXPECT_EQ(p.head().find("x-b"), "2");
+  EXPECT_EQ(p.head().find("x-a"), "");
+}
+
 TEST(MessageParserTest, ContentLengthBody) {
   EXPECT_EQ(runAllSplits("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"),
             "head{POST /x 1.1|Host=a|Content-Length=5 cl=5 ka}body[hello]<end>");
