@@ -12,10 +12,13 @@
   GET  /_mock/headers                  the request headers as JSON
 
 Streaming answers are SSE: one `data: {...}` event per token, each in its own chunk, with
-`--token-delay-ms` between them, then `data: [DONE]`. Standard library only.
+`--token-delay-ms` between them, then `data: [DONE]`. Each event carries the moment it was
+sent (`t_ms` wall clock, `t_mono_ns` CLOCK_MONOTONIC, for latency measured on this machine).
+Standard library only.
 """
 import argparse
 import json
+import socket
 import socketserver
 import sys
 import threading
@@ -40,6 +43,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Like uvicorn and every real inference server: events go out when written, not held
+        # back by Nagle until the peer's (delayed) ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with LOCK:
             STATS["connections"] += 1
 
@@ -161,7 +167,7 @@ class Handler(BaseHTTPRequestHandler):
                 delta = {"index": 0, "text": (" " if i else "") + w, "finish_reason": None}
             event = {"id": "cmpl-mock", "object": "chat.completion.chunk" if chat else "text_completion",
                      "created": created, "model": req.get("model", MODEL), "choices": [delta],
-                     "t_ms": round(time.time() * 1000, 3)}
+                     "t_ms": round(time.time() * 1000, 3), "t_mono_ns": time.monotonic_ns()}
             self.chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
             time.sleep(self.server.token_delay)
         self.chunk(b"data: [DONE]\n\n")
