@@ -1,0 +1,289 @@
+// Heap allocations per proxied request, in steady state. A real worker (event loop, router,
+// upstream pool, flow log to /dev/null) proxies between a blocking client on one keep-alive
+// connection and a fixed-response upstream thread, all on loopback in this process; every
+// malloc in the process is counted (bench/support/heap_counter.cc), and the client and the
+// upstream allocate nothing themselves, so the count is the proxy's.
+//
+//   build/bench/proxied_request_bench [--require-zero-allocs]
+//
+// Reports allocs_per_request; with --require-zero-allocs the exit code is 1 when any workload
+// allocates (ctest runs it that way). The time per iteration is a loopback round trip through
+// the proxy, for reference only; bench/load/run is the throughput measurement.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "bench/support/heap_counter.h"
+#include "proxy/config/config_loader.h"
+#include "proxy/core/socket_ops.h"
+#include "proxy/worker.h"
+
+namespace {
+
+using namespace dpuguard;
+
+constexpr size_t kIoBytes = 64 * 1024;
+std::atomic<bool> g_any_allocation{false};
+
+bool writeAll(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// Bytes of one complete message at the front of `data` (head + Content-Length body), or 0.
+size_t messageLength(std::string_view data) {
+  const size_t head_end = data.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) return 0;
+  size_t body = 0;
+  const std::string_view head = data.substr(0, head_end);
+  for (size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+    const std::string_view line = head.substr(at + 2);
+    if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0) {
+      for (size_t i = 15; i < line.size() && line[i] != '\r'; ++i) {
+        if (line[i] >= '0' && line[i] <= '9') body = body * 10 + static_cast<size_t>(line[i] - '0');
+      }
+    }
+  }
+  return data.size() >= head_end + 4 + body ? head_end + 4 + body : 0;
+}
+
+// Reads one message from a blocking socket into `buf`; false on EOF or error.
+bool readMessage(int fd, char* buf, size_t* carry) {
+  size_t have = *carry;
+  for (;;) {
+    if (const size_t n = messageLength({buf, have}); n > 0) {
+      std::memmove(buf, buf + n, have - n);  // keep a pipelined remainder (none in practice)
+      *carry = have - n;
+      return true;
+    }
+    const ssize_t r = ::recv(fd, buf + have, kIoBytes - have, 0);
+    if (r <= 0) return false;
+    have += static_cast<size_t>(r);
+  }
+}
+
+int loopbackListener(uint16_t* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 64) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    std::perror("upstream listener");
+    std::abort();
+  }
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+// A keep-alive upstream answering every request with one fixed response, on its own thread.
+class FixedUpstream {
+ public:
+  FixedUpstream() : listen_fd_(loopbackListener(&port_)), thread_([this] { run(); }) {}
+  ~FixedUpstream() {
+    stop_.store(true);
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void run() {
+    const std::string body =
+        R"({"id":"cmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant",)"
+        R"("content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"total_tokens":10}})";
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
+    std::vector<std::vector<char>> bufs(1);
+    std::vector<size_t> carry(1);
+    fds.reserve(64);
+    bufs.reserve(64);
+    carry.reserve(64);
+    while (!stop_.load()) {
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if ((fds[0].revents & POLLIN) != 0 && fds.size() < 64) {
+        const int c = ::accept(listen_fd_, nullptr, nullptr);
+        if (c >= 0) {
+          fds.push_back({c, POLLIN, 0});
+          bufs.emplace_back(kIoBytes);
+          carry.push_back(0);
+        }
+      }
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        if (!readMessage(fds[i].fd, bufs[i].data(), &carry[i]) ||
+            !writeAll(fds[i].fd, response.data(), response.size())) {
+          ::close(fds[i].fd);
+          fds[i].fd = -1;  // poll skips it
+        }
+      }
+    }
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].fd >= 0) ::close(fds[i].fd);
+    }
+  }
+
+  uint16_t port_ = 0;
+  int listen_fd_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class FixedSnapshot final : public proxy::SnapshotSource {
+ public:
+  explicit FixedSnapshot(proxy::Snapshot s) : snapshot_(std::move(s)) {}
+  uint64_t generation() const override { return 1; }
+  proxy::Snapshot snapshot() const override { return snapshot_; }
+
+ private:
+  proxy::Snapshot snapshot_;
+};
+
+// One dpuguard worker in front of a FixedUpstream, and one client connection to it.
+class ProxyUnderTest {
+ public:
+  ProxyUnderTest() {
+    uint16_t listen_port = 0;
+    const int probe = loopbackListener(&listen_port);  // a free port for the worker's listener
+    ::close(probe);
+    const std::string yaml = "listeners: [{name: public, address: \"127.0.0.1:" + std::to_string(listen_port) +
+                             "\"}]\nworkers: 1\n"
+                             "clusters: [{name: up, endpoints: [\"127.0.0.1:" + std::to_string(upstream_.port()) +
+                             "\"]}]\nroutes: [{name: all, match: {path_prefix: /}, cluster: up}]\n"
+                             "logging: {flow_log: /dev/null}\n";
+    proxy::LoadResult r = proxy::ConfigLoader::loadString(yaml, "bench.yaml");
+    std::string err;
+    proxy::Snapshot s{r.config, r.ok() ? proxy::FlowLogSink::open("/dev/null", &err) : nullptr};
+    if (!r.ok() || !s.flow_sink) {
+      std::fprintf(stderr, "bench config refused: %s\n", r.ok() ? err.c_str() : r.errors[0].toString().c_str());
+      std::abort();
+    }
+    source_ = std::make_unique<FixedSnapshot>(std::move(s));
+    const int listen_fd = proxy::listenSocket(r.config->listeners[0].address, true, &err);
+    worker_ = std::make_unique<proxy::Worker>(*source_, std::vector<int>{listen_fd});
+    worker_->start();
+
+    client_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(listen_port);
+    const int one = 1;
+    ::setsockopt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(client_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      std::perror("connect to the worker");
+      std::abort();
+    }
+    buf_.resize(kIoBytes);
+  }
+  ~ProxyUnderTest() {
+    ::close(client_);
+    worker_->beginDrain();
+    worker_->join();
+  }
+
+  // One request out, one whole response back; false if the proxy closed or failed.
+  bool exchange(const std::string& request) {
+    return writeAll(client_, request.data(), request.size()) && readMessage(client_, buf_.data(), &carry_) &&
+           std::memcmp(buf_.data(), "HTTP/1.1 200", 12) == 0;
+  }
+
+ private:
+  FixedUpstream upstream_;
+  std::unique_ptr<FixedSnapshot> source_;
+  std::unique_ptr<proxy::Worker> worker_;
+  int client_ = -1;
+  std::vector<char> buf_;
+  size_t carry_ = 0;
+};
+
+std::string getRequest() {
+  return "GET /v1/models HTTP/1.1\r\nHost: inference.internal\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
+}
+
+std::string postRequest() {
+  std::string body = R"({"model":"m","max_tokens":64,"stream":false,"messages":[{"role":"user","content":")";
+  body.append(4096 - body.size() - 4, 'x');
+  body += "\"}]}";
+  return "POST /v1/chat/completions HTTP/1.1\r\nHost: inference.internal\r\nContent-Type: application/json\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+void BM_ProxiedRequest(benchmark::State& state, std::string (*make_request)()) {
+  ProxyUnderTest proxy;
+  const std::string request = make_request();
+  // Warm-up: the upstream connection, buffer caches and every lazily grown container.
+  for (int i = 0; i < 2000; ++i) {
+    if (!proxy.exchange(request)) {
+      state.SkipWithError("warm-up exchange failed");
+      return;
+    }
+  }
+  const uint64_t before = bench::heapAllocations();
+  for (auto _ : state) {
+    if (!proxy.exchange(request)) {
+      state.SkipWithError("exchange failed");
+      return;
+    }
+  }
+  const uint64_t allocations = bench::heapAllocations() - before;
+  state.counters["allocs_per_request"] =
+      static_cast<double>(allocations) / static_cast<double>(state.iterations());
+  state.counters["allocations"] = static_cast<double>(allocations);
+  if (allocations != 0) g_any_allocation.store(true);
+}
+
+BENCHMARK_CAPTURE(BM_ProxiedRequest, small_get, &getRequest)->Iterations(20000)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json, &postRequest)->Iterations(20000)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool require_zero = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--require-zero-allocs") == 0) {
+      require_zero = true;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  // The counter must see allocations, or a zero would prove nothing.
+  void* (*volatile allocate)(size_t) = std::malloc;
+  const uint64_t before = bench::heapAllocations();
+  std::free(allocate(16));
+  if (bench::heapAllocations() == before) {
+    std::fprintf(stderr, "proxied_request_bench: the heap counter is not interposed on malloc\n");
+    return 2;
+  }
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (require_zero && g_any_allocation.load()) {
+    std::fprintf(stderr, "proxied_request_bench: the proxy allocated on the request path in steady state\n");
+    return 1;
+  }
+  return 0;
+}
