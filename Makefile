@@ -7,7 +7,7 @@ SHM_TESTS  := sealed_region_test ring_consumer_test ring_threads_test message_co
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build asan tsan fuzz test test-unit test-asan demo bench check-config clean format
+.PHONY: all deps build asan tsan fuzz test test-unit test-asan demo bench bench-load check-config clean format
 
 all: build
 
@@ -67,6 +67,10 @@ demo: build
 
 bench: build
 	scripts/bench
+
+# dpuguard vs HAProxy vs nginx under wrk, alternating rounds; results, table and chart in bench/results/.
+bench-load: build
+	bench/load/run
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD) build-afl build-afl-cmplog build-cov
