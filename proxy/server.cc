@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "proxy/config/config_json.h"
@@ -77,7 +79,34 @@ std::string Server::metricsText() {
   p.reloads_ok = reloads_ok_.load();
   p.reloads_rejected = reloads_rejected_.load();
   p.draining = draining_.load();
-  return renderPrometheus(m, p);
+  return renderPrometheus(m, p) + inspectReport().prometheus();
+}
+
+InspectReport Server::inspectReport() {
+  InspectReport r;
+  for (auto& w : workers_) w->edges().mergeInto(r.edges, r.rules);
+  return r;
+}
+
+void Server::writeLearnedBaseline() {
+  const std::shared_ptr<const Config> c = snapshot().config;
+  const PolicyConfig& p = c->inspect.policy;
+  if (p.mode != PolicyMode::kLearn) return;
+  if (learned_file_ != p.baseline_file) {  // first time, or the file changed on reload
+    learned_file_ = p.baseline_file;
+    learned_.clear();
+    if (p.baseline) learned_.insert(p.baseline->edges().begin(), p.baseline->edges().end());
+  }
+  if (inspectReport().addAllowedEdges(learned_) == 0) return;
+  const std::string tmp = learned_file_ + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  const std::string text = inspect::EdgeBaseline::format(learned_);
+  if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0 ||
+      std::rename(tmp.c_str(), learned_file_.c_str()) != 0) {
+    std::fprintf(stderr, "dpuguard: cannot write the policy baseline %s: %s\n", learned_file_.c_str(), std::strerror(errno));
+    return;
+  }
+  std::fprintf(stderr, "dpuguard: policy baseline %s: %zu edges\n", learned_file_.c_str(), learned_.size());
 }
 
 int Server::run() {
@@ -123,6 +152,7 @@ int Server::run() {
     h.metrics = [this] { return metricsText(); };
     h.config = [this] { return configToJson(*snapshot().config); };
     h.healthy = [this] { return !draining_.load(); };
+    h.edges = [this] { return inspectReport().edgesJson(); };
     admin_ = std::make_unique<AdminServer>(c.admin.address, std::move(h));
     if (!admin_->start(&err)) {
       std::fprintf(stderr, "dpuguard: admin: %s\n", err.c_str());
@@ -137,13 +167,17 @@ int Server::run() {
 
   while (true) {
     siginfo_t info{};
-    const int sig = sigwaitinfo(&set, &info);
-    if (sig == SIGHUP) {
+    const timespec tick{1, 0};  // learn mode writes its baseline at most once a second
+    const int sig = sigtimedwait(&set, &info, &tick);
+    if (sig < 0) {
+      writeLearnedBaseline();
+    } else if (sig == SIGHUP) {
       reload();
     } else if (sig == SIGTERM || sig == SIGINT) {
       break;
     }
   }
+  writeLearnedBaseline();
   std::fprintf(stderr, "dpuguard: draining (up to %u ms)\n", snapshot().config->drain_timeout_ms);
   draining_.store(true);
   for (auto& w : workers_) w->beginDrain();

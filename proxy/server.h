@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proxy/admin/admin_server.h"
+#include "proxy/telemetry/inspect_report.h"
 #include "proxy/worker.h"
 
 namespace dpuguard::proxy {
@@ -29,6 +30,9 @@ class Server final : public SnapshotSource {
  private:
   bool reload();
   std::string metricsText();
+  InspectReport inspectReport();
+  // Policy mode learn: rewrites the baseline file when new allowed edges were seen.
+  void writeLearnedBaseline();
 
   std::string path_;
   mutable std::mutex mutex_;
@@ -39,6 +43,8 @@ class Server final : public SnapshotSource {
   std::atomic<bool> draining_{false};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminServer> admin_;
+  inspect::EdgeBaseline::EdgeSet learned_;  // learn mode: what the baseline file holds
+  std::string learned_file_;
 };
 
 // Why a reload of `next` over `running` is refused (listeners and admin are bound at start),

@@ -14,6 +14,8 @@
 #include "proxy/config/config.h"
 #include "proxy/core/event_loop.h"
 #include "proxy/host/host_link.h"
+#include "proxy/inspect/edge_table.h"
+#include "proxy/inspect/pipeline.h"
 #include "proxy/http/upstream_connection.h"
 #include "proxy/router/load_balancer.h"
 #include "proxy/router/router.h"
@@ -45,9 +47,10 @@ struct ClusterRuntime {
 
 // A snapshot as one worker uses it: routes compiled, clusters bound to this worker's hosts.
 struct WorkerRuntime {
-  explicit WorkerRuntime(std::shared_ptr<const Config> c) : config(std::move(c)), router(*config) {}
+  explicit WorkerRuntime(std::shared_ptr<const Config> c) : config(std::move(c)), router(*config), pipeline(*config) {}
   std::shared_ptr<const Config> config;
   Router router;
+  inspect::Pipeline pipeline;
   std::vector<ClusterRuntime> clusters;
   std::vector<RouteStats*> route_stats;  // by route index
 };
@@ -69,6 +72,7 @@ class Worker {
   WorkerMetrics& metrics() { return metrics_; }
   RouteStats& unroutedStats() { return *unrouted_stats_; }
   FlowLog& flowLog() { return flow_log_; }
+  inspect::EdgeTable& edges() { return edges_; }
   const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
 
   // This worker's channel to the host backend `name` (host://name), created on first use.
@@ -101,6 +105,7 @@ class Worker {
   WorkerMetrics metrics_;
   RouteStats* unrouted_stats_ = nullptr;
   FlowLog flow_log_;
+  inspect::EdgeTable edges_;
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   std::unordered_set<ClientSession*> sessions_;

@@ -99,8 +99,10 @@ void AdminServer::serve(int fd) {
       sendAll(fd, response(ok ? 200 : 503, "text/plain", ok ? "ok\n" : "draining\n"));
     } else if (path == "/config") {
       sendAll(fd, response(200, "application/json", handlers_.config()));
+    } else if (path == "/edges") {
+      sendAll(fd, response(200, "application/json", handlers_.edges()));
     } else {
-      sendAll(fd, response(404, "text/plain", "try /metrics, /healthz or /config\n"));
+      sendAll(fd, response(404, "text/plain", "try /metrics, /healthz, /config or /edges\n"));
     }
     return;
   }

@@ -1,6 +1,7 @@
 // AdminServer: the operator's endpoint on its own thread (never on a worker's loop):
 //   GET /metrics  Prometheus text     GET /healthz  200 "ok" (503 while draining)
 //   GET /config   the running config as JSON (redacted)
+//   GET /edges    observed identity -> route edges: counts, first/last seen (JSON)
 // One request per connection, short timeouts; meant for loopback or a management network.
 #pragma once
 
@@ -17,6 +18,7 @@ struct AdminHandlers {
   std::function<std::string()> metrics;
   std::function<std::string()> config;
   std::function<bool()> healthy;
+  std::function<std::string()> edges;  // the observed identity -> route graph, JSON
 };
 
 class AdminServer {

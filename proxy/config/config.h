@@ -9,6 +9,7 @@
 
 #include "parsers/http1/limits.h"
 #include "parsers/uri/path_normalizer.h"
+#include "proxy/config/inspect_config.h"
 #include "proxy/core/socket_address.h"
 
 namespace dpuguard::proxy {
@@ -111,6 +112,7 @@ struct Config {
   LoggingConfig logging;
   HostChannelConfig host_channel;
   uint32_t drain_timeout_ms = 30000;  // SIGTERM: time in-flight requests get to finish
+  InspectConfig inspect;              // identities and policy
 };
 
 }  // namespace dpuguard::proxy

@@ -30,6 +30,13 @@ int64_t nowUs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
+// Wall-clock milliseconds for first/last-seen times operators read (coarse: a vDSO read).
+int64_t unixMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 const ListenerConfig& listenerConfig(const WorkerRuntime& rt, size_t index) { return rt.config->listeners[index]; }
 
 const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) { return listenerConfig(rt, index).limits; }
@@ -46,7 +53,7 @@ http1::ParseError pathParseError(uri::PathError e) {
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, int fd, const SocketAddress& peer, size_t listener_index)
-    : worker_(worker), loop_(worker.loop()), fd_(fd), peer_(peer), peer_ip_(peer.hostText()),
+    : worker_(worker), loop_(worker.loop()), fd_(fd), peer_(peer), peer_ip_(peer.hostText()), peer_address_(IpAddress::of(peer)),
       listener_index_(listener_index), rt_(worker.runtime()),
       in_(std::max<size_t>(kBodyWindow, listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack)),
       out_(kBodyWindow + listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack),
@@ -252,6 +259,7 @@ void ClientSession::startExchange() {
     rejectRequest(e);
     return;
   }
+  if (!inspectHead(h)) return;
   parser_.tightenBodyLimits(route_->limits);
   route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
   cluster_ = &rt_->clusters[route_->cluster_index];
@@ -286,6 +294,18 @@ void ClientSession::startExchange() {
   awaiting_response_head_ = true;
   if (!connectUpstream(-1)) return;
   if (expect_continue) out_.append(kContinueResponse);
+}
+
+bool ClientSession::inspectHead(const http1::MessageHead& h) {
+  const inspect::Pipeline& pipeline = rt_->pipeline;
+  if (!pipeline.active()) return true;
+  identity_ = pipeline.identityOf(peer_address_);
+  verdict_ = pipeline.onRequestHead({identity_, route_->name, h.method, path_, h.request_target.query});
+  worker_.edges().record(identity_, route_->name, verdict_, unixMs());
+  if (!verdict_.blocked()) return true;
+  route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
+  localReply(verdict_.status, Outcome::kDenied, verdict_.message, false);
+  return false;
 }
 
 bool ClientSession::connectUpstream(int exclude_endpoint) {
@@ -496,6 +516,8 @@ void ClientSession::resetExchange() {
   head_start_ms_ = -1;
   method_.clear();
   path_.clear();
+  identity_ = {};
+  verdict_ = {};
 }
 
 void ClientSession::releaseIdleStorage() {
@@ -711,6 +733,9 @@ void ClientSession::logExchange() {
   rec.total_us = total_us;
   rec.reason = outcomeName(outcome_);
   if (parse_error_ != http1::ParseError::kNone) rec.parse_error = http1::parseErrorName(parse_error_);
+  rec.identity = identity_;
+  rec.rule = verdict_.rule;
+  rec.verdict = verdict_.tag;
   worker_.flowLog().append(rec);
   if (const std::string& events = rt_->config->host_channel.events; !events.empty()) {
     worker_.hostLink(events).sendFlowEvent(peer_, rec);

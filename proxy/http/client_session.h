@@ -21,6 +21,8 @@
 #include "proxy/http/body_forwarder.h"
 #include "proxy/http/outcome.h"
 #include "proxy/http/upstream_connection.h"
+#include "proxy/core/ip_prefix.h"
+#include "proxy/inspect/verdict.h"
 
 namespace dpuguard::proxy {
 
@@ -53,6 +55,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void drive();
   bool parseHead();
   void startExchange();
+  bool inspectHead(const http1::MessageHead& h);  // false: blocked, a local reply is on its way
   bool connectUpstream(int exclude_endpoint);
   bool pumpRequest();
   bool pumpResponse();
@@ -84,6 +87,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   int fd_;
   SocketAddress peer_;
   std::string peer_ip_;
+  IpAddress peer_address_;
   size_t listener_index_;
   std::shared_ptr<WorkerRuntime> rt_;  // config snapshot of the exchange in progress
 
@@ -110,6 +114,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   std::string scratch_;        // response head / local reply assembly
   std::string method_;         // copies for the flow log (the head's bytes are reused)
   std::string path_;
+  std::string_view identity_;  // inspection: the client's identity (owned by rt_)
+  inspect::Verdict verdict_;
   bool request_has_body_ = false;
   bool request_done_ = false;
   bool awaiting_response_head_ = false;

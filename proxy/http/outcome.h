@@ -23,9 +23,10 @@ enum class Outcome : uint8_t {
   kIdleTimeout,             // 504 while waiting for the upstream
   kClientAborted,           // the client went away mid-exchange
   kDraining,                // shutting down
+  kDenied,                  // an inspection verdict blocked it (403, or the verdict's status)
 };
 
-inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kDraining) + 1;
+inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kDenied) + 1;
 
 constexpr std::string_view outcomeName(Outcome o) {
   switch (o) {
@@ -44,6 +45,7 @@ constexpr std::string_view outcomeName(Outcome o) {
     case Outcome::kIdleTimeout: return "idle_timeout";
     case Outcome::kClientAborted: return "client_aborted";
     case Outcome::kDraining: return "draining";
+    case Outcome::kDenied: return "denied";
   }
   return "unknown";
 }

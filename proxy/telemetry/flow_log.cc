@@ -95,6 +95,9 @@ void FlowLog::append(const FlowRecord& r) {
   field(buffer_, "total_us", r.total_us);
   field(buffer_, "reason", r.reason);
   if (!r.parse_error.empty()) field(buffer_, "parse_error", r.parse_error);
+  if (!r.identity.empty()) field(buffer_, "identity", r.identity);
+  if (!r.rule.empty()) field(buffer_, "rule", r.rule);
+  if (!r.verdict.empty()) field(buffer_, "verdict", r.verdict);
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();
 }

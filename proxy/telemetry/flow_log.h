@@ -38,6 +38,10 @@ struct FlowRecord {
   int64_t total_us = 0;
   std::string_view reason;     // outcomeName()
   std::string_view parse_error;  // parseErrorName() when reason is bad_request
+  // Inspection (only when the snapshot inspects): who the client is and what decided.
+  std::string_view identity;
+  std::string_view rule;       // the rule whose verdict stands ("default" if none matched)
+  std::string_view verdict;    // allow, deny, shadow_deny, unknown_edge
 };
 
 class FlowLog {

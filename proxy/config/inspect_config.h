@@ -1,0 +1,56 @@
+// Inspection settings of a config snapshot (CONFIG.md "identities", "policy"): who a client
+// is (CIDR -> workload identity) and what each identity may reach. Plain aggregates; the
+// compiled forms live in proxy/inspect/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/core/ip_prefix.h"
+#include "proxy/inspect/edge_baseline.h"
+
+namespace dpuguard::proxy {
+
+struct IdentityLabel {
+  std::string cidr;      // as written, for /config and errors
+  IpPrefix prefix;
+  std::string identity;  // e.g. spiffe://cluster/ns/research/sa/notebook
+};
+
+enum class PolicyMode : uint8_t {
+  kOff,      // no policy: every request that routes is allowed
+  kRules,    // rules, then the default
+  kLearn,    // rules, and every allowed identity -> route edge is recorded in the baseline
+  kEnforce,  // rules, and an edge missing from the baseline is blocked or alerted
+};
+
+enum class RuleAction : uint8_t { kAllow, kDeny };
+
+struct PolicyRule {
+  std::string id;
+  std::vector<std::string> identities;  // empty = any (written "*")
+  std::vector<std::string> routes;      // empty = any
+  std::vector<std::string> methods;     // empty = any
+  std::string path_prefix;              // empty = any; compared with the normalized path
+  RuleAction action = RuleAction::kAllow;
+  bool shadow = false;  // a deny is logged and counted as would-deny, and not enforced
+};
+
+struct PolicyConfig {
+  PolicyMode mode = PolicyMode::kOff;
+  RuleAction default_action = RuleAction::kDeny;
+  std::vector<PolicyRule> rules;  // first match wins
+  std::string baseline_file;      // learn writes it, enforce reads it
+  bool unknown_edge_block = true; // enforce: block (403) or only alert
+  std::shared_ptr<const inspect::EdgeBaseline> baseline;  // enforce: loaded from baseline_file
+};
+
+struct InspectConfig {
+  std::vector<IdentityLabel> identities;  // longest prefix wins
+  std::string unknown_identity = "unknown";  // clients no label covers
+  PolicyConfig policy;
+};
+
+}  // namespace dpuguard::proxy

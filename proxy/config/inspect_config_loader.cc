@@ -1,0 +1,140 @@
+#include "proxy/config/inspect_config_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace dpuguard::proxy {
+namespace {
+
+// A list of strings; "*" alone means any (an empty list).
+std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const std::string& what) {
+  std::vector<std::string> out;
+  if (!n.IsDefined()) return out;
+  if (n.IsScalar() && n.Scalar() == "*") return out;
+  if (!n.IsSequence()) {
+    ctx.error(n.Mark(), "'" + what + "' must be a list, or \"*\" for any");
+    return out;
+  }
+  for (const YAML::Node& item : n) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      ctx.error(item.Mark(), "'" + what + "' entries must be non-empty strings");
+      continue;
+    }
+    if (item.Scalar() == "*") return {};
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+template <typename E>
+void readEnum(Context& ctx, MapReader& r, const std::string& key, E& out,
+              const std::vector<std::pair<std::string, E>>& names) {
+  YAML::Node n = r.get(key);
+  if (!n.IsDefined()) return;
+  const std::string v = n.IsScalar() ? n.Scalar() : "";
+  Keys known;
+  for (const auto& [name, value] : names) {
+    if (name == v) {
+      out = value;
+      return;
+    }
+    known.push_back(name);
+  }
+  ctx.error(n.Mark(), "'" + key + "' must be one of " + joinKeys(known) + ", got '" + v + "'" + didYouMean(v, known));
+}
+
+const std::vector<std::pair<std::string, RuleAction>> kActions = {{"allow", RuleAction::kAllow},
+                                                                  {"deny", RuleAction::kDeny}};
+
+void readIdentities(Context& ctx, MapReader& top, InspectConfig& in) {
+  forEachItem(ctx, top.get("identities"), "identities", [&](const YAML::Node& n, size_t i) {
+    MapReader r(ctx, n, "identity #" + std::to_string(i + 1), {"cidr", "identity"});
+    r.require("cidr");
+    r.require("identity");
+    IdentityLabel label;
+    r.readString("cidr", label.cidr);
+    r.readString("identity", label.identity);
+    if (YAML::Node c = r.get("cidr"); c.IsDefined() && !label.cidr.empty()) {
+      std::string why;
+      if (auto p = IpPrefix::parse(label.cidr, &why)) label.prefix = *p;
+      else ctx.error(c.Mark(), "identity '" + label.identity + "': " + why);
+    }
+    for (const IdentityLabel& other : in.identities) {
+      if (!label.cidr.empty() && other.cidr == label.cidr) {
+        ctx.error(n.Mark(), "cidr " + label.cidr + " is labelled twice ('" + other.identity + "' and '" + label.identity + "')");
+      }
+    }
+    in.identities.push_back(std::move(label));
+  });
+}
+
+void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyConfig& p) {
+  MapReader r(ctx, node, "policy", {"mode", "default", "baseline_file", "unknown_edge", "rules"});
+  p.mode = PolicyMode::kRules;
+  readEnum(ctx, r, "mode", p.mode,
+           {{"off", PolicyMode::kOff}, {"rules", PolicyMode::kRules}, {"learn", PolicyMode::kLearn},
+            {"enforce", PolicyMode::kEnforce}});
+  readEnum(ctx, r, "default", p.default_action, kActions);
+  r.readString("baseline_file", p.baseline_file);
+  bool block = true;
+  readEnum(ctx, r, "unknown_edge", block, {{"block", true}, {"alert", false}});
+  p.unknown_edge_block = block;
+  if ((p.mode == PolicyMode::kLearn || p.mode == PolicyMode::kEnforce) && p.baseline_file.empty()) {
+    ctx.error(node.Mark(), "policy: mode learn and enforce need 'baseline_file'");
+  }
+  if ((p.mode == PolicyMode::kEnforce || p.mode == PolicyMode::kLearn) && !p.baseline_file.empty()) {
+    // Enforce needs the file; learn adds to it when it exists.
+    std::ifstream in(p.baseline_file, std::ios::binary);
+    if (!in && p.mode == PolicyMode::kLearn) {
+      // nothing learned yet
+    } else if (!in) {
+      ctx.error(r.get("baseline_file").Mark(), "policy: cannot read baseline_file '" + p.baseline_file +
+                                                   "' (run with mode learn first to write it)");
+    } else {
+      std::ostringstream text;
+      text << in.rdbuf();
+      std::vector<ConfigError> errors;
+      p.baseline = std::make_shared<inspect::EdgeBaseline>(inspect::EdgeBaseline::parse(text.str(), p.baseline_file, &errors));
+      for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
+    }
+  }
+  Keys route_names;
+  for (const RouteConfig& rt : c.routes) route_names.push_back(rt.name);
+  forEachItem(ctx, r.get("rules"), "rules", [&](const YAML::Node& n, size_t i) {
+    PolicyRule rule;
+    MapReader rr(ctx, n, "policy rule #" + std::to_string(i + 1),
+                 {"id", "identities", "routes", "methods", "path_prefix", "action", "shadow"});
+    rr.require("id");
+    rr.require("action");
+    rr.readString("id", rule.id);
+    if (!rule.id.empty() && !isToken(rule.id)) ctx.error(rr.get("id").Mark(), "rule id '" + rule.id + "' must be letters, digits, '-' and '_'");
+    rule.identities = readStringList(ctx, rr.get("identities"), "identities");
+    rule.routes = readStringList(ctx, rr.get("routes"), "routes");
+    for (size_t k = 0; k < rule.routes.size(); ++k) {
+      if (std::find(route_names.begin(), route_names.end(), rule.routes[k]) == route_names.end()) {
+        ctx.error(rr.get("routes")[k].Mark(), "rule '" + rule.id + "': unknown route '" + rule.routes[k] + "'" +
+                                                   didYouMean(rule.routes[k], route_names));
+      }
+    }
+    rule.methods = readStringList(ctx, rr.get("methods"), "methods");
+    rr.readString("path_prefix", rule.path_prefix);
+    if (YAML::Node pp = rr.get("path_prefix"); pp.IsDefined() && (rule.path_prefix.empty() || rule.path_prefix[0] != '/')) {
+      ctx.error(pp.Mark(), "'path_prefix' must start with '/'");
+    }
+    readEnum(ctx, rr, "action", rule.action, kActions);
+    rr.readBool("shadow", rule.shadow);
+    for (const PolicyRule& other : p.rules) {
+      if (!rule.id.empty() && other.id == rule.id) ctx.error(n.Mark(), "duplicate policy rule id '" + rule.id + "'");
+    }
+    p.rules.push_back(std::move(rule));
+  });
+}
+
+}  // namespace
+
+void readInspection(Context& ctx, MapReader& top, Config& c) {
+  readIdentities(ctx, top, c.inspect);
+  if (YAML::Node p = top.get("policy"); p.IsDefined()) readPolicy(ctx, p, c, c.inspect.policy);
+}
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,12 @@
+// Reads the inspection keys of a config file (identities, policy) into Config::inspect.
+#pragma once
+
+#include "proxy/config/config.h"
+#include "proxy/config/map_reader.h"
+
+namespace dpuguard::proxy {
+
+// Needs c.routes read first: policy rules name routes.
+void readInspection(Context& ctx, MapReader& top, Config& c);
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,33 @@
+#include "proxy/config/map_reader.h"
+
+#include "proxy/config/config_loader.h"
+
+namespace dpuguard::proxy {
+
+std::string didYouMean(const std::string& word, const Keys& known) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const std::string& k : known) {
+    const size_t d = editDistance(word, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  if (best.empty() || best_d > std::max<size_t>(2, word.size() / 3)) return "";
+  return " (did you mean '" + best + "'?)";
+}
+
+std::string joinKeys(const Keys& keys) {
+  std::string s;
+  for (const std::string& k : keys) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+
+bool isToken(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,150 @@
+// Config-loading helpers shared by the loader's files: positioned errors (Context), typed
+// reads from a YAML mapping with unknown-key detection (MapReader), and "did you mean" hints.
+// Start-up and reload only; yaml-cpp may throw, and the loader turns that into errors.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "proxy/config/config_error.h"
+#include "proxy/core/socket_address.h"
+
+namespace dpuguard::proxy {
+
+using Keys = std::vector<std::string>;
+
+class Context {
+ public:
+  explicit Context(std::string file) : file_(std::move(file)) {}
+  void error(const YAML::Mark& m, const std::string& msg) {
+    const int line = m.line >= 0 ? m.line + 1 : 0;
+    const int col = m.column >= 0 ? m.column + 1 : 0;
+    errors_.push_back(ConfigError{file_, line, col, msg});
+  }
+  std::vector<ConfigError>& errors() { return errors_; }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+// " (did you mean 'X'?)" for the nearest of `known`, or "".
+std::string didYouMean(const std::string& word, const Keys& known);
+std::string joinKeys(const Keys& keys);
+// An HTTP token of letters, digits, '-' and '_'.
+bool isToken(const std::string& s);
+
+// A YAML mapping with a fixed set of allowed keys; reports unknown and duplicate keys once,
+// then reads typed values with range checks.
+class MapReader {
+ public:
+  MapReader(Context& ctx, const YAML::Node& node, const std::string& what, Keys known)
+      : ctx_(ctx), node_(node), what_(what), known_(std::move(known)) {
+    if (!node.IsMap()) {
+      ctx_.error(node.Mark(), what_ + " must be a mapping with keys: " + joinKeys(known_));
+      valid_ = false;
+      return;
+    }
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
+        ctx_.error(it->first.Mark(), "unknown key '" + key + "' in " + what_ + didYouMean(key, known_));
+      } else if (!seen.insert(key).second) {
+        ctx_.error(it->first.Mark(), "duplicate key '" + key + "' in " + what_);
+      }
+    }
+  }
+
+  bool valid() const { return valid_; }
+  YAML::Node get(const std::string& key) const {
+    if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.as<std::string>() == key) return it->second;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  const YAML::Mark mark() const { return node_.Mark(); }
+
+  bool require(const std::string& key) {
+    if (!valid_ || get(key).IsDefined()) return valid_;
+    ctx_.error(node_.Mark(), what_ + " is missing required key '" + key + "'");
+    return false;
+  }
+
+  void readString(const std::string& key, std::string& out) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    if (!n.IsScalar()) {
+      ctx_.error(n.Mark(), "'" + key + "' must be a string");
+      return;
+    }
+    out = n.Scalar();
+  }
+
+  void readBool(const std::string& key, bool& out) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else ctx_.error(n.Mark(), "'" + key + "' must be true or false, got '" + s + "'");
+  }
+
+  template <typename T>
+  void readUint(const std::string& key, T& out, uint64_t min, uint64_t max) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    uint64_t v = 0;
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (!n.IsScalar() || s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+      ctx_.error(n.Mark(), "'" + key + "' must be a whole number, got '" + s + "'");
+      return;
+    }
+    if (v < min || v > max) {
+      ctx_.error(n.Mark(), "'" + key + "' must be between " + std::to_string(min) + " and " +
+                               std::to_string(max) + ", got " + s);
+      return;
+    }
+    out = static_cast<T>(v);
+  }
+
+  void readAddress(const std::string& key, SocketAddress& out) {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) return;
+    std::string why;
+    auto a = n.IsScalar() ? SocketAddress::parse(n.Scalar(), &why) : std::nullopt;
+    if (!a) {
+      ctx_.error(n.Mark(), "'" + key + "': " + (n.IsScalar() ? "'" + n.Scalar() + "' " + why : "must be a string"));
+      return;
+    }
+    out = *a;
+  }
+
+ private:
+  Context& ctx_;
+  YAML::Node node_;
+  std::string what_;
+  Keys known_;
+  bool valid_ = true;
+};
+
+// Sequence `key` of mappings; calls fn(node, index) for each.
+template <typename Fn>
+void forEachItem(Context& ctx, const YAML::Node& seq, const std::string& key, Fn fn) {
+  if (!seq.IsDefined()) return;
+  if (!seq.IsSequence()) {
+    ctx.error(seq.Mark(), "'" + key + "' must be a list");
+    return;
+  }
+  for (size_t i = 0; i < seq.size(); ++i) fn(seq[i], i);
+}
+
+
+}  // namespace dpuguard::proxy

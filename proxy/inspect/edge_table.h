@@ -1,0 +1,42 @@
+// EdgeTable: one worker's observed communication graph (identity -> route: counts, first and
+// last seen) and its verdict counts per rule. Written by the worker, read by the admin thread
+// (/edges, /metrics) and the learn-mode baseline writer, under a mutex nobody else takes.
+// An edge or rule allocates the first time it is seen, never again.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "proxy/inspect/edge_baseline.h"
+#include "proxy/inspect/verdict.h"
+
+namespace dpuguard::proxy::inspect {
+
+struct EdgeStats {
+  uint64_t allowed = 0;
+  uint64_t blocked = 0;
+  int64_t first_seen_ms = 0;  // Unix time
+  int64_t last_seen_ms = 0;
+  void merge(const EdgeStats& o);
+};
+
+using EdgeMap = std::map<EdgeBaseline::Edge, EdgeStats, EdgeLess>;
+using RuleVerdictMap = std::map<std::pair<std::string, std::string>, uint64_t, EdgeLess>;  // (rule, tag)
+
+class EdgeTable {
+ public:
+  void record(std::string_view identity, std::string_view route, const Verdict& v, int64_t now_unix_ms);
+  // Adds this table into the given maps (the admin thread merges every worker's).
+  void mergeInto(EdgeMap& edges, RuleVerdictMap& rules) const;
+
+ private:
+  mutable std::mutex mutex_;
+  EdgeMap edges_;
+  RuleVerdictMap rules_;
+};
+
+}  // namespace dpuguard::proxy::inspect

@@ -1,0 +1,76 @@
+#include "proxy/telemetry/inspect_report.h"
+
+#include "proxy/telemetry/flow_log.h"
+
+namespace dpuguard::proxy {
+namespace {
+
+// A Prometheus label value: backslash, quote and newline escaped.
+void appendLabel(std::string& out, const char* name, std::string_view value, bool first = false) {
+  out += first ? "" : ",";
+  out += name;
+  out += "=\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string InspectReport::prometheus() const {
+  std::string out =
+      "# HELP dpuguard_inspect_verdicts_total Inspection verdicts by the rule that decided.\n"
+      "# TYPE dpuguard_inspect_verdicts_total counter\n";
+  for (const auto& [key, n] : rules) {
+    out += "dpuguard_inspect_verdicts_total{";
+    appendLabel(out, "rule", key.first, true);
+    appendLabel(out, "verdict", key.second);
+    out += "} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP dpuguard_inspect_edge_requests_total Requests per identity -> route edge.\n"
+         "# TYPE dpuguard_inspect_edge_requests_total counter\n";
+  for (const auto& [edge, s] : edges) {
+    for (const auto& [result, n] : {std::pair<const char*, uint64_t>{"allowed", s.allowed}, {"blocked", s.blocked}}) {
+      out += "dpuguard_inspect_edge_requests_total{";
+      appendLabel(out, "identity", edge.first, true);
+      appendLabel(out, "route", edge.second);
+      appendLabel(out, "result", result);
+      out += "} " + std::to_string(n) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string InspectReport::edgesJson() const {
+  std::string out = "{\"edges\":[";
+  bool first = true;
+  for (const auto& [edge, s] : edges) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += "{\"identity\":\"";
+    appendJsonEscaped(out, edge.first);
+    out += "\",\"route\":\"";
+    appendJsonEscaped(out, edge.second);
+    out += "\",\"allowed\":" + std::to_string(s.allowed) + ",\"blocked\":" + std::to_string(s.blocked) +
+           ",\"first_seen_ms\":" + std::to_string(s.first_seen_ms) + ",\"last_seen_ms\":" +
+           std::to_string(s.last_seen_ms) + "}";
+  }
+  out += "\n]}\n";
+  return out;
+}
+
+size_t InspectReport::addAllowedEdges(inspect::EdgeBaseline::EdgeSet& into) const {
+  size_t added = 0;
+  for (const auto& [edge, s] : edges) {
+    if (s.allowed > 0 && into.insert(edge).second) ++added;
+  }
+  return added;
+}
+
+}  // namespace dpuguard::proxy

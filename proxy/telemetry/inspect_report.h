@@ -1,0 +1,24 @@
+// What inspection observed, merged over every worker, rendered for operators:
+//   /metrics  dpuguard_inspect_verdicts_total{rule,verdict}
+//             dpuguard_inspect_edge_requests_total{identity,route,result}
+//   /edges    the communication graph as JSON: identity -> route, counts, first/last seen
+// and the learn-mode baseline file (edges that were allowed).
+#pragma once
+
+#include <string>
+
+#include "proxy/inspect/edge_table.h"
+
+namespace dpuguard::proxy {
+
+struct InspectReport {
+  inspect::EdgeMap edges;
+  inspect::RuleVerdictMap rules;
+
+  std::string prometheus() const;
+  std::string edgesJson() const;
+  // Allowed edges, added to `into`; returns how many were new.
+  size_t addAllowedEdges(inspect::EdgeBaseline::EdgeSet& into) const;
+};
+
+}  // namespace dpuguard::proxy
