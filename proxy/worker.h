@@ -73,6 +73,7 @@ class Worker {
   RouteStats& unroutedStats() { return *unrouted_stats_; }
   FlowLog& flowLog() { return flow_log_; }
   inspect::EdgeTable& edges() { return edges_; }
+  inspect::SignatureScratch& signatureScratch() { return signature_scratch_; }
   const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
 
   // This worker's channel to the host backend `name` (host://name), created on first use.
@@ -106,6 +107,7 @@ class Worker {
   RouteStats* unrouted_stats_ = nullptr;
   FlowLog flow_log_;
   inspect::EdgeTable edges_;
+  inspect::SignatureScratch signature_scratch_;
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   std::unordered_set<ClientSession*> sessions_;

@@ -24,7 +24,7 @@ bool isHostBackendName(const std::string& name) {
 }
 
 const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
-                       "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy"};
+                       "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy", "signatures"};
 const Keys kLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
                          "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
                          "max_trailer_bytes",     "max_body_bytes",      "header_timeout_ms",

@@ -10,6 +10,7 @@
 
 #include "proxy/core/ip_prefix.h"
 #include "proxy/inspect/edge_baseline.h"
+#include "proxy/inspect/signature_set.h"
 
 namespace dpuguard::proxy {
 
@@ -47,10 +48,16 @@ struct PolicyConfig {
   std::shared_ptr<const inspect::EdgeBaseline> baseline;  // enforce: loaded from baseline_file
 };
 
+struct SignaturesConfig {
+  std::vector<std::string> files;  // rule files, relative to the config file's directory
+  std::shared_ptr<const inspect::SignatureSet> set;  // compiled once per snapshot
+};
+
 struct InspectConfig {
   std::vector<IdentityLabel> identities;  // longest prefix wins
   std::string unknown_identity = "unknown";  // clients no label covers
   PolicyConfig policy;
+  SignaturesConfig signatures;
 };
 
 }  // namespace dpuguard::proxy

@@ -1,6 +1,9 @@
 #include "proxy/config/inspect_config_loader.h"
 
+#include "proxy/config/signature_file_loader.h"
+
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace dpuguard::proxy {
@@ -130,11 +133,48 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
   });
 }
 
+void readSignatures(Context& ctx, const YAML::Node& node, SignaturesConfig& s) {
+  MapReader r(ctx, node, "signatures", {"files"});
+  r.require("files");
+  const std::string file = ctx.file();
+  const std::string dir = file.find('/') == std::string::npos ? "." : file.substr(0, file.rfind('/'));
+  std::vector<inspect::Signature> all;
+  std::set<std::string> ids;
+  YAML::Node files = r.get("files");
+  if (files.IsDefined() && (!files.IsSequence() || files.size() == 0)) {
+    ctx.error(files.Mark(), "signatures: 'files' must be a non-empty list of rule files");
+    return;
+  }
+  if (!files.IsDefined()) return;
+  for (const YAML::Node& f : files) {
+    if (!f.IsScalar() || f.Scalar().empty()) {
+      ctx.error(f.Mark(), "signatures: 'files' entries must be paths");
+      continue;
+    }
+    const std::string path = f.Scalar()[0] == '/' ? f.Scalar() : dir + "/" + f.Scalar();
+    s.files.push_back(path);
+    std::vector<ConfigError> errors;
+    for (inspect::Signature& sig : loadSignatureFile(path, &errors)) {
+      if (!sig.id.empty() && !ids.insert(sig.id).second) {
+        errors.push_back({sig.file, sig.line, sig.column, "signature id '" + sig.id + "' is defined twice"});
+      }
+      all.push_back(std::move(sig));
+    }
+    if (!errors.empty() && errors.front().line == 0) errors.front() = {file, f.Mark().line + 1, f.Mark().column + 1, "cannot open rule file '" + path + "'"};
+    for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
+  }
+  if (!ctx.errors().empty()) return;  // compile only a set that loaded cleanly
+  ConfigError error;
+  s.set = inspect::SignatureSet::compile(std::move(all), &error);
+  if (!s.set) ctx.errors().push_back(std::move(error));
+}
+
 }  // namespace
 
 void readInspection(Context& ctx, MapReader& top, Config& c) {
   readIdentities(ctx, top, c.inspect);
   if (YAML::Node p = top.get("policy"); p.IsDefined()) readPolicy(ctx, p, c, c.inspect.policy);
+  if (YAML::Node s = top.get("signatures"); s.IsDefined()) readSignatures(ctx, s, c.inspect.signatures);
 }
 
 }  // namespace dpuguard::proxy

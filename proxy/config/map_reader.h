@@ -27,6 +27,7 @@ class Context {
     errors_.push_back(ConfigError{file_, line, col, msg});
   }
   std::vector<ConfigError>& errors() { return errors_; }
+  const std::string& file() const { return file_; }
 
  private:
   std::string file_;

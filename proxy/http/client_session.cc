@@ -300,12 +300,33 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
   const inspect::Pipeline& pipeline = rt_->pipeline;
   if (!pipeline.active()) return true;
   identity_ = pipeline.identityOf(peer_address_);
-  verdict_ = pipeline.onRequestHead({identity_, route_->name, h.method, path_, h.request_target.query});
+  std::string_view fields;
+  if (!h.headers.empty()) {  // the field lines are contiguous in in_ (the parser's contract)
+    const char* first = h.headers.front().name.data();
+    const std::string_view last = h.headers.back().value;
+    fields = std::string_view(first, static_cast<size_t>(last.data() + last.size() - first));
+  }
+  inspect::SignatureScratch& scratch = worker_.signatureScratch();
+  verdict_ = pipeline.onRequestHead({identity_, route_->name, h.method, path_, h.request_target.query, fields},
+                                    scratch, matches_);
   worker_.edges().record(identity_, route_->name, verdict_, unixMs());
-  if (!verdict_.blocked()) return true;
+  if (!verdict_.blocked()) {
+    if (request_has_body_) pipeline.startBody(body_scan_, scratch);
+    return true;
+  }
   route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
   localReply(verdict_.status, Outcome::kDenied, verdict_.message, false);
   return false;
+}
+
+void ClientSession::blockBody() {
+  verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
+  worker_.edges().record(identity_, route_->name, verdict_, unixMs());
+  if (response_started_) {
+    abortExchange(Outcome::kDenied);
+  } else {
+    localReply(verdict_.status, Outcome::kDenied, verdict_.message, true);
+  }
 }
 
 bool ClientSession::connectUpstream(int exclude_endpoint) {
@@ -359,9 +380,20 @@ bool ClientSession::pumpRequest() {
   const size_t budget = up_->out.freeSpace();
   if (budget == 0) return false;
   const std::string_view data = in_.readable();
-  const http1::ParseResult r = parser_.feed(data.substr(0, std::min(budget, data.size())), request_body_);
+  http1::BodySink& sink = body_scan_.active() ? static_cast<http1::BodySink&>(inspecting_body_) : request_body_;
+  const http1::ParseResult r = parser_.feed(data.substr(0, std::min(budget, data.size())), sink);
   in_.consume(r.consumed);
   exchange_bytes_in_ += r.consumed;
+  if (body_scan_.active()) {
+    if (r.status == ParseStatus::kMessageComplete) inspecting_body_.finish();
+    if (inspecting_body_.blocked()) {
+      blockBody();
+      return true;
+    }
+    if (r.status == ParseStatus::kMessageComplete && matches_.count > 0) {  // alerts only
+      verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
+    }
+  }
   if (request_body_.overflow()) {
     if (response_started_) abortExchange(Outcome::kBodyTooLarge);
     else localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
@@ -393,6 +425,10 @@ bool ClientSession::pumpRequest() {
 }
 
 bool ClientSession::pumpResponse() {
+  // While body signatures are still scanning the request, nothing of the response reaches the
+  // client: an upstream that answers early (before reading the body) cannot leak a response
+  // to a request that is then blocked. It waits in the upstream buffer (backpressure).
+  if (body_scan_.active() && !request_done_) return false;
   bool progress = false;
   bool resume = false;  // after a head, feed once more even with no bytes: a bodiless message ends there
   while (up_ != nullptr && !response_done_ && state_ == State::kProxying) {
@@ -518,6 +554,9 @@ void ClientSession::resetExchange() {
   path_.clear();
   identity_ = {};
   verdict_ = {};
+  matches_.clear();
+  inspecting_body_.reset();
+  body_scan_.start(nullptr, nullptr);
 }
 
 void ClientSession::releaseIdleStorage() {
@@ -736,6 +775,13 @@ void ClientSession::logExchange() {
   rec.identity = identity_;
   rec.rule = verdict_.rule;
   rec.verdict = verdict_.tag;
+  if (matches_.count > 0) {
+    dpi_ids_.clear();
+    for (size_t i = 0; i < matches_.count; ++i) {
+      dpi_ids_.append(i == 0 ? "" : ",").append(rt_->pipeline.signatures()->signatures()[matches_.ids[i]].id);
+    }
+    rec.dpi = dpi_ids_;
+  }
   worker_.flowLog().append(rec);
   if (const std::string& events = rt_->config->host_channel.events; !events.empty()) {
     worker_.hostLink(events).sendFlowEvent(peer_, rec);

@@ -22,6 +22,8 @@
 #include "proxy/http/outcome.h"
 #include "proxy/http/upstream_connection.h"
 #include "proxy/core/ip_prefix.h"
+#include "proxy/http/inspecting_body_sink.h"
+#include "proxy/inspect/signature_set.h"
 #include "proxy/inspect/verdict.h"
 
 namespace dpuguard::proxy {
@@ -56,6 +58,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool parseHead();
   void startExchange();
   bool inspectHead(const http1::MessageHead& h);  // false: blocked, a local reply is on its way
+  void blockBody();  // a body signature matched: 403 if nothing was answered yet, else cut
   bool connectUpstream(int exclude_endpoint);
   bool pumpRequest();
   bool pumpResponse();
@@ -116,6 +119,10 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   std::string path_;
   std::string_view identity_;  // inspection: the client's identity (owned by rt_)
   inspect::Verdict verdict_;
+  inspect::Matches matches_;    // DPI: signatures that matched this exchange
+  inspect::BodyScan body_scan_;
+  InspectingBodySink inspecting_body_{body_scan_, matches_, request_body_};
+  std::string dpi_ids_;         // matched signature ids for the flow log, reused
   bool request_has_body_ = false;
   bool request_done_ = false;
   bool awaiting_response_head_ = false;

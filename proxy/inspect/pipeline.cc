@@ -5,10 +5,33 @@ namespace dpuguard::proxy::inspect {
 Pipeline::Pipeline(const Config& config)
     : identities_(config.inspect.identities, config.inspect.unknown_identity),
       policy_(config.inspect.policy, config.inspect.policy.baseline),
-      active_(!config.inspect.identities.empty() || config.inspect.policy.mode != PolicyMode::kOff) {}
+      signatures_(config.inspect.signatures.set),
+      active_(!config.inspect.identities.empty() || config.inspect.policy.mode != PolicyMode::kOff ||
+              signatures_ != nullptr) {}
 
-Verdict Pipeline::onRequestHead(const RequestHeadFacts& f) const {
-  return policy_.decide(PolicyInput{f.identity, f.route, f.method, f.path});
+Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scratch, Matches& m) const {
+  const Verdict policy = policy_.decide(PolicyInput{f.identity, f.route, f.method, f.path});
+  if (policy.blocked() || signatures_ == nullptr) return policy;
+  hs_scratch* s = scratch.forSet(*signatures_);
+  signatures_->scan(Where::kPath, f.path, s, m);
+  signatures_->scan(Where::kQuery, f.query, s, m);
+  signatures_->scan(Where::kHeader, f.headers, s, m);
+  return signatureVerdict(m, policy);
+}
+
+void Pipeline::startBody(BodyScan& scan, SignatureScratch& scratch) const {
+  scan.start(signatures_.get(), signatures_ ? scratch.forSet(*signatures_) : nullptr);
+}
+
+Verdict Pipeline::signatureVerdict(const Matches& m, const Verdict& head) const {
+  if (m.block >= 0) {
+    return Verdict::block(403, signatures_->signatures()[static_cast<size_t>(m.block)].id, "dpi_block",
+                          "blocked by a content signature");
+  }
+  if (m.count > 0 && !head.blocked()) {
+    return Verdict::allow(head.rule.empty() ? signatures_->signatures()[m.ids[0]].id : head.rule, "dpi_alert");
+  }
+  return head;
 }
 
 }  // namespace dpuguard::proxy::inspect

@@ -2,10 +2,12 @@
 // parsed facts and acts on the returned Verdict; the pipeline touches no socket, thread or
 // clock, so the later DPDK inline path can call it unchanged.
 //
-//   onRequestHead    identity (from the client's address) x route x method x path -> policy
+//   onRequestHead    identity x route x method x path -> policy; then signatures over the
+//                    normalized path, the query and the header section
+//   body scan        signatures over the request body, streamed across chunks (BodyScan,
+//                    started by startBody, fed by the session, verdict by bodyVerdict)
 //
-// Later phases (request body chunk, response head, response body chunk) follow the same
-// shape: facts in, verdict out.
+// Later phases (response head, response body chunk) follow the same shape.
 #pragma once
 
 #include <memory>
@@ -14,6 +16,7 @@
 #include "proxy/config/config.h"
 #include "proxy/inspect/identity_map.h"
 #include "proxy/inspect/policy_engine.h"
+#include "proxy/inspect/signature_set.h"
 #include "proxy/inspect/verdict.h"
 
 namespace dpuguard::proxy::inspect {
@@ -22,8 +25,9 @@ struct RequestHeadFacts {
   std::string_view identity;
   std::string_view route;
   std::string_view method;
-  std::string_view path;   // normalized
+  std::string_view path;     // normalized
   std::string_view query;
+  std::string_view headers;  // the raw field lines of the head, contiguous
 };
 
 class Pipeline {
@@ -33,11 +37,18 @@ class Pipeline {
   // Anything to do: identities labelled or a policy on. When false the session skips it all.
   bool active() const { return active_; }
   std::string_view identityOf(const IpAddress& client) const { return identities_.lookup(client); }
-  Verdict onRequestHead(const RequestHeadFacts& facts) const;
+  // `scratch` is the calling worker's; DPI matches are added to `m`.
+  Verdict onRequestHead(const RequestHeadFacts& facts, SignatureScratch& scratch, Matches& m) const;
+  // Begins a body scan for this snapshot's body signatures (inactive when there are none).
+  void startBody(BodyScan& scan, SignatureScratch& scratch) const;
+  // The verdict once body signatures have matched: block on the first blocking rule.
+  Verdict signatureVerdict(const Matches& m, const Verdict& head) const;
+  const SignatureSet* signatures() const { return signatures_.get(); }
 
  private:
   IdentityMap identities_;
   PolicyEngine policy_;
+  std::shared_ptr<const SignatureSet> signatures_;
   bool active_;
 };
 

@@ -98,6 +98,7 @@ void FlowLog::append(const FlowRecord& r) {
   if (!r.identity.empty()) field(buffer_, "identity", r.identity);
   if (!r.rule.empty()) field(buffer_, "rule", r.rule);
   if (!r.verdict.empty()) field(buffer_, "verdict", r.verdict);
+  if (!r.dpi.empty()) field(buffer_, "dpi", r.dpi);
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();
 }

@@ -41,7 +41,8 @@ struct FlowRecord {
   // Inspection (only when the snapshot inspects): who the client is and what decided.
   std::string_view identity;
   std::string_view rule;       // the rule whose verdict stands ("default" if none matched)
-  std::string_view verdict;    // allow, deny, shadow_deny, unknown_edge
+  std::string_view verdict;    // allow, deny, shadow_deny, unknown_edge, dpi_block, dpi_alert
+  std::string_view dpi;        // ids of the signatures that matched, comma-separated
 };
 
 class FlowLog {

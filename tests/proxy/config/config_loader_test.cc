@@ -68,7 +68,7 @@ policy:
 }
 
 TEST(ConfigLoaderTest, ShippedExamplesLoad) {
-  for (const char* name : {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml"}) {
+  for (const char* name : {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml", "secure-inference.yaml"}) {
     const std::string path = std::string(DPUGUARD_SOURCE_DIR) + "/config/examples/" + name;
     LoadResult r = ConfigLoader::loadFile(path);
     ASSERT_TRUE(r.ok()) << name << ": " << (r.errors.empty() ? "" : r.errors[0].toString());

@@ -1,0 +1,106 @@
+// SignatureSet: the DPI rules of one config snapshot, compiled once with Vectorscan
+// (Hyperscan API): one block-mode database per head field (path, query, header values) and
+// one stream-mode database for request bodies, so a pattern split across body chunks still
+// matches. Immutable and shared by the workers; each worker brings its own SignatureScratch
+// and each exchange its own BodyScan.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/config/config_error.h"
+
+struct hs_database;
+struct hs_scratch;
+struct hs_stream;
+
+namespace dpuguard::proxy::inspect {
+
+enum class Where : uint8_t { kPath, kQuery, kHeader, kBody };
+inline constexpr size_t kWhereCount = 4;
+
+enum class SignatureAction : uint8_t { kBlock, kAlert };
+
+struct Signature {
+  std::string id;
+  std::string pattern;   // PCRE-subset regex (Vectorscan)
+  uint8_t where = 0;     // bit (1 << Where)
+  SignatureAction action = SignatureAction::kBlock;
+  std::string severity;  // low, medium, high, critical
+  bool caseless = true;
+  std::string file;      // where it was defined, for errors and /config
+  int line = 0;
+  int column = 0;
+};
+
+// Up to kMaxMatches distinct rule ids that matched one exchange, first block first.
+struct Matches {
+  static constexpr size_t kMaxMatches = 8;
+  std::array<uint32_t, kMaxMatches> ids{};
+  size_t count = 0;
+  int block = -1;  // index into the set's signatures of the first blocking match, or -1
+  void add(uint32_t id, bool blocks);
+  void clear() { count = 0, block = -1; }
+};
+
+class SignatureSet;
+
+// Per-thread Vectorscan scratch, grown to fit every set the thread has scanned with.
+class SignatureScratch {
+ public:
+  ~SignatureScratch();
+  hs_scratch* forSet(const SignatureSet& set);
+
+ private:
+  hs_scratch* scratch_ = nullptr;
+  const SignatureSet* fitted_ = nullptr;
+};
+
+class SignatureSet {
+ public:
+  // Compiles `sigs`; on failure returns null with `error` at the failing rule's position.
+  static std::shared_ptr<const SignatureSet> compile(std::vector<Signature> sigs, ConfigError* error);
+  ~SignatureSet();
+
+  const std::vector<Signature>& signatures() const { return sigs_; }
+  bool scans(Where w) const { return dbs_[static_cast<size_t>(w)] != nullptr; }
+  // Block-mode scan of one head field; matches are added to `m`.
+  void scan(Where w, std::string_view data, hs_scratch* scratch, Matches& m) const;
+
+  hs_database* bodyDatabase() const { return dbs_[static_cast<size_t>(Where::kBody)]; }
+  hs_database* database(Where w) const { return dbs_[static_cast<size_t>(w)]; }
+
+ private:
+  SignatureSet() = default;
+  std::vector<Signature> sigs_;
+  std::array<hs_database*, kWhereCount> dbs_{};
+  std::array<std::vector<uint32_t>, kWhereCount> ids_;  // database-local id -> index in sigs_
+  friend class BodyScan;
+  friend class SignatureScratch;
+};
+
+// A streaming scan of one request body across its chunks. Reused by a session: the stream is
+// opened once per set and reset per body (no allocation per request).
+class BodyScan {
+ public:
+  ~BodyScan();
+  // Starts a new body for `set` (null: nothing to scan).
+  void start(const SignatureSet* set, hs_scratch* scratch);
+  // Scans the next chunk; true if a blocking rule has matched (so far).
+  bool feed(std::string_view data, Matches& m);
+  // The body ended: flushes end-anchored matches.
+  bool finish(Matches& m);
+  bool active() const { return stream_ != nullptr && set_ != nullptr; }
+
+ private:
+  const SignatureSet* set_ = nullptr;
+  const SignatureSet* opened_for_ = nullptr;
+  hs_stream* stream_ = nullptr;
+  hs_scratch* scratch_ = nullptr;
+};
+
+}  // namespace dpuguard::proxy::inspect
