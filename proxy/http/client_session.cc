@@ -307,9 +307,8 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
     fields = std::string_view(first, static_cast<size_t>(last.data() + last.size() - first));
   }
   inspect::SignatureScratch& scratch = worker_.signatureScratch();
-  verdict_ = pipeline.onRequestHead({identity_, route_->name, h.method, path_, h.request_target.query, fields},
+  verdict_ = pipeline.onRequestHead({{identity_, route_->name, h.method, path_}, h.request_target.query, fields},
                                     scratch, matches_);
-  worker_.edges().record(identity_, route_->name, verdict_, unixMs());
   if (!verdict_.blocked()) {
     if (request_has_body_) pipeline.startBody(body_scan_, scratch);
     return true;
@@ -320,8 +319,6 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
 }
 
 void ClientSession::blockBody() {
-  verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
-  worker_.edges().record(identity_, route_->name, verdict_, unixMs());
   if (response_started_) {
     abortExchange(Outcome::kDenied);
   } else {
@@ -385,13 +382,14 @@ bool ClientSession::pumpRequest() {
   in_.consume(r.consumed);
   exchange_bytes_in_ += r.consumed;
   if (body_scan_.active()) {
-    if (r.status == ParseStatus::kMessageComplete) inspecting_body_.finish();
+    const bool complete = r.status == ParseStatus::kMessageComplete;
+    if (complete) inspecting_body_.finish();
+    if (inspecting_body_.blocked() || (complete && matches_.count > 0)) {
+      verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
+    }
     if (inspecting_body_.blocked()) {
       blockBody();
       return true;
-    }
-    if (r.status == ParseStatus::kMessageComplete && matches_.count > 0) {  // alerts only
-      verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
     }
   }
   if (request_body_.overflow()) {
@@ -775,6 +773,8 @@ void ClientSession::logExchange() {
   rec.identity = identity_;
   rec.rule = verdict_.rule;
   rec.verdict = verdict_.tag;
+  // The final verdict, once per exchange: the graph and the per-rule counts.
+  if (!identity_.empty()) worker_.edges().record(identity_, route_->name, verdict_, unixMs());
   if (matches_.count > 0) {
     dpi_ids_.clear();
     for (size_t i = 0; i < matches_.count; ++i) {

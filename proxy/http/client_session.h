@@ -58,7 +58,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool parseHead();
   void startExchange();
   bool inspectHead(const http1::MessageHead& h);  // false: blocked, a local reply is on its way
-  void blockBody();  // a body signature matched: 403 if nothing was answered yet, else cut
+  void blockBody();  // verdict_ blocks after a body signature: 403 if nothing was answered yet, else cut
   bool connectUpstream(int exclude_endpoint);
   bool pumpRequest();
   bool pumpResponse();

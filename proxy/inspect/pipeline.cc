@@ -10,10 +10,10 @@ Pipeline::Pipeline(const Config& config)
               signatures_ != nullptr) {}
 
 Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scratch, Matches& m) const {
-  const Verdict policy = policy_.decide(PolicyInput{f.identity, f.route, f.method, f.path});
+  const Verdict policy = policy_.decide(f.who);
   if (policy.blocked() || signatures_ == nullptr) return policy;
   hs_scratch* s = scratch.forSet(*signatures_);
-  signatures_->scan(Where::kPath, f.path, s, m);
+  signatures_->scan(Where::kPath, f.who.path, s, m);
   signatures_->scan(Where::kQuery, f.query, s, m);
   signatures_->scan(Where::kHeader, f.headers, s, m);
   return signatureVerdict(m, policy);

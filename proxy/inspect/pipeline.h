@@ -22,10 +22,7 @@
 namespace dpuguard::proxy::inspect {
 
 struct RequestHeadFacts {
-  std::string_view identity;
-  std::string_view route;
-  std::string_view method;
-  std::string_view path;     // normalized
+  PolicyInput who;           // identity, route, method, normalized path
   std::string_view query;
   std::string_view headers;  // the raw field lines of the head, contiguous
 };

@@ -25,10 +25,7 @@ class SignatureTest(ProxyTestCase):
         return self.p.dpuguard(config([up], extra_top=SIGNATURES))
 
     def last_flow(self, dp, n):
-        deadline = time.time() + 5
-        while time.time() < deadline and len(dp.flow_log()) < n:
-            time.sleep(0.05)
-        return dp.flow_log()[n - 1]
+        return dp.wait_flow_log(n)[n - 1]
 
     def test_head_signatures_block_path_query_and_header(self):
         dp = self.start()
@@ -67,6 +64,11 @@ class SignatureTest(ProxyTestCase):
         self.assertEqual(status_of(out), 403)
         rec = self.last_flow(dp, 1)
         self.assertEqual((rec["verdict"], rec["rule"]), ("dpi_block", "dpg-pi-001"))
+        # One exchange, counted once, with its final verdict (not also as allowed at its head).
+        m = dp.metrics()
+        self.assertEqual(m['dpuguard_inspect_edge_requests_total{identity="unknown",route="all",result="blocked"}'], 1)
+        self.assertEqual(m['dpuguard_inspect_edge_requests_total{identity="unknown",route="all",result="allowed"}'], 0)
+        self.assertEqual(m['dpuguard_inspect_verdicts_total{rule="dpg-pi-001",verdict="dpi_block"}'], 1)
         # The same words split differently, in one write, and a benign prompt.
         code, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json",
                             "--data-binary", '{"content":"-----BEGIN OPENSSH PRIVATE KEY-----\\nabc"}', dp.url("/path/chat"))
@@ -84,6 +86,7 @@ class SignatureTest(ProxyTestCase):
         self.assertEqual(out, b"200")
         rec = self.last_flow(dp, 1)
         self.assertEqual((rec["verdict"], rec["dpi"], rec["status"]), ("dpi_alert", "dpg-pi-004", 200))
+        self.assertEqual(dp.metric('dpuguard_inspect_verdicts_total{rule="dpg-pi-004",verdict="dpi_alert"}'), 1)
 
     def test_bad_rule_file_is_a_positioned_config_error(self):
         bad = self.p.path("bad.yaml")
