@@ -161,6 +161,18 @@ class Dpuguard:
     def flow_log(self):
         return [json.loads(l) for l in self.log().splitlines() if l.startswith("{")]
 
+    def wait_flow_log(self, n, timeout=5.0):
+        """The flow log once it has at least `n` lines (each worker writes it once per loop
+        iteration, so a line can trail the response it describes)."""
+        deadline = time.time() + timeout
+        while True:
+            log = self.flow_log()
+            if len(log) >= n or time.time() >= deadline:
+                if len(log) < n:
+                    raise AssertionError(f"expected {n} flow-log lines, got {len(log)}")
+                return log
+            time.sleep(0.02)
+
     def rewrite_config(self, text):
         # Atomic replace, as operators (and Kubernetes ConfigMap updates) do: a reload never
         # sees a half-written file.

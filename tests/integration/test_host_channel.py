@@ -133,7 +133,7 @@ class HostChannelTest(ProxyTestCase):
         rc, out, _ = curl("-i", dg.url("/v1/models"))
         self.assertEqual(status_of(out), 502)
         self.assertLess(time.monotonic() - t0, 2.0)
-        self.assertEqual(dg.flow_log()[-1]["reason"], "upstream_connect_failed")
+        self.assertEqual(dg.wait_flow_log(1)[-1]["reason"], "upstream_connect_failed")
 
     def test_host_dies_mid_stream_then_comes_back(self):
         llm = self.p.mock_llm(token_delay_ms=200)

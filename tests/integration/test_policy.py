@@ -43,15 +43,6 @@ class PolicyTest(ProxyTestCase):
         up = self.p.nginx()
         return self.p.dpuguard(config([up], extra_top=IDENTITIES + policy + extra, routes=ROUTES))
 
-    def wait_flow(self, dp, n):
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            log = dp.flow_log()
-            if len(log) >= n:
-                return log
-            time.sleep(0.05)
-        self.fail(f"expected {n} flow-log lines, got {len(dp.flow_log())}")
-
     def test_rules_default_deny_and_flow_log(self):
         dp = self.start(f"""policy:
   mode: rules
@@ -77,7 +68,7 @@ class PolicyTest(ProxyTestCase):
         self.assertEqual(fetch(dp, "/path/chat/x", "127.0.0.2", "POST")[0], 403)  # method not in the rule: default
         self.assertEqual(fetch(dp, "/path/admin/x", "127.0.0.3")[0], 200)        # pipeline: rule before the deny
         self.assertEqual(fetch(dp, "/path/chat/x", "127.0.0.9")[0], 403)         # outside every label: unknown
-        log = self.wait_flow(dp, 5)
+        log = dp.wait_flow_log(5)
         self.assertEqual([(l["identity"], l["route"], l["rule"], l["verdict"], l["status"]) for l in log], [
             (NOTEBOOK, "chat", "notebook-chat", "allow", 200),
             (NOTEBOOK, "admin", "nobody-admin", "deny", 403),
@@ -103,7 +94,7 @@ class PolicyTest(ProxyTestCase):
       shadow: true
 """)
         self.assertEqual(fetch(dp, "/path/admin/x", "127.0.0.2")[0], 200)
-        log = self.wait_flow(dp, 1)
+        log = dp.wait_flow_log(1)
         self.assertEqual((log[0]["rule"], log[0]["verdict"], log[0]["status"]), ("no-admin-yet", "shadow_deny", 200))
         self.assertEqual(dp.metric('dpuguard_inspect_verdicts_total{rule="no-admin-yet",verdict="shadow_deny"}'), 1)
 
@@ -131,13 +122,16 @@ class PolicyTest(ProxyTestCase):
         text = open(dp.config_path).read().replace("mode: learn", "mode: enforce")
         dp.rewrite_config(text)
         dp.reload()
+        requests = 2
         deadline = time.time() + 5
         while time.time() < deadline and fetch(dp, "/path/admin/x", "127.0.0.2")[0] != 403:
+            requests += 1
             time.sleep(0.1)
         self.assertEqual(fetch(dp, "/path/admin/x", "127.0.0.2")[0], 403)  # notebook -> admin: new edge
         self.assertEqual(fetch(dp, "/path/chat/x", "127.0.0.2")[0], 200)
         self.assertEqual(fetch(dp, "/path/admin/x", "127.0.0.3")[0], 200)
-        last = dp.flow_log()[-3]
+        requests += 4  # the loop's last fetch (the 403) and the three above
+        last = dp.wait_flow_log(requests)[-3]
         self.assertEqual((last["rule"], last["verdict"]), ("baseline", "unknown_edge"))
 
     def test_enforce_alert_only_passes_new_edges(self):
@@ -151,7 +145,7 @@ class PolicyTest(ProxyTestCase):
   baseline_file: {baseline}
 """)
         self.assertEqual(fetch(dp, "/path/admin/x", "127.0.0.2")[0], 200)
-        log = self.wait_flow(dp, 1)
+        log = dp.wait_flow_log(1)
         self.assertEqual((log[0]["rule"], log[0]["verdict"]), ("baseline", "unknown_edge"))
 
 

@@ -21,7 +21,7 @@ class ProxyingTest(ProxyTestCase):
         self.assertIn(b"HTTP/1.1 200", out)
         self.assertIn(b"Via: 1.1 dpuguard", out)
         self.assertTrue(out.endswith(b"hello from nginx\n"))
-        log = d.flow_log()
+        log = d.wait_flow_log(1)
         self.assertEqual(log[-1]["status"], 200)
         self.assertEqual(log[-1]["route"], "all")
         self.assertEqual(log[-1]["endpoint"], f"127.0.0.1:{ng}")
