@@ -14,7 +14,10 @@
 #include "proxy/config/config.h"
 #include "proxy/core/event_loop.h"
 #include "proxy/host/host_link.h"
+#include "parsers/json/completion_chunk.h"
+#include "parsers/json/inference_request.h"
 #include "proxy/inspect/edge_table.h"
+#include "proxy/inspect/token_buckets.h"
 #include "proxy/inspect/pipeline.h"
 #include "proxy/http/upstream_connection.h"
 #include "proxy/router/load_balancer.h"
@@ -37,6 +40,12 @@ class SnapshotSource {
   virtual ~SnapshotSource() = default;
   virtual uint64_t generation() const = 0;  // changes whenever a new snapshot is published
   virtual Snapshot snapshot() const = 0;
+  // Rate-limit and token-budget state: one per process, shared by the workers, kept across
+  // snapshots.
+  inspect::TokenBuckets& buckets() { return buckets_; }
+
+ private:
+  inspect::TokenBuckets buckets_;
 };
 
 struct ClusterRuntime {
@@ -74,6 +83,10 @@ class Worker {
   FlowLog& flowLog() { return flow_log_; }
   inspect::EdgeTable& edges() { return edges_; }
   inspect::SignatureScratch& signatureScratch() { return signature_scratch_; }
+  inspect::TokenBuckets& buckets() { return source_.buckets(); }
+  // The inference JSON views: one per worker, reused by its sessions (no I/O in between).
+  json::InferenceRequestParser& requestParser() { return request_parser_; }
+  json::CompletionChunkParser& completionParser() { return completion_parser_; }
   const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
 
   // This worker's channel to the host backend `name` (host://name), created on first use.
@@ -108,6 +121,8 @@ class Worker {
   FlowLog flow_log_;
   inspect::EdgeTable edges_;
   inspect::SignatureScratch signature_scratch_;
+  json::InferenceRequestParser request_parser_{64u << 20};  // inference.max_body_bytes' ceiling
+  json::CompletionChunkParser completion_parser_{256u << 20};
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   std::unordered_set<ClientSession*> sessions_;

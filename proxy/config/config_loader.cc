@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/config/inference_config_loader.h"
 #include "proxy/config/inspect_config_loader.h"
 #include "proxy/config/map_reader.h"
 
@@ -24,7 +25,8 @@ bool isHostBackendName(const std::string& name) {
 }
 
 const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
-                       "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy", "signatures"};
+                       "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy", "signatures",
+                       "inference", "rate_limits"};
 const Keys kLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
                          "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
                          "max_trailer_bytes",     "max_body_bytes",      "header_timeout_ms",
@@ -267,6 +269,7 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
       if (!top.get("clusters").IsDefined()) ctx.error(top.mark(), "at least one cluster is required under 'clusters'");
       readRoutes(ctx, top, *config);
       readInspection(ctx, top, *config);
+      readInferenceAndRates(ctx, top, *config);
       if (YAML::Node log = top.get("logging"); log.IsDefined()) {
         MapReader lr(ctx, log, "logging", {"flow_log"});
         lr.readString("flow_log", config->logging.flow_log);

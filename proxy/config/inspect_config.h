@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/config/inference_config.h"
 #include "proxy/core/ip_prefix.h"
 #include "proxy/inspect/edge_baseline.h"
 #include "proxy/inspect/signature_set.h"
@@ -58,6 +59,8 @@ struct InspectConfig {
   std::string unknown_identity = "unknown";  // clients no label covers
   PolicyConfig policy;
   SignaturesConfig signatures;
+  InferenceConfig inference;
+  std::vector<RateLimitRule> rate_limits;
 };
 
 }  // namespace dpuguard::proxy

@@ -30,4 +30,24 @@ bool isToken(const std::string& s) {
   });
 }
 
+// A list of strings; "*" alone means any (an empty list).
+std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const std::string& what) {
+  std::vector<std::string> out;
+  if (!n.IsDefined()) return out;
+  if (n.IsScalar() && n.Scalar() == "*") return out;
+  if (!n.IsSequence()) {
+    ctx.error(n.Mark(), "'" + what + "' must be a list, or \"*\" for any");
+    return out;
+  }
+  for (const YAML::Node& item : n) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      ctx.error(item.Mark(), "'" + what + "' entries must be non-empty strings");
+      continue;
+    }
+    if (item.Scalar() == "*") return {};
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 }  // namespace dpuguard::proxy

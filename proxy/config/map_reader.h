@@ -40,6 +40,9 @@ std::string joinKeys(const Keys& keys);
 // An HTTP token of letters, digits, '-' and '_'.
 bool isToken(const std::string& s);
 
+// A list of non-empty strings; "*" alone (or as an entry) means any: an empty list.
+std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const std::string& what);
+
 // A YAML mapping with a fixed set of allowed keys; reports unknown and duplicate keys once,
 // then reads typed values with range checks.
 class MapReader {

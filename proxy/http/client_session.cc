@@ -10,8 +10,6 @@
 #include <ctime>
 
 #include "parsers/uri/path_normalizer.h"
-#include "proxy/http/head_writer.h"
-#include "proxy/http/local_reply.h"
 #include "proxy/worker.h"
 
 namespace dpuguard::proxy {
@@ -40,6 +38,15 @@ int64_t unixMs() {
 const ListenerConfig& listenerConfig(const WorkerRuntime& rt, size_t index) { return rt.config->listeners[index]; }
 
 const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) { return listenerConfig(rt, index).limits; }
+
+bool isEventStream(const http1::MessageHead& h) {
+  for (const http1::HeaderField& f : h.headers) {
+    if (!http1::equalsIgnoreCase(f.name, "content-type")) continue;
+    const std::string_view media = f.value.substr(0, f.value.find(';'));
+    return http1::equalsIgnoreCase(media.substr(0, media.find_last_not_of(" \t") + 1), "text/event-stream");
+  }
+  return false;
+}
 
 http1::ParseError pathParseError(uri::PathError e) {
   switch (e) {
@@ -261,7 +268,8 @@ void ClientSession::startExchange() {
   }
   if (!inspectHead(h)) return;
   parser_.tightenBodyLimits(route_->limits);
-  route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
+  const size_t route_index = static_cast<size_t>(route_ - rt_->config->routes.data());
+  route_stats_ = rt_->route_stats[route_index];
   cluster_ = &rt_->clusters[route_->cluster_index];
 
   // The parser refused every expectation but 100-continue (417); we answer it ourselves.
@@ -269,6 +277,11 @@ void ClientSession::startExchange() {
   const uint64_t max_body = route_->max_body_bytes != 0 ? route_->max_body_bytes : limits.max_body_bytes;
   if (h.has_content_length && h.content_length > max_body) {
     localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
+    return;
+  }
+  const inspect::InferencePolicy& inference = rt_->pipeline.inference();
+  if (inference.active() && h.method == "POST" && inference.validates(route_index) &&
+      inspect::InferencePolicy::apiFor(path_, api_) && !startCollecting(h)) {
     return;
   }
 
@@ -282,8 +295,9 @@ void ClientSession::startExchange() {
   if (upstream_name.rfind(kHostScheme, 0) == 0) upstream_name.remove_prefix(kHostScheme.size());
   fwd.host = !host.empty() ? host : upstream_name;
   fwd.client_ip = peer_ip_;
-  fwd.framing = h.chunked ? BodyFraming::kChunked
-                          : (h.has_content_length ? BodyFraming::kContentLength : BodyFraming::kNone);
+  fwd.framing = collecting_ ? BodyFraming::kNone  // the length is added once the body is whole
+                : h.chunked  ? BodyFraming::kChunked
+                             : (h.has_content_length ? BodyFraming::kContentLength : BodyFraming::kNone);
   fwd.content_length = h.content_length;
   request_framing_ = fwd.framing;
   max_body_ = max_body;
@@ -292,6 +306,10 @@ void ClientSession::startExchange() {
 
   state_ = State::kProxying;
   awaiting_response_head_ = true;
+  if (collecting_) {  // validated before anything goes upstream: we read the body ourselves
+    if (expect_continue) out_.append(kContinueResponse);
+    return;
+  }
   if (!connectUpstream(-1)) return;
   if (expect_continue) out_.append(kContinueResponse);
 }
@@ -309,13 +327,145 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
   inspect::SignatureScratch& scratch = worker_.signatureScratch();
   verdict_ = pipeline.onRequestHead({{identity_, route_->name, h.method, path_}, h.request_target.query, fields},
                                     scratch, matches_);
+  if (!verdict_.blocked()) verdict_ = pipeline.admitRate(identity_, route_->name, loop_.now(), worker_.buckets(), verdict_);
   if (!verdict_.blocked()) {
     if (request_has_body_) pipeline.startBody(body_scan_, scratch);
     return true;
   }
   route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
-  localReply(verdict_.status, Outcome::kDenied, verdict_.message, false);
+  refuse(false);
   return false;
+}
+
+void ClientSession::refuse(bool close) {
+  const int s = verdict_.status;
+  const Outcome o = s == 429   ? Outcome::kRateLimited
+                    : s == 413 ? Outcome::kBodyTooLarge
+                    : s == 400 ? Outcome::kInvalidRequest
+                               : Outcome::kDenied;
+  ReplyDetail detail;
+  detail.code = verdict_.code;
+  if (!verdict_.error_type.empty()) detail.type = verdict_.error_type;
+  detail.param = verdict_.param;
+  detail.retry_after_s = verdict_.retry_after_s;
+  localReply(s, o, verdict_.message, close, detail);
+}
+
+// ---- Inference routes ---------------------------------------------------------------------
+
+bool ClientSession::startCollecting(const http1::MessageHead& h) {
+  const InferenceConfig& cfg = rt_->pipeline.inference().config();
+  if (!request_has_body_ || (h.has_content_length && h.content_length > cfg.max_body_bytes)) {
+    verdict_ = inspect::InferencePolicy::refuseBody(request_has_body_ ? json::RequestError::kTooLarge
+                                                                      : json::RequestError::kNotJson);
+    refuse(request_has_body_);
+    return false;
+  }
+  inference_ = collecting_ = true;
+  collector_.start(cfg.max_body_bytes);
+  return true;
+}
+
+bool ClientSession::collectRequest() {
+  http1::BodySink& sink = body_scan_.active() ? static_cast<http1::BodySink&>(inspecting_collect_) : collector_;
+  const http1::ParseResult r = parser_.feed(in_.readable(), sink);
+  in_.consume(r.consumed);
+  exchange_bytes_in_ += r.consumed;
+  if (bodySignaturesBlock(r, inspecting_collect_)) return true;
+  if (collector_.overflow()) {
+    verdict_ = inspect::InferencePolicy::refuseBody(json::RequestError::kTooLarge);
+    refuse(true);
+    return true;
+  }
+  switch (r.status) {
+    case ParseStatus::kMessageComplete:
+      collecting_ = false;
+      admitInference();
+      return true;
+    case ParseStatus::kError:
+      rejectRequest(r.error);
+      return true;
+    case ParseStatus::kHeadComplete:
+      return true;
+    case ParseStatus::kNeedMore:
+      if (r.consumed == 0 && client_eof_ && in_.empty()) {
+        abortExchange(Outcome::kClientAborted);  // the client left mid-body
+        return true;
+      }
+      return r.consumed > 0;
+  }
+  return false;
+}
+
+void ClientSession::admitInference() {
+  const size_t readable = collector_.pad();
+  json::InferenceRequest req;
+  const json::RequestError e = worker_.requestParser().parse(api_, collector_.body(), readable, req);
+  if (e != json::RequestError::kNone) {
+    verdict_ = inspect::InferencePolicy::refuseBody(e);
+  } else {
+    model_.assign(req.model);
+    prompt_estimate_ = (req.prompt_bytes + json::kBytesPerToken - 1) / json::kBytesPerToken;
+    const inspect::InferenceDecision d =
+        rt_->pipeline.inference().decide(identity_, api_, req, loop_.now(), worker_.buckets(), reservation_);
+    if (d.verdict.blocked()) verdict_ = d.verdict;
+    else if (d.cluster >= 0) cluster_ = &rt_->clusters[static_cast<size_t>(d.cluster)];  // routing by model
+  }
+  if (verdict_.blocked()) {
+    request_done_ = true;  // read whole, nothing sent: the connection can stay
+    refuse(false);
+    return;
+  }
+  addContentLength(request_head_, collector_.size());
+  meter_.start(reservation_.allowance);
+  connectUpstream(-1);
+}
+
+bool ClientSession::sendCollected() {
+  const std::string_view body = collector_.body();
+  const size_t n = std::min(up_->out.freeSpace(), body.size() - collected_sent_);
+  if (n > 0) {
+    up_->out.append(body.substr(collected_sent_, n));
+    collected_sent_ += n;
+  }
+  if (collected_sent_ < body.size()) return n > 0;
+  request_done_ = true;
+  if (response_done_) finishExchange();
+  return true;
+}
+
+void ClientSession::onMeteredResponseHead(const http1::MessageHead& h, ResponseForwarding& fwd) {
+  if (isEventStream(h)) {
+    // Forwarded event by event: the forwarder re-chunks (or, to HTTP/1.0, ends by closing).
+    if (fwd.framing == BodyFraming::kChunked || fwd.framing == BodyFraming::kContentLength) {
+      fwd.framing = client_http11_ ? BodyFraming::kRechunk : BodyFraming::kRaw;
+    }
+    if (fwd.framing == BodyFraming::kRaw) close_after_ = true;
+    metering_.start(MeteringBodySink::Mode::kEventStream, &worker_.completionParser(), 0);
+  } else if (h.status == 200) {
+    metering_.start(MeteringBodySink::Mode::kWholeAnswer, &worker_.completionParser(),
+                    rt_->pipeline.inference().config().max_response_bytes);
+  }
+}
+
+void ClientSession::cutStream() {
+  metering_.cutNotice();
+  response_body_.finish();
+  response_done_ = true;
+  verdict_ = inspect::Verdict::allow("inference", "budget_cut");
+  releaseUpstream(false);  // mid-answer: that connection cannot be reused
+  if (!request_done_) close_after_ = true;
+  finishExchange();
+}
+
+bool ClientSession::bodySignaturesBlock(const http1::ParseResult& r, InspectingBodySink& sink) {
+  if (!body_scan_.active()) return false;
+  const bool complete = r.status == ParseStatus::kMessageComplete;
+  if (complete) sink.finish();
+  if (sink.blocked() || (complete && matches_.count > 0)) verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
+  if (!sink.blocked()) return false;
+  blockBody();
+  return true;
 }
 
 void ClientSession::blockBody() {
@@ -373,7 +523,9 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
 }
 
 bool ClientSession::pumpRequest() {
+  if (collecting_) return collectRequest();
   if (request_done_ || up_ == nullptr) return false;
+  if (inference_) return sendCollected();
   const size_t budget = up_->out.freeSpace();
   if (budget == 0) return false;
   const std::string_view data = in_.readable();
@@ -381,17 +533,7 @@ bool ClientSession::pumpRequest() {
   const http1::ParseResult r = parser_.feed(data.substr(0, std::min(budget, data.size())), sink);
   in_.consume(r.consumed);
   exchange_bytes_in_ += r.consumed;
-  if (body_scan_.active()) {
-    const bool complete = r.status == ParseStatus::kMessageComplete;
-    if (complete) inspecting_body_.finish();
-    if (inspecting_body_.blocked() || (complete && matches_.count > 0)) {
-      verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
-    }
-    if (inspecting_body_.blocked()) {
-      blockBody();
-      return true;
-    }
-  }
+  if (bodySignaturesBlock(r, inspecting_body_)) return true;
   if (request_body_.overflow()) {
     if (response_started_) abortExchange(Outcome::kBodyTooLarge);
     else localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
@@ -435,21 +577,31 @@ bool ClientSession::pumpResponse() {
     if (awaiting_response_head_) {
       if (out_.freeSpace() < rt_->config->limits.max_header_bytes + kHeadSlack) return progress;
     } else {
+      // A metered stream forwards held bytes with the next event and may end with the notice.
+      const size_t reserve = kFramingReserve + (metering_.mode() == MeteringBodySink::Mode::kEventStream
+                                                    ? metering_.held() + MeteringBodySink::kCutNotice.size() + kFramingReserve
+                                                    : 0);
       const size_t space = out_.freeSpace();
-      if (space <= kFramingReserve) return progress;
-      budget = std::min(budget, space - kFramingReserve);
+      if (space <= reserve) return progress;
+      budget = std::min(budget, space - reserve);
     }
+    http1::BodySink& sink = metering_.mode() != MeteringBodySink::Mode::kOff ? static_cast<http1::BodySink&>(metering_)
+                                                                              : response_body_;
     http1::ParseResult r;
     if (data.empty() && !resume) {
       if (!up_->peer_closed) return progress;
-      r = up_->parser.finish(response_body_);
+      r = up_->parser.finish(sink);
       if (r.status == ParseStatus::kNeedMore) {  // closed before a response began
         upstreamFailed(Outcome::kUpstreamReset, true);
         return true;
       }
     } else {
-      r = up_->parser.feed(data.substr(0, budget), response_body_);
+      r = up_->parser.feed(data.substr(0, budget), sink);
       up_->in.consume(r.consumed);
+    }
+    if (metering_.cut()) {
+      cutStream();
+      return true;
     }
     progress = progress || r.consumed > 0;
     resume = r.status == ParseStatus::kHeadComplete;
@@ -468,6 +620,7 @@ bool ClientSession::pumpResponse() {
           break;
         }
         response_done_ = true;
+        metering_.finish();
         response_body_.finish();
         if (!request_done_) close_after_ = true;  // the upstream answered before the body ended
         finishExchange();
@@ -510,6 +663,7 @@ void ClientSession::onResponseHead() {
     fwd.framing = BodyFraming::kRaw;  // an HTTP/1.0 client: the body ends when we close
     close_after_ = true;
   }
+  if (inference_ && !no_body) onMeteredResponseHead(h, fwd);
   if (!client_keep_alive_ || draining_) close_after_ = true;
   fwd.close = close_after_;
   scratch_.clear();
@@ -524,7 +678,7 @@ void ClientSession::finishExchange() {
   const bool reusable = request_done_ && response_done_ && up_ != nullptr && !up_->peer_closed &&
                         up_->in.empty() && up_->parser.head().keep_alive;
   releaseUpstream(reusable);
-  outcome_ = Outcome::kProxied;
+  outcome_ = meter_.cut() ? Outcome::kBudgetCut : Outcome::kProxied;
   logExchange();
   state_ = (close_after_ || !client_keep_alive_ || draining_ || !request_done_) ? State::kClosing
                                                                                : State::kReadingHead;
@@ -554,7 +708,17 @@ void ClientSession::resetExchange() {
   verdict_ = {};
   matches_.clear();
   inspecting_body_.reset();
+  inspecting_collect_.reset();
   body_scan_.start(nullptr, nullptr);
+  inference_ = collecting_ = false;
+  collector_.release();
+  collected_sent_ = 0;
+  model_.clear();
+  prompt_estimate_ = 0;
+  inspect::InferencePolicy::settle(reservation_, 0, 0, loop_.now(), worker_.buckets());  // unsettled: all back
+  reservation_ = {};
+  meter_.start(UINT64_MAX);
+  metering_.reset();
 }
 
 void ClientSession::releaseIdleStorage() {
@@ -584,7 +748,8 @@ void ClientSession::rejectRequest(http1::ParseError e) {
   localReply(http1::statusFor(e), outcome, http1::parseErrorName(e), true);
 }
 
-void ClientSession::localReply(int status, Outcome outcome, std::string_view message, bool close) {
+void ClientSession::localReply(int status, Outcome outcome, std::string_view message, bool close,
+                               const ReplyDetail& detail) {
   releaseUpstream(false);
   if (!close && !request_done_) {
     // Keep the connection only if the request has no body: then it ended with its head.
@@ -596,7 +761,7 @@ void ClientSession::localReply(int status, Outcome outcome, std::string_view mes
   status_ = status;
   outcome_ = outcome;
   scratch_.clear();
-  writeLocalReply(status, outcomeName(outcome), message, close, scratch_);
+  writeLocalReply(status, outcomeName(outcome), message, close, scratch_, detail);
   if (out_.append(scratch_)) exchange_bytes_out_ += scratch_.size();
   else close = true;
   logExchange();
@@ -725,7 +890,9 @@ void ClientSession::onTimer() {
       }
       break;
     case State::kProxying:
-      if (up_ != nullptr && up_->connecting() && now >= connect_started_ms_ + cluster_->config->connect_timeout_ms) {
+      if (collecting_) {
+        localReply(408, Outcome::kIdleTimeout, "request body not received in time", true);
+      } else if (up_ != nullptr && up_->connecting() && now >= connect_started_ms_ + cluster_->config->connect_timeout_ms) {
         upstreamFailed(Outcome::kUpstreamConnectTimeout, true);
       } else if (route_ != nullptr && route_->timeout_ms != 0 && now >= start_ms_ + route_->timeout_ms) {
         if (response_started_) abortExchange(Outcome::kRouteTimeout);
@@ -762,6 +929,7 @@ void ClientSession::logExchange() {
     rec.route = route_->name;
     rec.cluster = route_->cluster;
   }
+  if (cluster_ != nullptr) rec.cluster = cluster_->config->name;  // routing by model may have changed it
   if (cluster_ != nullptr && endpoint_ >= 0) rec.endpoint = cluster_->hosts[static_cast<size_t>(endpoint_)]->address.text;
   rec.status = status_;
   rec.bytes_in = exchange_bytes_in_;
@@ -781,6 +949,17 @@ void ClientSession::logExchange() {
       dpi_ids_.append(i == 0 ? "" : ",").append(rt_->pipeline.signatures()->signatures()[matches_.ids[i]].id);
     }
     rec.dpi = dpi_ids_;
+  }
+  if (inference_) {
+    rec.model = model_;
+    // Tokens when an answer came (usage, else counted); the reservation is settled with them.
+    const uint64_t prompt = response_started_ ? meter_.promptTokens(prompt_estimate_) : 0;
+    const uint64_t completion = response_started_ ? meter_.completionTokens() : 0;
+    if (response_started_) {
+      rec.prompt_tokens = static_cast<int64_t>(prompt);
+      rec.completion_tokens = static_cast<int64_t>(completion);
+    }
+    inspect::InferencePolicy::settle(reservation_, prompt, completion, loop_.now(), worker_.buckets());
   }
   worker_.flowLog().append(rec);
   if (const std::string& events = rt_->config->host_channel.events; !events.empty()) {

@@ -2,8 +2,10 @@
 // Requests on a connection are served one at a time, in order (pipelined requests wait in
 // the input buffer), each proxied to an upstream connection taken from the pool:
 //
-//   kReadingHead --head--> route, pick endpoint, send head --> kProxying
+//   kReadingHead --head--> route, inspect, pick endpoint, send head --> kProxying
 //   kProxying: request body up and response down, both streamed with backpressure
+//     (an inference route's POST body is first collected whole and validated, then sent
+//     with its length; its answer is metered for tokens and cut at the budget)
 //   response complete --> kReadingHead (keep-alive) or kClosing (flush, then close)
 //
 // Every failure ends in a precise local reply (400/404/408/413/417/431/502/503/504) when no
@@ -19,10 +21,16 @@
 #include "proxy/core/event_loop.h"
 #include "proxy/core/socket_address.h"
 #include "proxy/http/body_forwarder.h"
+#include "proxy/http/head_writer.h"
+#include "proxy/http/local_reply.h"
 #include "proxy/http/outcome.h"
 #include "proxy/http/upstream_connection.h"
 #include "proxy/core/ip_prefix.h"
+#include "proxy/http/body_collector.h"
 #include "proxy/http/inspecting_body_sink.h"
+#include "proxy/http/metering_body_sink.h"
+#include "proxy/inspect/inference_policy.h"
+#include "proxy/inspect/token_meter.h"
 #include "proxy/inspect/signature_set.h"
 #include "proxy/inspect/verdict.h"
 
@@ -59,6 +67,18 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void startExchange();
   bool inspectHead(const http1::MessageHead& h);  // false: blocked, a local reply is on its way
   void blockBody();  // verdict_ blocks after a body signature: 403 if nothing was answered yet, else cut
+  // After a feed of the request body into `sink`: body signatures' verdict; true if blocked
+  // (then the exchange has ended).
+  bool bodySignaturesBlock(const http1::ParseResult& r, InspectingBodySink& sink);
+  // Inference routes: collect the body (collecting_), then validate it and go upstream.
+  bool startCollecting(const http1::MessageHead& h);  // false: refused, a reply is on its way
+  bool collectRequest();
+  void admitInference();
+  bool sendCollected();
+  void onMeteredResponseHead(const http1::MessageHead& h, ResponseForwarding& fwd);
+  void cutStream();  // the answer reached the token allowance: end it with the notice
+  // Answers with verdict_'s status and OpenAI-style details.
+  void refuse(bool close);
   bool connectUpstream(int exclude_endpoint);
   bool pumpRequest();
   bool pumpResponse();
@@ -69,7 +89,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // Failure paths.
   // A request the parser or the path normalizer refused: precise status, close, count, log.
   void rejectRequest(http1::ParseError e);
-  void localReply(int status, Outcome outcome, std::string_view message, bool close);
+  void localReply(int status, Outcome outcome, std::string_view message, bool close,
+                  const ReplyDetail& detail = {});
   void upstreamFailed(Outcome outcome, bool endpoint_failure);
   void abortExchange(Outcome outcome);
   void closeConnection();
@@ -123,6 +144,18 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   inspect::BodyScan body_scan_;
   InspectingBodySink inspecting_body_{body_scan_, matches_, request_body_};
   std::string dpi_ids_;         // matched signature ids for the flow log, reused
+  // Inference routes.
+  bool inference_ = false;      // this exchange's body is validated and its answer metered
+  bool collecting_ = false;     // reading the body into collector_; no upstream yet
+  json::InferenceApi api_ = json::InferenceApi::kChatCompletions;
+  BodyCollector collector_;
+  InspectingBodySink inspecting_collect_{body_scan_, matches_, collector_};
+  size_t collected_sent_ = 0;   // bytes of collector_ written to the upstream
+  std::string model_;           // for the flow log
+  uint64_t prompt_estimate_ = 0;
+  inspect::Reservation reservation_;
+  inspect::TokenMeter meter_;
+  MeteringBodySink metering_{meter_, response_body_};
   bool request_has_body_ = false;
   bool request_done_ = false;
   bool awaiting_response_head_ = false;

@@ -104,4 +104,10 @@ void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding&
   out.append("\r\n");
 }
 
+void addContentLength(std::string& head, uint64_t length) {
+  if (head.size() >= 2) head.resize(head.size() - 2);  // the blank line
+  appendFraming(head, BodyFraming::kContentLength, length);
+  head.append("\r\n");
+}
+
 }  // namespace dpuguard::proxy

@@ -33,6 +33,9 @@ bool isHopByHop(std::string_view name);
 
 // Appends "METHOD target HTTP/1.1\r\n...\r\n" to `out`.
 void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd, std::string& out);
+// A request head written with framing kNone ends in its blank line; this gives it a
+// Content-Length before that line (a body collected whole before it is sent).
+void addContentLength(std::string& head, uint64_t length);
 // Appends "HTTP/1.1 status reason\r\n...\r\n" to `out`.
 void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding& fwd, std::string& out);
 

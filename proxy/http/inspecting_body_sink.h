@@ -4,14 +4,13 @@
 #pragma once
 
 #include "parsers/http1/body_sink.h"
-#include "proxy/http/body_forwarder.h"
 #include "proxy/inspect/signature_set.h"
 
 namespace dpuguard::proxy {
 
 class InspectingBodySink final : public http1::BodySink {
  public:
-  InspectingBodySink(inspect::BodyScan& scan, inspect::Matches& matches, BodyForwarder& next)
+  InspectingBodySink(inspect::BodyScan& scan, inspect::Matches& matches, http1::BodySink& next)
       : scan_(scan), matches_(matches), next_(next) {}
 
   void onBodyData(std::string_view data) override {
@@ -35,7 +34,7 @@ class InspectingBodySink final : public http1::BodySink {
  private:
   inspect::BodyScan& scan_;
   inspect::Matches& matches_;
-  BodyForwarder& next_;
+  http1::BodySink& next_;
   bool blocked_ = false;
 };
 

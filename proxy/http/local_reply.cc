@@ -34,20 +34,28 @@ std::string_view reasonPhrase(int status) {
   }
 }
 
-void writeLocalReply(int status, std::string_view code, std::string_view message, bool close, std::string& out) {
+void writeLocalReply(int status, std::string_view code, std::string_view message, bool close, std::string& out,
+                     const ReplyDetail& detail) {
   std::string body = "{\"error\":{\"message\":\"";
   for (char c : message) {  // messages are ours, but keep the JSON valid whatever they hold
     if (c == '"' || c == '\\') body.push_back('\\');
     if (static_cast<unsigned char>(c) >= 0x20) body.push_back(c);
   }
-  body += "\",\"type\":\"dpuguard_error\",\"code\":\"";
-  body += code;
+  body += "\",\"type\":\"";
+  body += detail.type;
+  body += "\",\"param\":";
+  body += detail.param.empty() ? std::string_view("null") : std::string_view();
+  if (!detail.param.empty()) body.append("\"").append(detail.param).append("\"");
+  body += ",\"code\":\"";
+  body += detail.code.empty() ? code : detail.code;
   body += "\"}}\n";
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';
   out += reasonPhrase(status);
-  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  out += "\r\nContent-Type: application/json\r\n";
+  if (detail.retry_after_s != 0) out.append("Retry-After: ").append(std::to_string(detail.retry_after_s)).append("\r\n");
+  out += "Content-Length: ";
   out += std::to_string(body.size());
   out += close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";
   out += body;

@@ -24,9 +24,12 @@ enum class Outcome : uint8_t {
   kClientAborted,           // the client went away mid-exchange
   kDraining,                // shutting down
   kDenied,                  // an inspection verdict blocked it (403, or the verdict's status)
+  kInvalidRequest,          // 400: an inference request body failed validation
+  kRateLimited,             // 429: a rate limit or the token budget
+  kBudgetCut,               // a streamed answer was ended at the identity's token budget
 };
 
-inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kDenied) + 1;
+inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kBudgetCut) + 1;
 
 constexpr std::string_view outcomeName(Outcome o) {
   switch (o) {
@@ -46,6 +49,9 @@ constexpr std::string_view outcomeName(Outcome o) {
     case Outcome::kClientAborted: return "client_aborted";
     case Outcome::kDraining: return "draining";
     case Outcome::kDenied: return "denied";
+    case Outcome::kInvalidRequest: return "invalid_request";
+    case Outcome::kRateLimited: return "rate_limited";
+    case Outcome::kBudgetCut: return "budget_cut";
   }
   return "unknown";
 }

@@ -6,8 +6,10 @@ Pipeline::Pipeline(const Config& config)
     : identities_(config.inspect.identities, config.inspect.unknown_identity),
       policy_(config.inspect.policy, config.inspect.policy.baseline),
       signatures_(config.inspect.signatures.set),
+      rates_(config.inspect.rate_limits),
+      inference_(config.inspect.inference),
       active_(!config.inspect.identities.empty() || config.inspect.policy.mode != PolicyMode::kOff ||
-              signatures_ != nullptr) {}
+              signatures_ != nullptr || rates_.active() || inference_.active()) {}
 
 Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scratch, Matches& m) const {
   const Verdict policy = policy_.decide(f.who);

@@ -4,10 +4,14 @@
 //
 //   onRequestHead    identity x route x method x path -> policy; then signatures over the
 //                    normalized path, the query and the header section
+//   admitRate        rate_limits: a token per matching rule, else 429 (after the head passed)
 //   body scan        signatures over the request body, streamed across chunks (BodyScan,
-//                    started by startBody, fed by the session, verdict by bodyVerdict)
-//
-// Later phases (response head, response body chunk) follow the same shape.
+//                    started by startBody, fed by the session, verdict by signatureVerdict)
+//   inference        an inference route's whole body (json::InferenceRequest): model, caps,
+//                    routing by model, the token budget's reservation (InferencePolicy)
+//   response body    a streamed answer's tokens, cut at the allowance (TokenMeter, fed by
+//                    the session's MeteringBodySink); usage settles the reservation
+// Mutable state (rate and budget buckets) is passed in by the caller, as is the time.
 #pragma once
 
 #include <memory>
@@ -15,7 +19,9 @@
 
 #include "proxy/config/config.h"
 #include "proxy/inspect/identity_map.h"
+#include "proxy/inspect/inference_policy.h"
 #include "proxy/inspect/policy_engine.h"
+#include "proxy/inspect/rate_limiter.h"
 #include "proxy/inspect/signature_set.h"
 #include "proxy/inspect/verdict.h"
 
@@ -36,6 +42,12 @@ class Pipeline {
   std::string_view identityOf(const IpAddress& client) const { return identities_.lookup(client); }
   // `scratch` is the calling worker's; DPI matches are added to `m`.
   Verdict onRequestHead(const RequestHeadFacts& facts, SignatureScratch& scratch, Matches& m) const;
+  // Rate limits, once the head is allowed: `head` back, or a 429.
+  Verdict admitRate(std::string_view identity, std::string_view route, int64_t now_ms, TokenBuckets& buckets,
+                    const Verdict& head) const {
+    return rates_.active() ? rates_.admit(identity, route, now_ms, buckets, head) : head;
+  }
+  const InferencePolicy& inference() const { return inference_; }
   // Begins a body scan for this snapshot's body signatures (inactive when there are none).
   void startBody(BodyScan& scan, SignatureScratch& scratch) const;
   // The verdict once body signatures have matched: block on the first blocking rule.
@@ -46,6 +58,8 @@ class Pipeline {
   IdentityMap identities_;
   PolicyEngine policy_;
   std::shared_ptr<const SignatureSet> signatures_;
+  RateLimiter rates_;
+  InferencePolicy inference_;
   bool active_;
 };
 

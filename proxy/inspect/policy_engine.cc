@@ -1,15 +1,8 @@
 #include "proxy/inspect/policy_engine.h"
 
-#include <algorithm>
+#include "proxy/inspect/name_list.h"
 
 namespace dpuguard::proxy::inspect {
-namespace {
-
-bool anyOrContains(const std::vector<std::string>& list, std::string_view v) {
-  return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
-}
-
-}  // namespace
 
 PolicyEngine::PolicyEngine(const PolicyConfig& config, std::shared_ptr<const EdgeBaseline> baseline)
     : config_(config), baseline_(std::move(baseline)) {}

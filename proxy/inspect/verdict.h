@@ -18,11 +18,34 @@ struct Verdict {
   std::string_view rule;         // the rule that decided ("default" when none matched); static or config-owned
   std::string_view tag;          // "allow", "deny", "shadow_deny", "unknown_edge", "learned" ...
   std::string_view message;      // kBlock: the reason given to the client
+  // kBlock, OpenAI-style error details (inference validation and limits); empty: defaults.
+  std::string_view code;         // the body's "code" ("model_not_allowed"); default: the outcome name
+  std::string_view error_type;   // the body's "type" ("invalid_request_error"); default "dpuguard_error"
+  std::string_view param;        // the request parameter at fault ("max_tokens"), if one is
+  uint32_t retry_after_s = 0;    // 429: sent as Retry-After
 
   bool blocked() const { return action == Action::kBlock; }
-  static Verdict allow(std::string_view rule, std::string_view tag) { return {Action::kContinue, 0, rule, tag, {}}; }
+  static Verdict allow(std::string_view rule, std::string_view tag) {
+    Verdict v;
+    v.rule = rule;
+    v.tag = tag;
+    return v;
+  }
   static Verdict block(int status, std::string_view rule, std::string_view tag, std::string_view message) {
-    return {Action::kBlock, status, rule, tag, message};
+    Verdict v = allow(rule, tag);
+    v.action = Action::kBlock;
+    v.status = status;
+    v.message = message;
+    return v;
+  }
+  // A refusal in the OpenAI error shape: {"error":{"message","type","param","code"}}.
+  static Verdict refuse(int status, std::string_view rule, std::string_view code, std::string_view type,
+                        std::string_view param, std::string_view message) {
+    Verdict v = block(status, rule, code, message);
+    v.code = code;
+    v.error_type = type;
+    v.param = param;
+    return v;
   }
 };
 

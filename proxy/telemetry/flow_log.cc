@@ -99,6 +99,9 @@ void FlowLog::append(const FlowRecord& r) {
   if (!r.rule.empty()) field(buffer_, "rule", r.rule);
   if (!r.verdict.empty()) field(buffer_, "verdict", r.verdict);
   if (!r.dpi.empty()) field(buffer_, "dpi", r.dpi);
+  if (!r.model.empty()) field(buffer_, "model", r.model);
+  if (r.prompt_tokens >= 0) field(buffer_, "prompt_tokens", r.prompt_tokens);
+  if (r.completion_tokens >= 0) field(buffer_, "completion_tokens", r.completion_tokens);
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();
 }

@@ -43,6 +43,10 @@ struct FlowRecord {
   std::string_view rule;       // the rule whose verdict stands ("default" if none matched)
   std::string_view verdict;    // allow, deny, shadow_deny, unknown_edge, dpi_block, dpi_alert
   std::string_view dpi;        // ids of the signatures that matched, comma-separated
+  // Inference routes: the requested model and the answer's tokens (usage, or counted).
+  std::string_view model;
+  int64_t prompt_tokens = -1;      // -1: not an inference exchange
+  int64_t completion_tokens = -1;
 };
 
 class FlowLog {

@@ -2,7 +2,8 @@
 """mock-llm: a small OpenAI-compatible inference backend for the demo and the tests.
 
   GET  /v1/models                      model list
-  POST /v1/chat/completions            {"messages": [...], "stream": false|true, "max_tokens": N}
+  POST /v1/chat/completions            {"messages": [...], "stream": false|true, "max_tokens": N,
+                                        "stream_options": {"include_usage": true}}
   POST /v1/completions                 same, with "prompt"
   GET  /_mock/stats                    {"connections": N, "requests": N} (tests count reuse)
   POST /_mock/echo                     echoes the request body (streamed, chunked) and headers
@@ -33,8 +34,10 @@ TOKEN_DELAY = 0.05
 
 
 def words_for(prompt_text, max_tokens):
+    """One token per word: a greeting, then the prompt echoed. Without max_tokens the whole
+    reply is generated, as vLLM does up to the context length."""
     reply = ("Hello from the mock LLM behind dpuguard. You said: " + prompt_text).split()
-    return reply[: max(1, max_tokens)]
+    return reply if max_tokens is None else reply[: max(1, max_tokens)]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -149,7 +152,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error", "code": "bad_json"}})
         chat = url.path.endswith("chat/completions")
         prompt = req.get("messages", [{}])[-1].get("content", "") if chat else req.get("prompt", "")
-        words = words_for(str(prompt), int(req.get("max_tokens", 16)))
+        max_tokens = req.get("max_tokens")
+        words = words_for(str(prompt), None if max_tokens is None else int(max_tokens))
+        usage = {"prompt_tokens": len(str(prompt).split()), "completion_tokens": len(words),
+                 "total_tokens": len(str(prompt).split()) + len(words)}
         created = int(time.time())
         if not req.get("stream"):
             text = " ".join(words)
@@ -157,9 +163,7 @@ class Handler(BaseHTTPRequestHandler):
             choice.update({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
             return self.send_json(200, {
                 "id": "cmpl-mock", "object": "chat.completion" if chat else "text_completion", "created": created,
-                "model": req.get("model", MODEL), "choices": [choice],
-                "usage": {"prompt_tokens": len(str(prompt).split()), "completion_tokens": len(words),
-                          "total_tokens": len(str(prompt).split()) + len(words)}})
+                "model": req.get("model", MODEL), "choices": [choice], "usage": usage})
         self.start_chunked("text/event-stream")
         for i, w in enumerate(words):
             delta = {"index": 0, "delta": {"content": (" " if i else "") + w}, "finish_reason": None}
@@ -170,6 +174,10 @@ class Handler(BaseHTTPRequestHandler):
                      "t_ms": round(time.time() * 1000, 3), "t_mono_ns": time.monotonic_ns()}
             self.chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
             time.sleep(self.server.token_delay)
+        if (req.get("stream_options") or {}).get("include_usage"):
+            final = {"id": "cmpl-mock", "object": "chat.completion.chunk" if chat else "text_completion",
+                     "created": created, "model": req.get("model", MODEL), "choices": [], "usage": usage}
+            self.chunk(b"data: " + json.dumps(final).encode() + b"\n\n")
         self.chunk(b"data: [DONE]\n\n")
         return self.end_chunked()
 

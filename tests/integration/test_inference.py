@@ -1,0 +1,211 @@
+"""Inference-API validation and token-aware limits with real processes: two mock OpenAI-
+compatible backends (tools/mock-llm) as clusters, curl clients bound to loopback source
+addresses as identities. Covers OpenAI-style 400s for schema violations, disallowed models
+and oversized max_tokens, routing by model, 429 with Retry-After from a rate limit and from
+the token budget, settlement from usage, and a streamed completion cut off at the budget."""
+import json
+import unittest
+
+from harness import ProxyTestCase, config, curl
+
+NOTEBOOK = "spiffe://cluster/ns/research/sa/notebook"
+FRONTEND = "spiffe://cluster/ns/serving/sa/chat-frontend"
+BATCH = "spiffe://cluster/ns/batch/sa/eval"
+
+IDENTITIES = f"""identities:
+  - cidr: 127.0.0.2/32
+    identity: {NOTEBOOK}
+  - cidr: 127.0.0.3/32
+    identity: {FRONTEND}
+  - cidr: 127.0.0.4/32
+    identity: {BATCH}
+"""
+
+ROUTES = """  - name: chat
+    match: {path_prefix: /v1/chat/completions, methods: [POST]}
+    cluster: up
+  - name: completions
+    match: {path_prefix: /v1/completions, methods: [POST]}
+    cluster: up
+  - name: other
+    match: {path_prefix: /}
+    cluster: up
+"""
+
+
+def inference(limits="", rates="", models="small: up\n    big: big"):
+    return f"""inference:
+  routes: [chat, completions]
+  max_body_bytes: 4096
+  models:
+    {models}
+""" + (f"  limits:\n{limits}" if limits else "") + rates
+
+
+def post(dp, source, body, path="/v1/chat/completions", extra=()):
+    """curl POST from `source`: (status, headers text, body bytes)."""
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    code, out, err = curl("--interface", source, "-D", "-", "-H", "Content-Type: application/json",
+                          "--data-binary", data, *extra, dp.url(path))
+    assert code == 0, err
+    head, _, payload = out.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, head.decode("latin-1"), payload
+
+
+def chat(model="small", content="hi", **kw):
+    return {"model": model, "messages": [{"role": "user", "content": content}], **kw}
+
+
+def error_of(payload):
+    return json.loads(payload)["error"]
+
+
+class InferenceTest(ProxyTestCase):
+    def start(self, top, token_delay_ms=5):
+        up, big = self.p.mock_llm(token_delay_ms), self.p.mock_llm(token_delay_ms)
+        clusters = f"""  - name: big
+    endpoints: ["127.0.0.1:{big}"]
+"""
+        self.up, self.big = up, big
+        return self.p.dpuguard(config([up], extra_top=IDENTITIES + top, cluster_extra=clusters, routes=ROUTES))
+
+    def test_schema_violations_get_openai_style_400s(self):
+        dp = self.start(inference())
+        cases = [
+            ('{"model": "small", "messages": [', "invalid_json", None),
+            ('[1, 2]', "body_not_object", None),
+            ({"messages": [{"role": "user", "content": "x"}]}, "missing_model", "model"),
+            ({"model": "small"}, "missing_messages", "messages"),
+            ({"model": "small", "messages": []}, "invalid_messages", "messages"),
+            (chat(max_tokens="ten"), "invalid_max_tokens", "max_tokens"),
+            (chat(stream="yes"), "invalid_stream", "stream"),
+            ('{"model":"small","model":"big","messages":[{"role":"user","content":"x"}]}', "duplicate_key", None),
+        ]
+        for i, (body, code, param) in enumerate(cases, 1):
+            status, _, payload = post(dp, "127.0.0.2", body)
+            self.assertEqual(status, 400, body)
+            err = error_of(payload)
+            self.assertEqual((err["code"], err["type"], err["param"]), (code, "invalid_request_error", param), body)
+            rec = dp.wait_flow_log(i)[i - 1]
+            self.assertEqual((rec["reason"], rec["verdict"], rec["rule"]), ("invalid_request", code, "inference"))
+        # Too large for inference.max_body_bytes: 413 before the body is read.
+        status, _, payload = post(dp, "127.0.0.2", chat(content="x" * 5000))
+        self.assertEqual((status, error_of(payload)["code"]), (413, "body_too_large"))
+        # Nothing reached the backends.
+        self.assertEqual(dp.metric('dpuguard_outcomes_total{reason="proxied"}'), 0)
+
+    def test_models_caps_and_routing_by_model(self):
+        dp = self.start(inference(limits=f"""    - identities: ["{NOTEBOOK}"]
+      models: [small]
+      max_tokens: 32
+      max_prompt_bytes: 200
+    - identities: "*"
+      max_tokens: 1024
+"""))
+        status, _, payload = post(dp, "127.0.0.2", chat(model="big"))
+        self.assertEqual(status, 403)
+        self.assertEqual((error_of(payload)["code"], error_of(payload)["param"]), ("model_not_allowed", "model"))
+        status, _, payload = post(dp, "127.0.0.2", chat(max_tokens=64))
+        self.assertEqual((status, error_of(payload)["code"]), (400, "max_tokens_exceeded"))
+        status, _, payload = post(dp, "127.0.0.2", chat(max_tokens=16, n=4))  # 16 x 4 choices > 32
+        self.assertEqual((status, error_of(payload)["code"]), (400, "max_tokens_exceeded"))
+        status, _, payload = post(dp, "127.0.0.2", chat(content="y" * 300))
+        self.assertEqual((status, error_of(payload)["code"], error_of(payload)["param"]), (400, "prompt_too_large", "messages"))
+        status, _, payload = post(dp, "127.0.0.2", chat(model="no-such-model"))
+        self.assertEqual((status, error_of(payload)["code"]), (404, "model_not_found"))
+        # Allowed: the answer comes back, and the flow log names model, cluster and tokens.
+        status, _, payload = post(dp, "127.0.0.2", chat(max_tokens=4))
+        self.assertEqual(status, 200)
+        answer = json.loads(payload)
+        self.assertEqual(answer["usage"]["completion_tokens"], 4)
+        rec = dp.wait_flow_log(6)[5]
+        self.assertEqual((rec["model"], rec["cluster"], rec["completion_tokens"], rec["prompt_tokens"]), ("small", "up", 4, 1))
+        # Routing by model: another identity asks for "big" and lands on the other backend.
+        status, _, _ = post(dp, "127.0.0.3", chat(model="big", max_tokens=3))
+        self.assertEqual(status, 200)
+        rec = dp.wait_flow_log(7)[6]
+        self.assertEqual((rec["model"], rec["cluster"], rec["identity"]), ("big", "big", FRONTEND))
+        self.assertTrue(rec["endpoint"].endswith(f":{self.big}"))
+        # A chunked request body is collected, validated and sent on with its length.
+        status, _, _ = post(dp, "127.0.0.3", chat(max_tokens=2), extra=("-H", "Transfer-Encoding: chunked"))
+        self.assertEqual(status, 200)
+
+    def test_rate_limit_429_with_retry_after(self):
+        dp = self.start(inference(rates=f"""rate_limits:
+  - id: frontend-rate
+    identities: ["{FRONTEND}"]
+    rate: 2/m
+"""))
+        for _ in range(2):
+            self.assertEqual(post(dp, "127.0.0.3", chat(max_tokens=2))[0], 200)
+        status, head, payload = post(dp, "127.0.0.3", chat(max_tokens=2))
+        self.assertEqual(status, 429)
+        retry = int([l for l in head.split("\r\n") if l.lower().startswith("retry-after:")][0].split(":")[1])
+        self.assertTrue(20 <= retry <= 30, retry)  # one request every 30 s
+        self.assertEqual((error_of(payload)["code"], error_of(payload)["type"]), ("rate_limit_exceeded", "rate_limit_error"))
+        rec = dp.wait_flow_log(3)[2]
+        self.assertEqual((rec["reason"], rec["rule"], rec["verdict"]), ("rate_limited", "frontend-rate", "rate_limited"))
+        # Another identity has its own bucket (and "*" is not in this rule).
+        self.assertEqual(post(dp, "127.0.0.2", chat(max_tokens=2))[0], 200)
+        self.assertEqual(dp.metric('dpuguard_inspect_verdicts_total{rule="frontend-rate",verdict="rate_limited"}'), 1)
+
+    def test_token_budget_settles_from_usage(self):
+        dp = self.start(inference(limits=f"""    - identities: ["{BATCH}"]
+      tokens_per_minute: 30
+"""))
+        # Reserves 1 (prompt "hi") + 25; the answer is 10 tokens: 15 go back to the budget.
+        status, _, payload = post(dp, "127.0.0.4", chat(max_tokens=25))
+        self.assertEqual((status, json.loads(payload)["usage"]["completion_tokens"]), (200, 10))
+        # Needs 16: passes only because the first request was settled from its usage.
+        self.assertEqual(post(dp, "127.0.0.4", chat(max_tokens=15))[0], 200)
+        # The budget is now nearly used: 29 more cannot be reserved.
+        status, head, payload = post(dp, "127.0.0.4", chat(max_tokens=28))
+        self.assertEqual((status, error_of(payload)["code"]), (429, "token_budget_exceeded"))
+        self.assertIn("Retry-After: ", head)
+        # More than the whole budget can never pass: 400, not a 429 to retry forever.
+        status, _, payload = post(dp, "127.0.0.4", chat(max_tokens=100))
+        self.assertEqual((status, error_of(payload)["code"]), (400, "exceeds_token_budget"))
+
+    def test_streamed_completion_is_cut_at_the_budget(self):
+        dp = self.start(inference(limits=f"""    - identities: ["{BATCH}"]
+      tokens_per_minute: 40
+""") + "\n")
+        # 40 one-letter words: 79 prompt bytes, about 20 tokens; no max_tokens, so the answer
+        # may have the other 20. The mock would stream 49 (its greeting, then the prompt).
+        prompt = " ".join(["a"] * 40)
+        code, out, err = curl("--interface", "127.0.0.4", "-N", "-H", "Content-Type: application/json",
+                              "--data-binary", json.dumps(chat(content=prompt, stream=True)),
+                              dp.url("/v1/chat/completions"))
+        self.assertEqual(code, 0, err)  # the stream ended properly (last chunk), not reset
+        events = [e[len("data: "):] for e in out.decode().split("\n\n") if e.startswith("data: ")]
+        tokens = [json.loads(e) for e in events if e.startswith("{") and "choices" in e]
+        self.assertEqual(len(tokens), 20)
+        self.assertEqual(json.loads(events[-2])["error"]["code"], "token_budget_exceeded")
+        self.assertEqual(events[-1], "[DONE]")
+        rec = dp.wait_flow_log(1)[0]
+        self.assertEqual((rec["reason"], rec["verdict"], rec["completion_tokens"], rec["status"]), ("budget_cut", "budget_cut", 20, 200))
+        # The budget is spent: the next request gets 429 with Retry-After.
+        status, head, _ = post(dp, "127.0.0.4", chat(max_tokens=5))
+        self.assertEqual(status, 429)
+        self.assertIn("Retry-After: ", head)
+
+    def test_stream_within_budget_passes_untouched_with_usage(self):
+        dp = self.start(inference(limits=f"""    - identities: "*"
+      tokens_per_minute: 100000
+"""))
+        body = json.dumps(chat(content="one two three", stream=True, max_tokens=8, stream_options={"include_usage": True}))
+        code, via, err = curl("--interface", "127.0.0.3", "-N", "-H", "Content-Type: application/json",
+                              "--data-binary", body, dp.url("/v1/chat/completions"))
+        self.assertEqual(code, 0, err)
+        code, direct, err = curl("-N", "-H", "Content-Type: application/json", "--data-binary", body,
+                                 f"http://127.0.0.1:{self.up}/v1/chat/completions")
+        strip = lambda raw: [json.dumps({k: v for k, v in json.loads(e[6:]).items() if not k.startswith("t_") and k != "created"})
+                             if e.startswith("data: {") else e for e in raw.decode().split("\n\n") if e]
+        self.assertEqual(strip(via), strip(direct))  # same events, same order, nothing added
+        rec = dp.wait_flow_log(1)[0]
+        self.assertEqual((rec["reason"], rec["completion_tokens"], rec["prompt_tokens"]), ("proxied", 8, 3))  # usage wins
+
+
+if __name__ == "__main__":
+    unittest.main()
