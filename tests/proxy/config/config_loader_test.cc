@@ -67,6 +67,38 @@ policy:
             "t.yaml:10:40: policy: cannot read baseline_file '/nonexistent/edges' (run with mode learn first to write it)\n");
 }
 
+TEST(ConfigLoaderTest, InferenceAndRateLimitKeysArePositioned) {
+  const std::string y = std::string(kMinimal) + R"(inference:
+  routes: [all, chat]
+  models: {m1: llmm}
+  limits:
+    - identities: "*"
+      models: [m2]
+      max_tokens: 0
+rate_limits:
+  - id: r
+    rate: 10/d
+  - id: r
+    rate: 5/s
+    routes: [nope]
+)";
+  EXPECT_EQ(errorsOf(y),
+            "t.yaml:11:17: inference: unknown route 'chat'\n"
+            "t.yaml:12:16: inference: model 'm1': unknown cluster 'llmm' (did you mean 'llm'?)\n"
+            "t.yaml:15:16: inference limit #1: model 'm2' is not under inference.models, so no request for it can pass\n"
+            "t.yaml:16:19: 'max_tokens' must be between 1 and 16777216, got 0\n"
+            "t.yaml:19:11: rate limit 'r': 'rate' must be COUNT/UNIT with a COUNT of 1 or more and UNIT s, m or h (\"10/s\", \"600/m\"), got '10/d'\n"
+            "t.yaml:22:14: rate limit 'r': unknown route 'nope'\n"
+            "t.yaml:20:5: duplicate rate limit id 'r'\n");
+  LoadResult ok = ConfigLoader::loadString(std::string(kMinimal) + "inference: {routes: [all], models: {m1: llm}}\n"
+                                         "rate_limits: [{id: r, rate: 600/m, burst: 20, per_route: true}]\n", "t.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
+  EXPECT_EQ(ok.config->inspect.inference.route_indexes.at(0), 0u);
+  EXPECT_EQ(ok.config->inspect.rate_limits.at(0).rate.amount, 600u);
+  EXPECT_EQ(ok.config->inspect.rate_limits.at(0).rate.period_ms, 60000u);
+  EXPECT_TRUE(ok.config->inspect.rate_limits.at(0).per_route);
+}
+
 TEST(ConfigLoaderTest, ShippedExamplesLoad) {
   for (const char* name : {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml", "secure-inference.yaml"}) {
     const std::string path = std::string(DPUGUARD_SOURCE_DIR) + "/config/examples/" + name;
