@@ -7,7 +7,7 @@ SHM_TESTS  := sealed_region_test ring_consumer_test ring_threads_test message_co
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build asan tsan fuzz test test-unit test-asan demo bench bench-load check-config clean format
+.PHONY: all deps build asan tsan fuzz test test-unit test-asan demo bench bench-load bench-inspection check-config clean format
 
 all: build
 
@@ -71,6 +71,11 @@ bench: build
 # dpuguard vs HAProxy vs nginx under wrk, alternating rounds; results, table and chart in bench/results/.
 bench-load: build
 	bench/load/run
+
+# The same dpuguard with inspection off and everything on (250 signatures, inference
+# validation, limits); results in bench/results/inspection.{json,md}.
+bench-inspection: build
+	bench/load/inspection
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD) build-afl build-afl-cmplog build-cov

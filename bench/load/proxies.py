@@ -91,7 +91,8 @@ http {{ access_log off; keepalive_requests 1000000; client_body_buffer_size 64k;
         return port
 
     # --- proxies: each returns (port, process) ------------------------------------------
-    def dpuguard(self, upstream, llm, tag=""):
+    def dpuguard(self, upstream, llm, tag="", inspect=""):
+        """`inspect`: inspection keys appended to the config (bench/load/inspection)."""
         port = free_port()
         conf = self.write(f"dpuguard{tag}.yaml", f"""listeners: [{{name: public, address: "127.0.0.1:{port}"}}]
 workers: 1
@@ -101,9 +102,10 @@ clusters:
   - {{name: llm, endpoints: ["127.0.0.1:{llm}"], max_idle_connections: 256}}
 routes:
   - {{name: llm, match: {{host: {LLM_HOST}}}, cluster: llm}}
+  - {{name: chat, match: {{path_exact: /v1/chat/completions, methods: [POST]}}, cluster: up}}
   - {{name: all, match: {{path_prefix: /}}, cluster: up}}
 logging: {{flow_log: "off"}}
-""")
+{inspect}""")
         p = self.spawn([os.path.join(ROOT, "build", "dpuguard"), "--config", conf], f"dpuguard{tag}")
         wait_port(port, p)
         return port, p

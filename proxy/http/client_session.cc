@@ -418,7 +418,8 @@ void ClientSession::admitInference() {
   }
   addContentLength(request_head_, collector_.size());
   meter_.start(reservation_.allowance);
-  connectUpstream(-1);
+  // Head and body leave in one write (a second, separate segment per request was measured).
+  if (connectUpstream(-1)) sendCollected();
 }
 
 bool ClientSession::sendCollected() {

@@ -110,6 +110,13 @@ TEST(ShippedRules, OrdinaryInferenceTrafficIsNotBlocked) {
     const std::string ids = scan(*set, Where::kPath, p, &blocks);
     EXPECT_FALSE(blocks) << p << " matched: " << ids;
   }
+  // A real header section, as the session scans it: field lines with their CRLFs.
+  const char* headers =
+      "Host: api.example.com\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nContent-Type: application/json\r\n"
+      "Authorization: Bearer sk-test\r\nContent-Length: 4205\r\nX-Request-Id: 1f3a\r\nCookie: session=abc; theme=dark";
+  bool header_blocks = false;
+  const std::string header_ids = scan(*set, Where::kHeader, headers, &header_blocks);
+  EXPECT_FALSE(header_blocks) << header_ids;
   for (const char* q : {"page=2&sort=created_at", "q=select+a+model&limit=10", "redirect=%2Fdashboard", "filter=name%3Dbob"}) {
     bool blocks = false;
     const std::string ids = scan(*set, Where::kQuery, q, &blocks);

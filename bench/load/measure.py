@@ -1,0 +1,54 @@
+"""Measurements shared by the load runs (bench/load/run, bench/load/inspection): wrk rounds,
+CPU seconds and peak RSS of a process from /proc, ratios taken round by round."""
+import json
+import os
+import re
+import statistics
+import subprocess
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def peak_rss_kb(pid):
+    m = re.search(r"VmHWM:\s+(\d+) kB", open(f"/proc/{pid}/status").read())
+    return int(m.group(1)) if m else 0
+
+
+def post_script(work):
+    body = json.dumps({"model": "m", "max_tokens": 64, "stream": False,
+                       "messages": [{"role": "user", "content": "x" * 3900}]})
+    path = os.path.join(work, "post.lua")
+    with open(path, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f"wrk.body = {json.dumps(body)}\n")
+    return path
+
+
+def wrk(port, path, script, seconds, connections):
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run([*args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                         check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    return {"rps": rps, "requests": total, "p50_ms": pct(50), "p99_ms": pct(99),
+            "errors": int(errors.group(1)) if errors else 0}
+
+
+def ratio_rounds(runs, base_runs, figure):
+    """Median over rounds of this round's figure / the baseline's figure in the same round."""
+    ratios = [r[figure] / h[figure] for r, h in zip(runs, base_runs) if h[figure]]
+    return statistics.median(ratios) if ratios else None
