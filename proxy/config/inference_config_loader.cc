@@ -13,16 +13,6 @@ Keys routeNames(const Config& c) {
   return names;
 }
 
-// Every entry of `list` (read from node `n`) must be a route name.
-void checkRoutes(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
-                 const std::string& owner) {
-  for (size_t k = 0; k < list.size(); ++k) {
-    if (std::find(known.begin(), known.end(), list[k]) != known.end()) continue;
-    ctx.error(n.IsSequence() ? n[k].Mark() : n.Mark(),
-              owner + ": unknown route '" + list[k] + "'" + didYouMean(list[k], known));
-  }
-}
-
 void readRateLimits(Context& ctx, const YAML::Node& node, const Config& c, std::vector<RateLimitRule>& out) {
   const Keys routes = routeNames(c);
   forEachItem(ctx, node, "rate_limits", [&](const YAML::Node& n, size_t i) {
@@ -34,7 +24,7 @@ void readRateLimits(Context& ctx, const YAML::Node& node, const Config& c, std::
     if (!rule.id.empty() && !isToken(rule.id)) ctx.error(r.get("id").Mark(), "rate limit id '" + rule.id + "' must be letters, digits, '-' and '_'");
     rule.identities = readStringList(ctx, r.get("identities"), "identities");
     rule.routes = readStringList(ctx, r.get("routes"), "routes");
-    checkRoutes(ctx, r.get("routes"), rule.routes, routes, "rate limit '" + rule.id + "'");
+    checkNames(ctx, r.get("routes"), rule.routes, routes, "rate limit '" + rule.id + "'", "route");
     r.readBool("per_route", rule.per_route);
     if (YAML::Node rate = r.get("rate"); rate.IsDefined()) {
       std::string why;
@@ -58,7 +48,7 @@ void readInference(Context& ctx, const YAML::Node& node, const Config& c, Infere
   if (YAML::Node n = r.get("routes"); n.IsDefined() && inf.routes.empty()) {
     ctx.error(n.Mark(), "inference: 'routes' must list the routes that carry OpenAI-compatible requests");
   }
-  checkRoutes(ctx, r.get("routes"), inf.routes, routes, "inference");
+  checkNames(ctx, r.get("routes"), inf.routes, routes, "inference", "route");
   for (const std::string& name : inf.routes) {
     const auto it = std::find(routes.begin(), routes.end(), name);
     if (it != routes.end()) inf.route_indexes.push_back(static_cast<size_t>(it - routes.begin()));

@@ -93,12 +93,7 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
     if (!rule.id.empty() && !isToken(rule.id)) ctx.error(rr.get("id").Mark(), "rule id '" + rule.id + "' must be letters, digits, '-' and '_'");
     rule.identities = readStringList(ctx, rr.get("identities"), "identities");
     rule.routes = readStringList(ctx, rr.get("routes"), "routes");
-    for (size_t k = 0; k < rule.routes.size(); ++k) {
-      if (std::find(route_names.begin(), route_names.end(), rule.routes[k]) == route_names.end()) {
-        ctx.error(rr.get("routes")[k].Mark(), "rule '" + rule.id + "': unknown route '" + rule.routes[k] + "'" +
-                                                   didYouMean(rule.routes[k], route_names));
-      }
-    }
+    checkNames(ctx, rr.get("routes"), rule.routes, route_names, "rule '" + rule.id + "'", "route");
     rule.methods = readStringList(ctx, rr.get("methods"), "methods");
     rr.readString("path_prefix", rule.path_prefix);
     if (YAML::Node pp = rr.get("path_prefix"); pp.IsDefined() && (rule.path_prefix.empty() || rule.path_prefix[0] != '/')) {

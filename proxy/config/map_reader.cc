@@ -50,4 +50,13 @@ std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const
   return out;
 }
 
+void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
+                const std::string& owner, const std::string& what) {
+  for (size_t k = 0; k < list.size(); ++k) {
+    if (std::find(known.begin(), known.end(), list[k]) != known.end()) continue;
+    ctx.error(n.IsSequence() ? n[k].Mark() : n.Mark(),
+              owner + ": unknown " + what + " '" + list[k] + "'" + didYouMean(list[k], known));
+  }
+}
+
 }  // namespace dpuguard::proxy

@@ -43,6 +43,11 @@ bool isToken(const std::string& s);
 // A list of non-empty strings; "*" alone (or as an entry) means any: an empty list.
 std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const std::string& what);
 
+// Every entry of `list` (read from node `n`) must be one of `known`: "OWNER: unknown WHAT 'x'
+// (did you mean 'y'?)" at the entry otherwise.
+void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
+                const std::string& owner, const std::string& what);
+
 // A YAML mapping with a fixed set of allowed keys; reports unknown and duplicate keys once,
 // then reads typed values with range checks.
 class MapReader {

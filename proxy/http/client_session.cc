@@ -377,24 +377,10 @@ bool ClientSession::collectRequest() {
     refuse(true);
     return true;
   }
-  switch (r.status) {
-    case ParseStatus::kMessageComplete:
-      collecting_ = false;
-      admitInference();
-      return true;
-    case ParseStatus::kError:
-      rejectRequest(r.error);
-      return true;
-    case ParseStatus::kHeadComplete:
-      return true;
-    case ParseStatus::kNeedMore:
-      if (r.consumed == 0 && client_eof_ && in_.empty()) {
-        abortExchange(Outcome::kClientAborted);  // the client left mid-body
-        return true;
-      }
-      return r.consumed > 0;
-  }
-  return false;
+  if (r.status != ParseStatus::kMessageComplete) return bodyFed(r);
+  collecting_ = false;
+  admitInference();
+  return true;
 }
 
 void ClientSession::admitInference() {
@@ -540,29 +526,28 @@ bool ClientSession::pumpRequest() {
     else localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
     return true;
   }
-  switch (r.status) {
-    case ParseStatus::kMessageComplete:
-      request_done_ = true;
-      if (response_done_) finishExchange();
+  if (r.status != ParseStatus::kMessageComplete) return bodyFed(r);
+  request_done_ = true;
+  if (response_done_) finishExchange();
+  return true;
+}
+
+bool ClientSession::bodyFed(const http1::ParseResult& r) {
+  if (r.status == ParseStatus::kError) {
+    if (!response_started_) {
+      rejectRequest(r.error);
       return true;
-    case ParseStatus::kError:
-      if (!response_started_) {
-        rejectRequest(r.error);
-        return true;
-      }
-      parse_error_ = r.error;
-      bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
-      abortExchange(Outcome::kBadRequest);
-      return true;
-    case ParseStatus::kHeadComplete:
-    case ParseStatus::kNeedMore:
-      if (r.consumed == 0 && client_eof_ && in_.empty()) {
-        abortExchange(Outcome::kClientAborted);  // the client left mid-body
-        return true;
-      }
-      return r.consumed > 0;
+    }
+    parse_error_ = r.error;
+    bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
+    abortExchange(Outcome::kBadRequest);
+    return true;
   }
-  return false;
+  if (r.consumed == 0 && client_eof_ && in_.empty()) {
+    abortExchange(Outcome::kClientAborted);  // the client left mid-body
+    return true;
+  }
+  return r.consumed > 0;
 }
 
 bool ClientSession::pumpResponse() {

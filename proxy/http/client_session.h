@@ -81,6 +81,9 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void refuse(bool close);
   bool connectUpstream(int exclude_endpoint);
   bool pumpRequest();
+  // After a feed of the request body that did not complete it: a parse error (400, or a cut
+  // if the response started), or a client gone mid-body. Returns whether anything moved.
+  bool bodyFed(const http1::ParseResult& r);
   bool pumpResponse();
   void onResponseHead();
   void finishExchange();

