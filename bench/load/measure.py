@@ -52,3 +52,34 @@ def ratio_rounds(runs, base_runs, figure):
     """Median over rounds of this round's figure / the baseline's figure in the same round."""
     ratios = [r[figure] / h[figure] for r, h in zip(runs, base_runs) if h[figure]]
     return statistics.median(ratios) if ratios else None
+
+
+def wrk_rounds(targets, label, path, script, args):
+    """Warm-up, then args.rounds alternating wrk runs over `targets` ({name: (port, process)}),
+    each with the CPU seconds its process spent per 10k requests. Returns {name: [run, ...]}."""
+    for port, _ in targets.values():  # connections, pools, caches
+        wrk(port, path, script, 1, args.connections)
+    runs = {name: [] for name in targets}
+    for r in range(args.rounds):
+        for name, (port, proc) in targets.items():
+            cpu0 = cpu_seconds(proc.pid)
+            res = wrk(port, path, script, args.seconds, args.connections)
+            res["cpu_s_per_10k"] = (cpu_seconds(proc.pid) - cpu0) / res["requests"] * 10000
+            runs[name].append(res)
+            print(f"{label:13} round {r + 1} {name:9} {res['rps']:9.0f} req/s  p50 {res['p50_ms']:.3f} ms  "
+                  f"p99 {res['p99_ms']:.3f} ms  cpu/10k {res['cpu_s_per_10k']:.3f} s  errors {res['errors']}",
+                  flush=True)
+    return runs
+
+
+def summarize(runs, baseline, ratio_key):
+    """Medians per target, ratios to `baseline` taken round by round (under `ratio_key`)."""
+    figures = ("rps", "p50_ms", "p99_ms", "cpu_s_per_10k")
+    out = {}
+    for name, rs in runs.items():
+        entry = {f: statistics.median(r[f] for r in rs) for f in figures}
+        entry[ratio_key] = {f: ratio_rounds(rs, runs[baseline], f) for f in figures}
+        entry["errors"] = sum(r["errors"] for r in rs)
+        entry["rounds"] = rs
+        out[name] = entry
+    return out

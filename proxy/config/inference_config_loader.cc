@@ -18,10 +18,8 @@ void readRateLimits(Context& ctx, const YAML::Node& node, const Config& c, std::
   forEachItem(ctx, node, "rate_limits", [&](const YAML::Node& n, size_t i) {
     RateLimitRule rule;
     MapReader r(ctx, n, "rate limit #" + std::to_string(i + 1), {"id", "identities", "routes", "per_route", "rate", "burst"});
-    r.require("id");
+    readRuleId(ctx, r, "rate limit", rule.id);
     r.require("rate");
-    r.readString("id", rule.id);
-    if (!rule.id.empty() && !isToken(rule.id)) ctx.error(r.get("id").Mark(), "rate limit id '" + rule.id + "' must be letters, digits, '-' and '_'");
     rule.identities = readStringList(ctx, r.get("identities"), "identities");
     rule.routes = readStringList(ctx, r.get("routes"), "routes");
     checkNames(ctx, r.get("routes"), rule.routes, routes, "rate limit '" + rule.id + "'", "route");

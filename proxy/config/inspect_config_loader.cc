@@ -87,10 +87,8 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
     PolicyRule rule;
     MapReader rr(ctx, n, "policy rule #" + std::to_string(i + 1),
                  {"id", "identities", "routes", "methods", "path_prefix", "action", "shadow"});
-    rr.require("id");
+    readRuleId(ctx, rr, "rule", rule.id);
     rr.require("action");
-    rr.readString("id", rule.id);
-    if (!rule.id.empty() && !isToken(rule.id)) ctx.error(rr.get("id").Mark(), "rule id '" + rule.id + "' must be letters, digits, '-' and '_'");
     rule.identities = readStringList(ctx, rr.get("identities"), "identities");
     rule.routes = readStringList(ctx, rr.get("routes"), "routes");
     checkNames(ctx, rr.get("routes"), rule.routes, route_names, "rule '" + rule.id + "'", "route");

@@ -59,4 +59,10 @@ void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string
   }
 }
 
+void readRuleId(Context& ctx, MapReader& r, const std::string& what, std::string& id) {
+  r.require("id");
+  r.readString("id", id);
+  if (!id.empty() && !isToken(id)) ctx.error(r.get("id").Mark(), what + " id '" + id + "' must be letters, digits, '-' and '_'");
+}
+
 }  // namespace dpuguard::proxy

@@ -48,6 +48,11 @@ std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const
 void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
                 const std::string& owner, const std::string& what);
 
+class MapReader;
+// The required `id` of a rule-like entry, a token (letters, digits, '-', '_'); `what` names the
+// kind in errors ("rule", "rate limit").
+void readRuleId(Context& ctx, MapReader& r, const std::string& what, std::string& id);
+
 // A YAML mapping with a fixed set of allowed keys; reports unknown and duplicate keys once,
 // then reads typed values with range checks.
 class MapReader {

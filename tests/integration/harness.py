@@ -130,7 +130,9 @@ http {{
         with open(cfg, "w") as f:
             f.write(config_yaml.replace("{port}", str(port)).replace("{admin}", str(admin)).replace("{dir}", self.dir))
         p = self.spawn([BIN, "--config", cfg], "dpuguard.log")
-        wait_port(port, p)
+        # Start-up compiles the signature sets: 250 shipped rules take ~1.6 s, ~8 s under ASan
+        # (its malloc), more when ctest runs suites in parallel on two cores.
+        wait_port(port, p, timeout=60.0)
         wait_port(admin, p)
         return Dpuguard(p, port, admin, cfg, self.path("dpuguard.log"))
 
