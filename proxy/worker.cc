@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "proxy/http/client_session.h"
 
@@ -37,6 +39,44 @@ class Worker::DrainTimer final : public Timer {
 
  private:
   Worker& worker_;
+};
+
+// The labels link's messages into host_labels_, with the counters.
+class Worker::LabelFeed final : public HostLink::LabelSink {
+ public:
+  explicit LabelFeed(Worker& w) : worker_(w) {}
+  void reset() override {
+    worker_.host_labels_.clear();
+    warned_ = false;
+    update();
+  }
+  void label(const shm::IdentityLabelView& v) override {
+    IpPrefix network;
+    network.network.family = v.prefix.family == 4 ? AF_INET : AF_INET6;
+    std::memcpy(network.network.bytes.data(), v.prefix.addr, v.prefix.family == 4 ? 4 : 16);
+    network.bits = v.prefix.prefix_len;
+    using Result = inspect::HostLabelTable::Result;
+    const Result r = worker_.host_labels_.apply(network, v.identity, (v.prefix.flags & shm::kLabelWithdraw) != 0);
+    if (r == Result::kApplied) bump(worker_.metrics_.host_labels_applied);
+    if (r != Result::kApplied && r != Result::kUnchanged) {
+      bump(worker_.metrics_.host_labels_refused);
+      if (!warned_) {  // once per channel: a confused or hostile host must not flood the log
+        warned_ = true;
+        std::fprintf(stderr, "dpuguard: host channel '%s': identity label '%.*s' refused (%s); more are only counted\n",
+                     worker_.labels_from_.c_str(), static_cast<int>(v.identity.size()), v.identity.data(),
+                     r == Result::kOutside ? "outside host_channel.labels.within"
+                     : r == Result::kFull  ? "max_labels reached"
+                                           : "withdraws a label not held");
+      }
+    }
+    update();
+  }
+
+ private:
+  void update() { worker_.metrics_.host_labels.store(static_cast<int64_t>(worker_.host_labels_.size())); }
+
+  Worker& worker_;
+  bool warned_ = false;
 };
 
 Worker::Worker(SnapshotSource& source, std::vector<int> listen_fds)
@@ -120,8 +160,21 @@ void Worker::adoptSnapshot() {
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   runtime_ = std::move(rt);
+  adoptHostLabels(c.host_channel.labels);
   flow_log_.flush();
   flow_log_.setSink(snap.flow_sink);
+}
+
+void Worker::adoptHostLabels(const HostLabelsConfig& config) {
+  if (!label_feed_) label_feed_ = std::make_unique<LabelFeed>(*this);
+  if (config.from != labels_from_) {  // another labeler: what the old one said no longer holds
+    if (!labels_from_.empty()) hostLink(labels_from_).takeLabels(nullptr);
+    host_labels_.clear();
+    labels_from_ = config.from;
+    if (!labels_from_.empty()) hostLink(labels_from_).takeLabels(label_feed_.get());
+  }
+  host_labels_.configure(config);
+  metrics_.host_labels.store(static_cast<int64_t>(host_labels_.size()));
 }
 
 HostLink& Worker::hostLink(const std::string& name) {

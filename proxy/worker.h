@@ -17,6 +17,7 @@
 #include "parsers/json/completion_chunk.h"
 #include "parsers/json/inference_request.h"
 #include "proxy/inspect/edge_table.h"
+#include "proxy/inspect/host_label_table.h"
 #include "proxy/inspect/token_buckets.h"
 #include "proxy/inspect/pipeline.h"
 #include "proxy/http/upstream_connection.h"
@@ -87,6 +88,9 @@ class Worker {
   // The inference JSON views: one per worker, reused by its sessions (no I/O in between).
   json::InferenceRequestParser& requestParser() { return request_parser_; }
   json::CompletionChunkParser& completionParser() { return completion_parser_; }
+  // The host's identity labels (host_channel.labels) as this worker holds them now; null
+  // when there are none. A session keeps its copy for the exchange.
+  const std::shared_ptr<const inspect::IdentityMap>& hostLabels() { return host_labels_.published(); }
   const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
 
   // This worker's channel to the host backend `name` (host://name), created on first use.
@@ -99,10 +103,12 @@ class Worker {
  private:
   class Acceptor;
   class DrainTimer;
+  class LabelFeed;
 
   void run();
   void beforeWait();
   void adoptSnapshot();
+  void adoptHostLabels(const HostLabelsConfig& config);
   void accept(size_t listener_index, int fd);
   UpstreamHost* host(const SocketAddress& address);
 
@@ -125,6 +131,9 @@ class Worker {
   json::CompletionChunkParser completion_parser_{256u << 20};
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
+  inspect::HostLabelTable host_labels_;
+  std::unique_ptr<LabelFeed> label_feed_;
+  std::string labels_from_;  // the host backend label_feed_ listens to
   std::unordered_set<ClientSession*> sessions_;
   std::vector<ClientSession*> dead_sessions_;
   std::vector<UpstreamConnection*> dead_upstreams_;

@@ -138,7 +138,7 @@ bool checkFlowEvent(std::span<const std::byte> p) {
 
 bool checkIdentityLabel(std::span<const std::byte> p) {
   IdentityLabelPrefix h;
-  if (!readPrefix(p, h) || h.reserved != 0) return false;
+  if (!readPrefix(p, h) || (h.flags & ~kLabelWithdraw) != 0) return false;
   const unsigned bits = h.family == 4 ? 32 : h.family == 6 ? 128 : 0;
   if (bits == 0 || h.prefix_len > bits || (h.family == 4 && !zero(h.addr + 4, 12))) return false;
   // Host bits past the prefix must be zero: one spelling per network.
@@ -241,7 +241,7 @@ size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& 
   if (identity.size() > kMaxIdentityBytes || out.size() < sizeof prefix + identity.size()) return 0;
   IdentityLabelPrefix h = prefix;
   h.identity_len = static_cast<uint16_t>(identity.size());
-  h.reserved = 0;
+  h.flags &= kLabelWithdraw;
   std::memcpy(out.data(), &h, sizeof h);
   std::memcpy(out.data() + sizeof h, identity.data(), identity.size());
   return sizeof h + identity.size();

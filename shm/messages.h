@@ -100,11 +100,15 @@ struct FlowEvent {
 static_assert(sizeof(FlowEvent) == 88 && std::is_trivially_copyable_v<FlowEvent>);
 static_assert(offsetof(FlowEvent, client_addr) == 24 && offsetof(FlowEvent, route) == 56);
 
+// Labels the clients of one network with a workload identity, or (kLabelWithdraw) takes the
+// label of that network back; the identity then repeats the one withdrawn.
+inline constexpr uint32_t kLabelWithdraw = 1u << 0;
+
 struct IdentityLabelPrefix {
   uint8_t family;      // 4 or 6
   uint8_t prefix_len;  // <= 32 or 128
   uint16_t identity_len;
-  uint32_t reserved;
+  uint32_t flags;    // kLabelWithdraw; other bits reserved
   uint8_t addr[16];  // network address; bits past prefix_len must be zero
 };
 static_assert(sizeof(IdentityLabelPrefix) == 24 && std::is_trivially_copyable_v<IdentityLabelPrefix>);

@@ -88,6 +88,15 @@ struct RouteConfig {
 
 // The shared-memory host channel (SHM_DESIGN.md): where `host://NAME` endpoints are found
 // (dpuguard-host listens on SOCKET_DIR/NAME.sock) and the shape of the rings each worker opens.
+// host_channel.labels: a host backend whose IdentityLabel messages label client networks at
+// runtime, inside the networks delegated to it here. Each worker keeps a channel to it open.
+struct HostLabelsConfig {
+  std::string from;              // a host backend name; empty = no runtime labels
+  std::vector<IpPrefix> within;  // a label must lie inside one of these (required with `from`)
+  std::vector<std::string> within_text;  // as written, for /config
+  uint32_t max_labels = 4096;    // per worker; labels past it are refused
+};
+
 struct HostChannelConfig {
   std::string socket_dir = "/run/dpuguard";
   uint32_t ring_slots = 256;           // per direction; a power of two
@@ -95,6 +104,7 @@ struct HostChannelConfig {
   uint32_t stall_timeout_ms = 2000;    // a host that shows no progress this long is torn down
   uint32_t handshake_timeout_ms = 500;
   std::string events;  // a host backend name: every exchange's flow event also goes there
+  HostLabelsConfig labels;
 };
 
 struct LoggingConfig {

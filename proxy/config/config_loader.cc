@@ -24,6 +24,33 @@ bool isHostBackendName(const std::string& name) {
   });
 }
 
+void readHostLabels(Context& ctx, const YAML::Node& node, HostLabelsConfig& l) {
+  MapReader r(ctx, node, "host_channel.labels", {"from", "within", "max_labels"});
+  r.require("from");
+  r.require("within");
+  r.readString("from", l.from);
+  if (YAML::Node f = r.get("from"); f.IsDefined() && !isHostBackendName(l.from)) {
+    ctx.error(f.Mark(), "host_channel.labels: 'from' must be a host backend name (1-64 of a-z, 0-9, '-' and '_'), got '" + l.from + "'");
+  }
+  r.readUint("max_labels", l.max_labels, 1, 1u << 20);
+  YAML::Node within = r.get("within");
+  if (!within.IsDefined()) return;
+  if (!within.IsSequence() || within.size() == 0) {
+    ctx.error(within.Mark(), "host_channel.labels: 'within' must be a non-empty list of CIDRs (the networks the host may label)");
+    return;
+  }
+  for (const YAML::Node& c : within) {
+    std::string why;
+    const std::string text = c.IsScalar() ? c.Scalar() : "";
+    if (auto p = IpPrefix::parse(text, &why)) {
+      l.within.push_back(*p);
+      l.within_text.push_back(text);
+    } else {
+      ctx.error(c.Mark(), "host_channel.labels: 'within' entry '" + text + "': " + why);
+    }
+  }
+}
+
 const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
                        "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy", "signatures",
                        "inference", "rate_limits"};
@@ -278,8 +305,9 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
         HostChannelConfig& h = config->host_channel;
         MapReader hr(ctx, hc, "host_channel",
                      {"socket_dir", "ring_slots", "ring_slot_bytes", "stall_timeout_ms", "handshake_timeout_ms",
-                      "events"});
+                      "events", "labels"});
         hr.readString("socket_dir", h.socket_dir);
+        if (YAML::Node l = hr.get("labels"); l.IsDefined()) readHostLabels(ctx, l, h.labels);
         hr.readString("events", h.events);
         if (!h.events.empty() && !isHostBackendName(h.events)) {
           ctx.error(hr.get("events").Mark(), "host_channel: 'events' must be a host backend name (1-64 of a-z, 0-9, '-' and '_'), got '" + h.events + "'");

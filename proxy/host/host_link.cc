@@ -44,6 +44,7 @@ HostLink::HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name, co
 
 HostLink::~HostLink() {
   loop_.timers().cancel(this);
+  label_sink_ = nullptr;
   down(nullptr);
 }
 
@@ -80,6 +81,7 @@ bool HostLink::connect() {
   loop_.add(channel_.wakeFd(), EPOLLIN, wake_watch_.get());
   watchdog_.reset();
   bump(metrics_.host_channel_connects);
+  if (label_sink_ != nullptr) label_sink_->reset();
   return true;
 }
 
@@ -99,6 +101,12 @@ void HostLink::down(const char* why) {
   exchanges_.clear();
   blocked_.clear();
   for (auto& s : streams_) s->close();
+  armTimer();  // a labels link reconnects
+}
+
+void HostLink::takeLabels(LabelSink* sink) {
+  label_sink_ = sink;
+  armTimer();
 }
 
 int HostLink::openStream(const http1::Limits& limits, int* err) {
@@ -204,7 +212,9 @@ void HostLink::deliver(const shm::RingMessage& m) {
     return;
   }
   if (schema == shm::MessageSchema::kIdentityLabel) {
-    bump(metrics_.host_control_messages);  // acted upon by the inspection pipeline (issue 6)
+    bump(metrics_.host_control_messages);
+    if (label_sink_ != nullptr) label_sink_->label(shm::decodeIdentityLabel(m.payload));
+    else bump(metrics_.host_labels_refused);  // not the host_channel.labels backend
     return;
   }
   const auto it = exchanges_.find(id);
@@ -266,13 +276,25 @@ void HostLink::reap() {
 }
 
 void HostLink::armTimer() {
-  if (timer_armed_ || !channel_.up() || (exchanges_.empty() && blocked_.empty() && !draining_)) return;
+  if (timer_armed_) return;
+  if (!channel_.up()) {  // only a labels link reconnects by itself
+    if (label_sink_ == nullptr) return;
+    timer_armed_ = true;
+    loop_.timers().schedule(this, std::max(loop_.now(), retry_after_ms_));
+    return;
+  }
+  if (exchanges_.empty() && blocked_.empty() && !draining_) return;
   timer_armed_ = true;
   loop_.timers().schedule(this, loop_.now() + (blocked_.empty() ? kTickMs : kBlockedTickMs));
 }
 
 void HostLink::onTimer() {
   timer_armed_ = false;
+  if (!channel_.up()) {
+    if (label_sink_ != nullptr) connect();
+    armTimer();
+    return;
+  }
   pollRing();
   if (draining_ && (exchanges_.empty() || loop_.now() >= drain_deadline_ms_)) {
     bump(metrics_.host_drains);

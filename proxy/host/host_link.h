@@ -6,6 +6,9 @@
 // stall_timeout_ms while work is in flight) or the socket closing takes the link down: every
 // stream is closed at once, so sessions answer 502 (nothing sent yet) or cut the client; new
 // connections fail fast until a reconnect succeeds with fresh regions at epoch + 1.
+//
+// The link named by host_channel.labels also carries the host's IdentityLabel messages to a
+// LabelSink; it is kept connected (retried every 200 ms while down), traffic or not.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,15 @@ struct WorkerMetrics;
 
 class HostLink final : public Timer {
  public:
+  // Where a labels link delivers: reset() when a new channel comes up (the host then sends its
+  // whole set again), label() for each validated IdentityLabel.
+  class LabelSink {
+   public:
+    virtual ~LabelSink() = default;
+    virtual void reset() = 0;
+    virtual void label(const shm::IdentityLabelView& v) = 0;
+  };
+
   HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name, const HostChannelConfig& config);
   ~HostLink() override;
 
@@ -54,6 +66,10 @@ class HostLink final : public Timer {
   // One flow event (host_channel.events): sent if the link is up or comes up now, else dropped
   // and counted; never queued, never blocking the exchange it describes.
   void sendFlowEvent(const SocketAddress& client, const FlowRecord& rec);
+
+  // Makes this the labels link (keeps it connected, hands labels to `sink`), or with null
+  // stops that; labels arriving on a link without a sink are refused and counted.
+  void takeLabels(LabelSink* sink);
 
  private:
   class FdWatch;
@@ -89,6 +105,7 @@ class HostLink final : public Timer {
   // the link is closed and the next request reconnects (to the restarted host).
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
+  LabelSink* label_sink_ = nullptr;  // set: keep the link up even without traffic
 };
 
 }  // namespace dpuguard::proxy

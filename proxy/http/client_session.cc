@@ -317,7 +317,8 @@ void ClientSession::startExchange() {
 bool ClientSession::inspectHead(const http1::MessageHead& h) {
   const inspect::Pipeline& pipeline = rt_->pipeline;
   if (!pipeline.active()) return true;
-  identity_ = pipeline.identityOf(peer_address_);
+  host_labels_ = worker_.hostLabels();
+  identity_ = pipeline.identityOf(peer_address_, host_labels_.get());
   std::string_view fields;
   if (!h.headers.empty()) {  // the field lines are contiguous in in_ (the parser's contract)
     const char* first = h.headers.front().name.data();

@@ -29,6 +29,7 @@
 #include "proxy/http/body_collector.h"
 #include "proxy/http/inspecting_body_sink.h"
 #include "proxy/http/metering_body_sink.h"
+#include "proxy/inspect/identity_map.h"
 #include "proxy/inspect/inference_policy.h"
 #include "proxy/inspect/token_meter.h"
 #include "proxy/inspect/signature_set.h"
@@ -141,7 +142,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   std::string scratch_;        // response head / local reply assembly
   std::string method_;         // copies for the flow log (the head's bytes are reused)
   std::string path_;
-  std::string_view identity_;  // inspection: the client's identity (owned by rt_)
+  std::string_view identity_;  // inspection: the client's identity (owned by rt_ or host_labels_)
+  std::shared_ptr<const inspect::IdentityMap> host_labels_;  // the host's labels at the request head
   inspect::Verdict verdict_;
   inspect::Matches matches_;    // DPI: signatures that matched this exchange
   inspect::BodyScan body_scan_;

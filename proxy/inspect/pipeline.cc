@@ -8,8 +8,17 @@ Pipeline::Pipeline(const Config& config)
       signatures_(config.inspect.signatures.set),
       rates_(config.inspect.rate_limits),
       inference_(config.inspect.inference),
-      active_(!config.inspect.identities.empty() || config.inspect.policy.mode != PolicyMode::kOff ||
+      active_(!config.inspect.identities.empty() || !config.host_channel.labels.from.empty() || config.inspect.policy.mode != PolicyMode::kOff ||
               signatures_ != nullptr || rates_.active() || inference_.active()) {}
+
+std::string_view Pipeline::identityOf(const IpAddress& client, const IdentityMap* host) const {
+  if (host != nullptr) {
+    const IdentityLabel* h = host->match(client);
+    const IdentityLabel* c = h != nullptr ? identities_.match(client) : nullptr;
+    if (h != nullptr && (c == nullptr || h->prefix.bits >= c->prefix.bits)) return h->identity;
+  }
+  return identities_.lookup(client);
+}
 
 Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scratch, Matches& m) const {
   const Verdict policy = policy_.decide(f.who);

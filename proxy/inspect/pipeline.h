@@ -2,6 +2,7 @@
 // parsed facts and acts on the returned Verdict; the pipeline touches no socket, thread or
 // clock, so the later DPDK inline path can call it unchanged.
 //
+//   identityOf       the client's identity: config labels merged with the host's
 //   onRequestHead    identity x route x method x path -> policy; then signatures over the
 //                    normalized path, the query and the header section
 //   admitRate        rate_limits: a token per matching rule, else 429 (after the head passed)
@@ -39,7 +40,9 @@ class Pipeline {
 
   // Anything to do: identities labelled or a policy on. When false the session skips it all.
   bool active() const { return active_; }
-  std::string_view identityOf(const IpAddress& client) const { return identities_.lookup(client); }
+  // The config's label or the host's (host_channel.labels; may be null), longest prefix first,
+  // the host's on a tie; else the unknown identity. Valid while `host` and this pipeline live.
+  std::string_view identityOf(const IpAddress& client, const IdentityMap* host) const;
   // `scratch` is the calling worker's; DPI matches are added to `m`.
   Verdict onRequestHead(const RequestHeadFacts& facts, SignatureScratch& scratch, Matches& m) const;
   // Rate limits, once the head is allowed: `head` back, or a 429.

@@ -55,8 +55,13 @@ struct WorkerMetrics {
   Counter host_messages_out{0};
   Counter host_messages_unmatched{0};  // for a stream that had already ended
   Counter host_control_messages{0};
-  Counter host_events_dropped{0};
-  Counter host_drains{0};  // channels closed after the host asked to drain  // flow events for host_channel.events not delivered
+  Counter host_events_dropped{0};  // flow events for host_channel.events not delivered
+  Counter host_drains{0};          // channels closed after the host asked to drain
+  // host_channel.labels: labels applied, refused (outside `within`, past max_labels, a
+  // withdrawal of nothing, or from another host backend), and held now by this worker.
+  Counter host_labels_applied{0};
+  Counter host_labels_refused{0};
+  std::atomic<int64_t> host_labels{0};
   Counter bytes_in{0};
   Counter bytes_out{0};
   Histogram upstream_latency;  // request head sent to response head received

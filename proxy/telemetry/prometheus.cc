@@ -1,6 +1,7 @@
 // Prometheus rendering: sums per-worker counters; route series merged by route name.
 #include "proxy/telemetry/prometheus.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -149,6 +150,12 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
        &WorkerMetrics::host_drains},
       {"dpuguard_host_events_dropped_total", "Flow events for host_channel.events that could not be delivered.",
        &WorkerMetrics::host_events_dropped},
+      {"dpuguard_host_labels_applied_total", "Identity labels from the host applied (added, changed, withdrawn).",
+       &WorkerMetrics::host_labels_applied},
+      {"dpuguard_host_labels_refused_total",
+       "Identity labels from the host refused: outside host_channel.labels.within, past max_labels, a withdrawal of "
+       "nothing, or from another host backend.",
+       &WorkerMetrics::host_labels_refused},
   };
   for (const Simple& c : kCounters) {
     header(out, c.name, "counter", c.help);
@@ -158,6 +165,12 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
   sample(out, "dpuguard_connections_active", "", gauge(&WorkerMetrics::connections_active));
   header(out, "dpuguard_upstream_connections_active", "gauge", "Upstream connections open now (busy or pooled).");
   sample(out, "dpuguard_upstream_connections_active", "", gauge(&WorkerMetrics::upstream_connections_active));
+  // Each worker holds its own copy of the host's labels; a worker behind the others shows here.
+  header(out, "dpuguard_host_labels", "gauge", "Identity labels from the host in force, per worker.");
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const int64_t n = workers[i]->host_labels.load(std::memory_order_relaxed);
+    sample(out, "dpuguard_host_labels", "worker=\"" + std::to_string(i) + "\"", static_cast<uint64_t>(std::max<int64_t>(n, 0)));
+  }
   HistogramSum up;
   for (WorkerMetrics* w : workers) up.add(w->upstream_latency);
   header(out, "dpuguard_upstream_response_seconds", "histogram", "Request head sent to response head received.");

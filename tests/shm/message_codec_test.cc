@@ -138,6 +138,25 @@ TEST(MessageCodecTest, IdentityLabelNetworkMustBeCanonical) {
   EXPECT_FALSE(checkIdentityLabel(b));
 }
 
+TEST(MessageCodecTest, IdentityLabelFlagsAllowOnlyWithdraw) {
+  IdentityLabelPrefix p{};
+  p.family = 6;
+  p.prefix_len = 8;
+  p.addr[0] = 0xfd;
+  p.flags = kLabelWithdraw;
+  std::vector<std::byte> b(512);
+  b.resize(encodeIdentityLabel(b, p, "spiffe://cluster/ns/a/sa/b"));
+  ASSERT_TRUE(checkIdentityLabel(b));
+  EXPECT_EQ(decodeIdentityLabel(b).prefix.flags, kLabelWithdraw);
+  prefixOf<IdentityLabelPrefix>(b).flags = kLabelWithdraw | 2;  // a reserved bit
+  EXPECT_FALSE(checkIdentityLabel(b));
+  p.flags = 0xfffffffe;  // the encoder writes no reserved bit either
+  b.assign(512, std::byte{0});
+  b.resize(encodeIdentityLabel(b, p, "x"));
+  EXPECT_TRUE(checkIdentityLabel(b));
+  EXPECT_EQ(decodeIdentityLabel(b).prefix.flags, 0u);
+}
+
 TEST(MessageCodecTest, RegistriesAreDistinctAllowlists) {
   EXPECT_NE(dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion), nullptr);
   EXPECT_EQ(dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kResponseHead), kMessageVersion), nullptr);

@@ -1,8 +1,10 @@
 // dpuguard-host: the host-side peer of dpuguard's shared-memory channel.
 //   dpuguard-host serve NAME --forward http://127.0.0.1:PORT [--socket-dir DIR]
 //       serves `host://NAME`: each DPU request becomes an HTTP/1.1 request to the local server
-//   dpuguard-host events NAME [--socket-dir DIR]
-//       prints the DPU's flow events for `host_channel.events: NAME` as JSON lines
+//   dpuguard-host events NAME [--labels FILE] [--socket-dir DIR]
+//       prints the DPU's flow events for `host_channel.events: NAME` as JSON lines; with
+//       --labels, also labels client networks with identities for `host_channel.labels.from:
+//       NAME` (LabelBook: every worker gets FILE's labels, SIGHUP re-reads FILE)
 // SIGTERM/SIGINT (serve): asks every connected worker to drain (no new requests; those in
 // flight finish, up to --drain-ms, default 10000), waits for them, then exits 0.
 // It listens on DIR/NAME.sock (default /run/dpuguard); each dpuguard worker connects once and
@@ -23,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,13 +33,16 @@
 #include "shm/host/host_channel.h"
 #include "shm/message_codec.h"
 #include "tools/dpuguard-host/http_bridge.h"
+#include "tools/dpuguard-host/label_book.h"
 
 namespace {
 
 using namespace dpuguard;
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_reload = 0;
 void onStop(int) { g_stop = 1; }
+void onReload(int) { g_reload = 1; }
 
 // Live serve channels, for the drain on SIGTERM.
 struct Live {
@@ -48,7 +54,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: dpuguard-host serve NAME --forward http://IP:PORT [--socket-dir DIR] [--ring-slots N] "
                "[--ring-slot-bytes N]\n"
-               "       dpuguard-host events NAME [--socket-dir DIR] [--ring-slots N] [--ring-slot-bytes N]\n");
+               "       dpuguard-host events NAME [--labels FILE] [--socket-dir DIR] [--ring-slots N] [--ring-slot-bytes N]\n");
   return 2;
 }
 
@@ -100,13 +106,14 @@ class EventPrinter final : public shm::HostChannel::Handler {
 int main(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string mode = argv[1], name = argv[2];
-  std::string socket_dir = "/run/dpuguard", forward;
+  std::string socket_dir = "/run/dpuguard", forward, labels_file;
   shm::RingGeometry geometry{256, 16384};
   uint32_t drain_ms = 10000;
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--socket-dir") socket_dir = value;
     else if (flag == "--forward") forward = value;
+    else if (flag == "--labels" && mode == "events") labels_file = value;
     else if (flag == "--ring-slots") geometry.capacity = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--ring-slot-bytes") geometry.payload_stride = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--drain-ms") drain_ms = static_cast<uint32_t>(std::stoul(value));
@@ -122,7 +129,15 @@ int main(int argc, char** argv) {
   sa.sa_handler = onStop;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = onReload;
+  sigaction(SIGHUP, &hup, nullptr);
   static Live live;
+  static std::unique_ptr<host::LabelBook> labels;
+  if (!labels_file.empty()) {
+    labels = std::make_unique<host::LabelBook>(labels_file);
+    if (!labels->reload()) return 1;
+  }
   mkdir(socket_dir.c_str(), 0700);
   const std::string path = socket_dir + "/" + name + ".sock";
   sockaddr_un addr{};
@@ -140,6 +155,10 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "dpuguard-host: %s host://%s on %s\n", mode.c_str(), name.c_str(), path.c_str());
   while (!g_stop) {
+    if (g_reload) {
+      g_reload = 0;
+      if (labels) labels->reload();
+    }
     pollfd p{listener, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
     const int sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
@@ -164,7 +183,9 @@ int main(int argc, char** argv) {
         EventPrinter printer;
         shm::HostChannel channel(sock, geometry, printer);
         printer.attach(&channel);
+        if (labels) labels->join(&channel);  // queued now, sent once the handshake is done
         const char* why = channel.run();
+        if (labels) labels->leave(&channel);
         std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
       }
       close(sock);
