@@ -8,8 +8,9 @@ Pipeline::Pipeline(const Config& config)
       signatures_(config.inspect.signatures.set),
       rates_(config.inspect.rate_limits),
       inference_(config.inspect.inference),
-      active_(!config.inspect.identities.empty() || !config.host_channel.labels.from.empty() || config.inspect.policy.mode != PolicyMode::kOff ||
-              signatures_ != nullptr || rates_.active() || inference_.active()) {}
+      active_(!config.inspect.identities.empty() || !config.host_channel.labels.from.empty() ||
+              config.inspect.policy.mode != PolicyMode::kOff || signatures_ != nullptr || rates_.active() ||
+              inference_.active()) {}
 
 std::string_view Pipeline::identityOf(const IpAddress& client, const IdentityMap* host) const {
   if (host != nullptr) {
