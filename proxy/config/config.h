@@ -93,7 +93,6 @@ struct RouteConfig {
 struct HostLabelsConfig {
   std::string from;              // a host backend name; empty = no runtime labels
   std::vector<IpPrefix> within;  // a label must lie inside one of these (required with `from`)
-  std::vector<std::string> within_text;  // as written, for /config
   uint32_t max_labels = 4096;    // per worker; labels past it are refused
 };
 

@@ -44,7 +44,6 @@ void readHostLabels(Context& ctx, const YAML::Node& node, HostLabelsConfig& l) {
     const std::string text = c.IsScalar() ? c.Scalar() : "";
     if (auto p = IpPrefix::parse(text, &why)) {
       l.within.push_back(*p);
-      l.within_text.push_back(text);
     } else {
       ctx.error(c.Mark(), "host_channel.labels: 'within' entry '" + text + "': " + why);
     }
