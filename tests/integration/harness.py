@@ -19,6 +19,7 @@ import urllib.request
 BIN = os.environ.get("DPUGUARD_BIN", os.path.join(os.path.dirname(__file__), "../../build/dpuguard"))
 SRC = os.environ.get("DPUGUARD_SRC", os.path.join(os.path.dirname(__file__), "../.."))
 MOCK = os.path.join(SRC, "tools/mock-llm/mock_llm.py")
+HOST_BIN = os.path.join(os.path.dirname(BIN), "dpuguard-host")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every PATH
 
 
@@ -39,6 +40,26 @@ def wait_port(port, proc=None, timeout=10.0):
         except OSError:
             time.sleep(0.02)
     raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+def wait_until(what, check, timeout=10.0):
+    """Polls `check()` until it is true; fails naming `what` after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while not check():
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def read_to_end(s, buf=b""):
+    """Reads socket `s` until the peer closes it, then closes it; returns everything read."""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return buf
 
 
 def rss_kb(pid):
@@ -77,6 +98,15 @@ class Processes:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- servers ------------------------------------------------------------------------
+    def dpuguard_host(self, mode, name, *extra):
+        """Starts `dpuguard-host MODE NAME ...` on {dir}/sock and waits for its socket."""
+        sock = self.path(f"sock/{name}.sock")
+        if os.path.exists(sock):  # left by one that was killed
+            os.unlink(sock)
+        proc = self.spawn([HOST_BIN, mode, name, "--socket-dir", self.path("sock"), *extra], f"host-{name}-{mode}.log")
+        wait_until(f"dpuguard-host's socket {sock}", lambda: os.path.exists(sock))
+        return proc
+
     def mock_llm(self, token_delay_ms=20):
         port = free_port()
         p = self.spawn([sys.executable, MOCK, "--listen", f"127.0.0.1:{port}",

@@ -10,9 +10,8 @@ import socket
 import time
 import unittest
 
-from harness import ProxyTestCase, curl, raw_exchange, status_of
+from harness import ProxyTestCase, curl, raw_exchange, read_to_end, status_of
 
-HOST_BIN = os.path.join(os.path.dirname(os.environ.get("DPUGUARD_BIN", "../../build/dpuguard")), "dpuguard-host")
 
 
 def host_config(extra_host_channel="", timeout_ms=0):
@@ -49,28 +48,10 @@ def open_completion_stream(port, max_tokens):
     return s
 
 
-def read_to_end(s, buf=b""):
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    return buf
-
-
 class HostChannelTest(ProxyTestCase):
     def start_host(self, backend_port, name="inference", mode="serve"):
-        sock = self.p.path(f"sock/{name}.sock")
-        args = [HOST_BIN, mode, name, "--socket-dir", self.p.path("sock")]
-        if mode == "serve":
-            args += ["--forward", f"http://127.0.0.1:{backend_port}"]
-        proc = self.p.spawn(args, f"host-{name}-{mode}.log")
-        deadline = time.time() + 10
-        while not os.path.exists(sock) and time.time() < deadline:
-            time.sleep(0.01)
-        self.assertTrue(os.path.exists(sock), "dpuguard-host did not create its socket")
-        return proc
+        forward = ["--forward", f"http://127.0.0.1:{backend_port}"] if mode == "serve" else []
+        return self.p.dpuguard_host(mode, name, *forward)
 
     def test_nginx_behind_the_ring(self):
         nginx = self.p.nginx()

@@ -5,12 +5,9 @@ withdrawn, refused outside the delegated networks, kept while the host is away a
 when it comes back."""
 import os
 import signal
-import time
 import unittest
 
-from harness import ProxyTestCase, config, curl
-
-HOST_BIN = os.path.join(os.path.dirname(os.environ.get("DPUGUARD_BIN", "../../build/dpuguard")), "dpuguard-host")
+from harness import ProxyTestCase, config, curl, wait_until
 
 NOTEBOOK = "spiffe://cluster/ns/research/sa/notebook"
 PIPELINE = "spiffe://cluster/ns/train/sa/pipeline"
@@ -21,14 +18,6 @@ def fetch(dp, source):
     code, out, err = curl("--interface", source, "-o", "/dev/null", "-w", "%{http_code}", dp.url("/path/chat/x"))
     assert code == 0, err
     return int(out)
-
-
-def wait_until(what, check, timeout=10.0):
-    deadline = time.time() + timeout
-    while not check():
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class HostLabelsTest(ProxyTestCase):
@@ -61,13 +50,7 @@ policy:
         return path
 
     def start_labeler(self, text):
-        sock = self.p.path("sock/labeler.sock")
-        if os.path.exists(sock):
-            os.unlink(sock)
-        proc = self.p.spawn([HOST_BIN, "events", "labeler", "--labels", self.write_labels(text),
-                             "--socket-dir", self.p.path("sock")], "labeler.log")
-        wait_until("the labeler's socket", lambda: os.path.exists(sock))
-        return proc
+        return self.p.dpuguard_host("events", "labeler", "--labels", self.write_labels(text))
 
     def labels_per_worker(self, dp):
         m = dp.metrics()

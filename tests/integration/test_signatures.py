@@ -7,7 +7,7 @@ import socket
 import time
 import unittest
 
-from harness import SRC, ProxyTestCase, config, curl, status_of
+from harness import SRC, ProxyTestCase, config, curl, read_to_end, status_of
 
 RULES = os.path.join(SRC, "config", "rules")
 SIGNATURES = f"""signatures:
@@ -56,13 +56,7 @@ class SignatureTest(ProxyTestCase):
         s.sendall(head + b"%x\r\n%s\r\n" % (len(part1), part1))
         time.sleep(0.3)  # the proxy has scanned (and forwarded) the first chunk by now
         s.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(part2), part2))
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-        s.close()
+        out = read_to_end(s)
         self.assertEqual(status_of(out), 403)
         rec = self.last_flow(dp, 1)
         self.assertEqual((rec["verdict"], rec["rule"]), ("dpi_block", "dpg-pi-001"))

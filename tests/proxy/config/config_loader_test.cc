@@ -20,6 +20,13 @@ routes:
     cluster: llm
 )";
 
+// kMinimal with `top` inserted after the listeners (from line 4 on).
+std::string minimalWith(const std::string& top) {
+  const std::string m = kMinimal;
+  const size_t clusters = m.find("clusters:");
+  return m.substr(0, clusters) + top + m.substr(clusters);
+}
+
 std::string errorsOf(const std::string& yaml) {
   LoadResult r = ConfigLoader::loadString(yaml, "t.yaml");
   EXPECT_FALSE(r.ok());
@@ -268,21 +275,12 @@ routes:
 }
 
 TEST(ConfigLoaderTest, HostLabelsAreDelegatedNetworks) {
-  const std::string good = R"(listeners:
-  - name: public
-    address: 127.0.0.1:8080
-host_channel:
+  const std::string good = minimalWith(R"(host_channel:
   labels:
     from: labeler
     within: [10.0.0.0/8, "fd00::/8"]
     max_labels: 64
-clusters:
-  - name: llm
-    endpoints: ["127.0.0.1:8000"]
-routes:
-  - name: all
-    cluster: llm
-)";
+)");
   auto r = ConfigLoader::loadString(good, "t.yaml");
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].toString());
   const HostLabelsConfig& l = r.config->host_channel.labels;
@@ -290,40 +288,22 @@ routes:
   ASSERT_EQ(l.within.size(), 2u);
   EXPECT_EQ(l.within[1].bits, 8);
   EXPECT_EQ(l.max_labels, 64u);
-  const std::string bad = R"(listeners:
-  - name: public
-    address: 127.0.0.1:8080
-host_channel:
+  const std::string bad = minimalWith(R"(host_channel:
   labels:
     from: Labeler
     within: [10.0.0.1/8, 10.0.0.0/8]
     max_labels: 0
     ttl: 5
-clusters:
-  - name: llm
-    endpoints: ["127.0.0.1:8000"]
-routes:
-  - name: all
-    cluster: llm
-)";
+)");
   const std::string e = errorsOf(bad);
   EXPECT_NE(e.find("t.yaml:6:11: host_channel.labels: 'from' must be a host backend name"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:7:14: host_channel.labels: 'within' entry '10.0.0.1/8': "), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:8:17: 'max_labels' must be between 1"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:9:5: unknown key 'ttl' in host_channel.labels"), std::string::npos) << e;
-  const std::string missing = R"(listeners:
-  - name: public
-    address: 127.0.0.1:8080
-host_channel:
+  const std::string missing = minimalWith(R"(host_channel:
   labels:
     from: labeler
-clusters:
-  - name: llm
-    endpoints: ["127.0.0.1:8000"]
-routes:
-  - name: all
-    cluster: llm
-)";
+)");
   EXPECT_NE(errorsOf(missing).find("t.yaml:6:5: host_channel.labels is missing required key 'within'"), std::string::npos)
       << errorsOf(missing);
 }

@@ -21,6 +21,18 @@ class Collect final : public http1::BodySink {
   int chunk_marks = 0;
 };
 
+// A sink metering into `meter` and forwarding into `next`, started for one answer.
+struct Metered {
+  Metered(MeteringBodySink::Mode mode, uint64_t allowance, size_t max_whole = 0) {
+    meter.start(allowance);
+    sink.start(mode, &parser, max_whole);
+  }
+  json::CompletionChunkParser parser{1 << 16};
+  inspect::TokenMeter meter;
+  Collect next;
+  MeteringBodySink sink{meter, next};
+};
+
 std::string token(int i) { return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + std::to_string(i) + "\"}}]}\n\n"; }
 
 TEST(MeteringBodySink, ForwardsWholeEventsInEverySplitAndCutsAtTheAllowance) {
@@ -49,12 +61,8 @@ TEST(MeteringBodySink, ForwardsWholeEventsInEverySplitAndCutsAtTheAllowance) {
 }
 
 TEST(MeteringBodySink, HeldBytesAreReportedAndChunkMarksDropped) {
-  json::CompletionChunkParser parser(1 << 16);
-  inspect::TokenMeter meter;
-  Collect next;
-  MeteringBodySink sink(meter, next);
-  meter.start(UINT64_MAX);
-  sink.start(MeteringBodySink::Mode::kEventStream, &parser, 0);
+  Metered m(MeteringBodySink::Mode::kEventStream, UINT64_MAX);
+  auto& [parser, meter, next, sink] = m;
   sink.onChunkStart(10);
   sink.onBodyData("data: {\"cho");
   EXPECT_EQ(sink.held(), 11u);
@@ -67,12 +75,8 @@ TEST(MeteringBodySink, HeldBytesAreReportedAndChunkMarksDropped) {
 }
 
 TEST(MeteringBodySink, AnOversizedEventStopsMeteringButNotTheStream) {
-  json::CompletionChunkParser parser(1 << 16);
-  inspect::TokenMeter meter;
-  Collect next;
-  MeteringBodySink sink(meter, next);
-  meter.start(1);
-  sink.start(MeteringBodySink::Mode::kEventStream, &parser, 0);
+  Metered m(MeteringBodySink::Mode::kEventStream, 1);
+  auto& [parser, meter, next, sink] = m;
   const std::string big = "data: " + std::string(MeteringBodySink::kMaxEventBytes + 10, 'x') + "\n\n";
   sink.onBodyData(big);
   sink.onBodyData(token(1) + token(2));
@@ -81,12 +85,8 @@ TEST(MeteringBodySink, AnOversizedEventStopsMeteringButNotTheStream) {
 }
 
 TEST(MeteringBodySink, WholeAnswerPassesAsItComesAndIsReadForUsage) {
-  json::CompletionChunkParser parser(1 << 16);
-  inspect::TokenMeter meter;
-  Collect next;
-  MeteringBodySink sink(meter, next);
-  meter.start(UINT64_MAX);
-  sink.start(MeteringBodySink::Mode::kWholeAnswer, &parser, 1024);
+  Metered m(MeteringBodySink::Mode::kWholeAnswer, UINT64_MAX, 1024);
+  auto& [parser, meter, next, sink] = m;
   sink.onChunkStart(5);
   sink.onBodyData(R"({"choices":[],"usage":)");
   sink.onBodyData(R"({"prompt_tokens":4,"completion_tokens":9}})");
@@ -95,13 +95,10 @@ TEST(MeteringBodySink, WholeAnswerPassesAsItComesAndIsReadForUsage) {
   sink.finish();
   EXPECT_EQ(meter.completionTokens(), 9u);
   // Over max_copy: passes, usage unknown.
-  inspect::TokenMeter m2;
-  MeteringBodySink small(m2, next);
-  m2.start(UINT64_MAX);
-  small.start(MeteringBodySink::Mode::kWholeAnswer, &parser, 8);
-  small.onBodyData(R"({"usage":{"completion_tokens":9}})");
-  small.finish();
-  EXPECT_FALSE(m2.hasUsage());
+  Metered small(MeteringBodySink::Mode::kWholeAnswer, UINT64_MAX, 8);
+  small.sink.onBodyData(R"({"usage":{"completion_tokens":9}})");
+  small.sink.finish();
+  EXPECT_FALSE(small.meter.hasUsage());
 }
 
 }  // namespace
