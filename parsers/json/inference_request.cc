@@ -101,6 +101,23 @@ bool readPrompt(element v, InferenceRequest& out) {
   return true;
 }
 
+// Depth is bounded by the parse (kMaxDepth), so the recursion is too.
+void visit(element e, StringVisitor& v) {
+  std::string_view s;
+  array items;
+  object fields;
+  if (!e.get_string().get(s)) {
+    v.onString(s);
+  } else if (!e.get_array().get(items)) {
+    for (element item : items) visit(item, v);
+  } else if (!e.get_object().get(fields)) {
+    for (const simdjson::dom::key_value_pair kv : fields) {
+      v.onString(kv.key);
+      visit(kv.value, v);
+    }
+  }  // numbers, booleans, null: nothing a signature reads
+}
+
 enum Key : uint32_t {
   kModel = 1, kMaxTokens = 2, kMaxCompletionTokens = 4, kN = 8, kStream = 16, kStreamOptions = 32, kBody = 64,
 };
@@ -151,6 +168,8 @@ std::string_view requestErrorParam(RequestError e) {
 struct InferenceRequestParser::Impl {
   explicit Impl(size_t max_bytes) : doc(max_bytes) {}
   JsonDocument doc;
+  bool accepted = false;  // the last parse() returned kNone: `root` is valid
+  element root;
 };
 
 InferenceRequestParser::InferenceRequestParser(size_t max_bytes) : impl_(std::make_unique<Impl>(max_bytes)) {}
@@ -159,6 +178,7 @@ InferenceRequestParser::~InferenceRequestParser() = default;
 RequestError InferenceRequestParser::parse(InferenceApi api, std::string_view body, size_t capacity,
                                            InferenceRequest& out) {
   out = InferenceRequest{};
+  impl_->accepted = false;
   if (body.size() > impl_->doc.maxBytes()) return RequestError::kTooLarge;
   element doc;
   if (impl_->doc.parse(body, capacity).get(doc)) return RequestError::kNotJson;
@@ -236,7 +256,13 @@ RequestError InferenceRequestParser::parse(InferenceApi api, std::string_view bo
                                                                  : max_completion_tokens;
   }
   out.n = static_cast<uint32_t>(n);
+  impl_->root = doc;
+  impl_->accepted = true;
   return RequestError::kNone;
+}
+
+void InferenceRequestParser::visitStrings(StringVisitor& v) const {
+  if (impl_->accepted) visit(impl_->root, v);
 }
 
 }  // namespace dpuguard::json

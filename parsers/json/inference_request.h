@@ -54,6 +54,13 @@ struct InferenceRequest {
   uint64_t prompt_bytes = 0;    // bytes of prompt text (unescaped); token ids count 4 each
 };
 
+// Receives the strings of a parsed document (see InferenceRequestParser::visitStrings).
+class StringVisitor {
+ public:
+  virtual ~StringVisitor() = default;
+  virtual void onString(std::string_view s) = 0;
+};
+
 class InferenceRequestParser {
  public:
   // `max_bytes`: the largest body accepted (kTooLarge beyond it).
@@ -66,6 +73,10 @@ class InferenceRequestParser {
   // with kJsonPadding to spare the body is parsed in place, otherwise it is copied first.
   // Returns kNone, or the first error found; `out` is meaningful only on kNone.
   RequestError parse(InferenceApi api, std::string_view body, size_t capacity, InferenceRequest& out);
+  // Every string of the document the last parse() accepted, keys and values, unescaped (what
+  // the upstream will read), in document order; nothing after a refused parse. Signatures
+  // scan these, so a JSON escape (`ignore\u0020previous`) cannot split a phrase.
+  void visitStrings(StringVisitor& v) const;
 
  private:
   struct Impl;

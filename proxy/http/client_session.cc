@@ -368,11 +368,10 @@ bool ClientSession::startCollecting(const http1::MessageHead& h) {
 }
 
 bool ClientSession::collectRequest() {
-  http1::BodySink& sink = body_scan_.active() ? static_cast<http1::BodySink&>(inspecting_collect_) : collector_;
-  const http1::ParseResult r = parser_.feed(in_.readable(), sink);
+  // Not scanned as it arrives: signatures read the decoded strings once it is whole.
+  const http1::ParseResult r = parser_.feed(in_.readable(), collector_);
   in_.consume(r.consumed);
   exchange_bytes_in_ += r.consumed;
-  if (bodySignaturesBlock(r, inspecting_collect_)) return true;
   if (collector_.overflow()) {
     verdict_ = inspect::InferencePolicy::refuseBody(json::RequestError::kTooLarge);
     refuse(true);
@@ -392,11 +391,13 @@ void ClientSession::admitInference() {
     verdict_ = inspect::InferencePolicy::refuseBody(e);
   } else {
     model_.assign(req.model);
-    prompt_estimate_ = (req.prompt_bytes + json::kBytesPerToken - 1) / json::kBytesPerToken;
-    const inspect::InferenceDecision d =
-        rt_->pipeline.inference().decide(identity_, api_, req, loop_.now(), worker_.buckets(), reservation_);
-    if (d.verdict.blocked()) verdict_ = d.verdict;
-    else if (d.cluster >= 0) cluster_ = &rt_->clusters[static_cast<size_t>(d.cluster)];  // routing by model
+    if (!scanStrings()) {
+      prompt_estimate_ = (req.prompt_bytes + json::kBytesPerToken - 1) / json::kBytesPerToken;
+      const inspect::InferenceDecision d =
+          rt_->pipeline.inference().decide(identity_, api_, req, loop_.now(), worker_.buckets(), reservation_);
+      if (d.verdict.blocked()) verdict_ = d.verdict;
+      else if (d.cluster >= 0) cluster_ = &rt_->clusters[static_cast<size_t>(d.cluster)];  // routing by model
+    }
   }
   if (verdict_.blocked()) {
     request_done_ = true;  // read whole, nothing sent: the connection can stay
@@ -444,6 +445,32 @@ void ClientSession::cutStream() {
   releaseUpstream(false);  // mid-answer: that connection cannot be reused
   if (!request_done_) close_after_ = true;
   finishExchange();
+}
+
+namespace {
+
+// Scans each string of an accepted JSON body as a body of its own: no escape can split a
+// phrase, and no match spans two strings (as none spanned the quotes between them).
+class StringSignatureScan final : public json::StringVisitor {
+ public:
+  StringSignatureScan(inspect::BodyScan& scan, inspect::Matches& matches) : scan_(scan), matches_(matches) {}
+  void onString(std::string_view s) override {
+    if (!s.empty() && matches_.block < 0) scan_.scanWhole(s, matches_);
+  }
+
+ private:
+  inspect::BodyScan& scan_;
+  inspect::Matches& matches_;
+};
+
+}  // namespace
+
+bool ClientSession::scanStrings() {
+  if (!body_scan_.active()) return false;
+  StringSignatureScan scan(body_scan_, matches_);
+  worker_.requestParser().visitStrings(scan);
+  if (matches_.count > 0) verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
+  return matches_.block >= 0;
 }
 
 bool ClientSession::bodySignaturesBlock(const http1::ParseResult& r, InspectingBodySink& sink) {
@@ -695,7 +722,6 @@ void ClientSession::resetExchange() {
   verdict_ = {};
   matches_.clear();
   inspecting_body_.reset();
-  inspecting_collect_.reset();
   body_scan_.start(nullptr, nullptr);
   inference_ = collecting_ = false;
   collector_.release();

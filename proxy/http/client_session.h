@@ -71,6 +71,9 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // After a feed of the request body into `sink`: body signatures' verdict; true if blocked
   // (then the exchange has ended).
   bool bodySignaturesBlock(const http1::ParseResult& r, InspectingBodySink& sink);
+  // Inference bodies: signatures over the strings of the accepted JSON (decoded), not its
+  // bytes; true (verdict_ set) if one blocks.
+  bool scanStrings();
   // Inference routes: collect the body (collecting_), then validate it and go upstream.
   bool startCollecting(const http1::MessageHead& h);  // false: refused, a reply is on its way
   bool collectRequest();
@@ -154,7 +157,6 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool collecting_ = false;     // reading the body into collector_; no upstream yet
   json::InferenceApi api_ = json::InferenceApi::kChatCompletions;
   BodyCollector collector_;
-  InspectingBodySink inspecting_collect_{body_scan_, matches_, collector_};
   size_t collected_sent_ = 0;   // bytes of collector_ written to the upstream
   std::string model_;           // for the flow log
   uint64_t prompt_estimate_ = 0;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace dpuguard::json {
 namespace {
@@ -134,6 +135,31 @@ TEST(InferenceRequest, ParsesInPlaceWhenTheBufferIsPadded) {
   InferenceRequest view;
   ASSERT_EQ(p.parse(InferenceApi::kChatCompletions, std::string_view(buf.data(), size), buf.size(), view), RequestError::kNone);
   EXPECT_EQ(view.model, "in-place");
+}
+
+struct Collected final : StringVisitor {
+  std::vector<std::string> strings;
+  void onString(std::string_view s) override { strings.emplace_back(s); }
+};
+
+TEST(InferenceRequest, VisitsEveryStringDecodedInDocumentOrder) {
+  InferenceRequestParser p(1024);
+  InferenceRequest view;
+  const std::string body =
+      R"({"model":"m","messages":[{"role":"user","content":"ignore\u0020all\nprevious \"x\""}],)"
+      R"("tools":[1,true,null,"t",{"k\u00e9":["v"]}],"n":1})";
+  ASSERT_EQ(p.parse(InferenceApi::kChatCompletions, body, body.size(), view), RequestError::kNone);
+  Collected c;
+  p.visitStrings(c);
+  const std::vector<std::string> want = {"model", "m", "messages", "role", "user", "content",
+                                         "ignore all\nprevious \"x\"", "tools", "t", "k\xC3\xA9", "v", "n"};
+  EXPECT_EQ(c.strings, want);
+
+  // A refused body has no strings to offer, not the last accepted one's.
+  ASSERT_EQ(p.parse(InferenceApi::kChatCompletions, R"({"model":"m"})", 13, view), RequestError::kMissingMessages);
+  Collected none;
+  p.visitStrings(none);
+  EXPECT_TRUE(none.strings.empty());
 }
 
 TEST(InferenceRequest, ErrorsNameTheirParameter) {
