@@ -1,5 +1,7 @@
 #include "proxy/config/signature_file_loader.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -52,8 +54,19 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
           ctx.error(id.Mark(), "rule id '" + s.id + "' must be letters, digits, '-' and '_'");
         }
         if (YAML::Node p = r.get("pattern"); p.IsDefined()) {
+          const auto control = std::find_if(s.pattern.begin(), s.pattern.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+          });
           if (s.pattern.empty() || s.pattern.size() > kMaxPatternBytes) {
             ctx.error(p.Mark(), "'pattern' must be 1-4096 bytes");
+          } else if (control != s.pattern.end()) {
+            // A raw control byte is a typo ("\b" written through an escaping tool becomes
+            // backspace) that leaves a rule which never fires; escapes say what they mean.
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(*control));
+            ctx.error(p.Mark(), std::string("'pattern' has a raw control character (") + hex + ") at byte " +
+                                    std::to_string(control - s.pattern.begin() + 1) +
+                                    "; write it as an escape (\\x.., \\t, \\n) if it is meant");
           } else {  // compile errors point at the pattern itself
             s.line = p.Mark().line + 1;
             s.column = p.Mark().column + 1;

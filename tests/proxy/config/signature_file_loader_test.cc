@@ -1,0 +1,46 @@
+// loadSignatureText: a rule file's problems are positioned errors, including the typo that
+// would otherwise ship a rule that never fires (a raw control byte in a pattern).
+#include "proxy/config/signature_file_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace dpuguard::proxy {
+namespace {
+
+std::string rule(const std::string& pattern_line) {
+  return "rules:\n  - id: r1\n    pattern: " + pattern_line + "\n    where: [body]\n    action: block\n    severity: high\n";
+}
+
+TEST(SignatureFileLoader, ReadsARule) {
+  std::vector<ConfigError> errors;
+  const auto sigs = loadSignatureText(rule(R"('\bsk-[a-z]{8}\b')"), "r.yaml", &errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].toString();
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].pattern, R"(\bsk-[a-z]{8}\b)");
+  EXPECT_EQ(sigs[0].where, 1u << static_cast<unsigned>(inspect::Where::kBody));
+  EXPECT_EQ(sigs[0].line, 3);  // the pattern's position, for compile errors
+  EXPECT_EQ(sigs[0].column, 14);
+}
+
+TEST(SignatureFileLoader, ARawControlCharacterInAPatternIsAPositionedError) {
+  // YAML's double quotes turn "\b" into a backspace: the rule would need one to match.
+  std::vector<ConfigError> errors;
+  loadSignatureText(rule(R"("\bsk-[a-z]{8}")"), "r.yaml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].toString(),
+            "r.yaml:3:14: 'pattern' has a raw control character (0x08) at byte 1; write it as an escape "
+            "(\\x.., \\t, \\n) if it is meant");
+  errors.clear();
+  loadSignatureText(rule("\"a\\tb\""), "r.yaml", &errors);  // a YAML tab escape: a raw tab byte
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].toString().find("(0x09) at byte 2"), std::string::npos) << errors[0].toString();
+  errors.clear();
+  loadSignatureText(rule(R"('a\tb\x08')"), "r.yaml", &errors);  // the regex's own escapes are fine
+  EXPECT_TRUE(errors.empty()) << errors[0].toString();
+}
+
+}  // namespace
+}  // namespace dpuguard::proxy
