@@ -101,19 +101,20 @@ bool readPrompt(element v, InferenceRequest& out) {
   return true;
 }
 
-// Depth is bounded by the parse (kMaxDepth), so the recursion is too.
-void visit(element e, StringVisitor& v) {
+// Appends every string under `e`, each with a NUL after it. Depth is bounded by the parse
+// (kMaxDepth), so the recursion is too.
+void appendStrings(element e, std::string& out) {
   std::string_view s;
   array items;
   object fields;
   if (!e.get_string().get(s)) {
-    v.onString(s);
+    out.append(s).push_back('\0');
   } else if (!e.get_array().get(items)) {
-    for (element item : items) visit(item, v);
+    for (element item : items) appendStrings(item, out);
   } else if (!e.get_object().get(fields)) {
     for (const simdjson::dom::key_value_pair kv : fields) {
-      v.onString(kv.key);
-      visit(kv.value, v);
+      out.append(kv.key).push_back('\0');
+      appendStrings(kv.value, out);
     }
   }  // numbers, booleans, null: nothing a signature reads
 }
@@ -170,6 +171,7 @@ struct InferenceRequestParser::Impl {
   JsonDocument doc;
   bool accepted = false;  // the last parse() returned kNone: `root` is valid
   element root;
+  std::string strings;    // strings(), reused
 };
 
 InferenceRequestParser::InferenceRequestParser(size_t max_bytes) : impl_(std::make_unique<Impl>(max_bytes)) {}
@@ -261,8 +263,10 @@ RequestError InferenceRequestParser::parse(InferenceApi api, std::string_view bo
   return RequestError::kNone;
 }
 
-void InferenceRequestParser::visitStrings(StringVisitor& v) const {
-  if (impl_->accepted) visit(impl_->root, v);
+std::string_view InferenceRequestParser::strings() {
+  impl_->strings.clear();
+  if (impl_->accepted) appendStrings(impl_->root, impl_->strings);
+  return impl_->strings;
 }
 
 }  // namespace dpuguard::json

@@ -54,13 +54,6 @@ struct InferenceRequest {
   uint64_t prompt_bytes = 0;    // bytes of prompt text (unescaped); token ids count 4 each
 };
 
-// Receives the strings of a parsed document (see InferenceRequestParser::visitStrings).
-class StringVisitor {
- public:
-  virtual ~StringVisitor() = default;
-  virtual void onString(std::string_view s) = 0;
-};
-
 class InferenceRequestParser {
  public:
   // `max_bytes`: the largest body accepted (kTooLarge beyond it).
@@ -74,9 +67,10 @@ class InferenceRequestParser {
   // Returns kNone, or the first error found; `out` is meaningful only on kNone.
   RequestError parse(InferenceApi api, std::string_view body, size_t capacity, InferenceRequest& out);
   // Every string of the document the last parse() accepted, keys and values, unescaped (what
-  // the upstream will read), in document order; nothing after a refused parse. Signatures
-  // scan these, so a JSON escape (`ignore\u0020previous`) cannot split a phrase.
-  void visitStrings(StringVisitor& v) const;
+  // the upstream will read), in document order, each followed by a NUL byte; empty after a
+  // refused parse. Valid until the next parse() or strings(). Signatures scan this rather
+  // than the raw body, so a JSON escape (`ignore\u0020previous`) cannot split a phrase.
+  std::string_view strings();
 
  private:
   struct Impl;

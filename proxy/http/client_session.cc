@@ -447,28 +447,12 @@ void ClientSession::cutStream() {
   finishExchange();
 }
 
-namespace {
-
-// Scans each string of an accepted JSON body as a body of its own: no escape can split a
-// phrase, and no match spans two strings (as none spanned the quotes between them).
-class StringSignatureScan final : public json::StringVisitor {
- public:
-  StringSignatureScan(inspect::BodyScan& scan, inspect::Matches& matches) : scan_(scan), matches_(matches) {}
-  void onString(std::string_view s) override {
-    if (!s.empty() && matches_.block < 0) scan_.scanWhole(s, matches_);
-  }
-
- private:
-  inspect::BodyScan& scan_;
-  inspect::Matches& matches_;
-};
-
-}  // namespace
-
 bool ClientSession::scanStrings() {
   if (!body_scan_.active()) return false;
-  StringSignatureScan scan(body_scan_, matches_);
-  worker_.requestParser().visitStrings(scan);
+  // One pass over the strings, a NUL after each: like the quotes between strings in the raw
+  // body, a NUL is neither space nor word, so a phrase does not run on into the next string.
+  body_scan_.feed(worker_.requestParser().strings(), matches_);
+  body_scan_.finish(matches_);
   if (matches_.count > 0) verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
   return matches_.block >= 0;
 }

@@ -92,13 +92,8 @@ class BodyScan {
   void start(const SignatureSet* set, hs_scratch* scratch);
   // Scans the next chunk; true if a blocking rule has matched (so far).
   bool feed(std::string_view data, Matches& m);
-  // The body ended: flushes end-anchored matches (and readies the stream for the next body).
+  // The body ended: flushes end-anchored matches.
   bool finish(Matches& m);
-  // Scans `data` as a whole body of its own (a string of a JSON body).
-  bool scanWhole(std::string_view data, Matches& m) {
-    feed(data, m);
-    return finish(m);
-  }
   bool active() const { return stream_ != nullptr && set_ != nullptr; }
 
  private:

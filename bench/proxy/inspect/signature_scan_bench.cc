@@ -1,13 +1,15 @@
 // Vectorscan DPI throughput with the shipped rule sets (config/rules/, 250 signatures): a
-// request body scanned in stream mode (as the session does, in the chunks it arrives in) and
-// a header section in block mode, over ordinary prose (the common case: no match). Baseline
-// in the same run: memchr over the same bytes (a lower bound for any scan). Bytes/s is
-// reported; compare the ratio, not the absolute figure, on a shared machine.
+// request body scanned in stream mode (as the session does, in the chunks it arrives in), an
+// inference body's decoded strings, and a header section in block mode, over ordinary prose
+// (the common case: no match). Baseline in the same run: memchr over the same bytes (a lower
+// bound for any scan). Bytes/s is reported; compare the ratio, not the absolute figure, on a
+// shared machine.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
 #include <string>
 
+#include "parsers/json/inference_request.h"
 #include "proxy/config/signature_file_loader.h"
 #include "proxy/inspect/signature_set.h"
 
@@ -60,6 +62,34 @@ BENCHMARK_CAPTURE(BM_BodyStreamScan, prompt_injection, "prompt-injection")->Arg(
 BENCHMARK_CAPTURE(BM_BodyStreamScan, injection, "injection")->Arg(4096);
 BENCHMARK_CAPTURE(BM_BodyStreamScan, credentials, "credentials")->Arg(4096);
 BENCHMARK_CAPTURE(BM_BodyStreamScan, path_traversal, "path-traversal")->Arg(4096);
+
+// An inference body as the session scans it: parsed, then its decoded strings (keys and
+// values, NUL-separated) gathered and scanned in one pass. Compare with
+// BM_BodyStreamScan/all/4096, the same body's raw bytes; the parse itself is in
+// inference_json_bench.
+void BM_ChatStringsScan(benchmark::State& state) {
+  const auto set = shipped();
+  const std::string body = prose(static_cast<size_t>(state.range(0)));
+  json::InferenceRequestParser parser(1 << 20);
+  json::InferenceRequest view;
+  if (parser.parse(json::InferenceApi::kChatCompletions, body, body.size(), view) != json::RequestError::kNone) {
+    state.SkipWithError("bench body does not parse");
+    return;
+  }
+  SignatureScratch scratch;
+  BodyScan scan;
+  Matches m;
+  for (auto _ : state) {
+    m.clear();
+    scan.start(set.get(), scratch.forSet(*set));
+    scan.feed(parser.strings(), m);
+    scan.finish(m);
+    benchmark::DoNotOptimize(m.count);
+  }
+  if (m.count != 0) state.SkipWithError("benign body matched a signature");
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ChatStringsScan)->Arg(4096);
 
 void BM_HeaderBlockScan(benchmark::State& state) {
   const auto set = shipped();

@@ -5,8 +5,9 @@
 //   - an accepted request has a model of 1..kMaxModelBytes bytes, max_tokens and n in range,
 //     at least one message/prompt item, and prompt_bytes <= kBytesPerToken * body size;
 //   - a body one byte over the limit is refused as too large, never parsed;
-//   - both parses offer the same strings (what signatures scan), which together are never
-//     longer than the body (unescaping only shrinks), and a refused parse offers none.
+//   - both parses offer the same strings (what signatures scan), never longer than the body
+//     (unescaping only shrinks, and each NUL takes a closing quote's place); a refused parse
+//     offers none.
 // Input: byte 0 picks the view (0 chat, 1 completions, 2 embeddings, 3 completion chunk),
 // the rest is the JSON text.
 #include <cstdlib>
@@ -27,16 +28,6 @@ InferenceRequestParser& requestParser() {
   return p;
 }
 
-// The strings a parser offers, joined with their lengths (so a split cannot hide).
-struct Strings final : StringVisitor {
-  std::string joined;
-  size_t bytes = 0;
-  void onString(std::string_view s) override {
-    joined.append(std::to_string(s.size())).append(":").append(s);
-    bytes += s.size();
-  }
-};
-
 bool sameView(const InferenceRequest& a, const InferenceRequest& b) {
   return a.model == b.model && a.has_max_tokens == b.has_max_tokens && a.max_tokens == b.max_tokens && a.n == b.n &&
          a.stream == b.stream && a.include_usage == b.include_usage && a.message_count == b.message_count &&
@@ -51,14 +42,12 @@ void checkRequest(InferenceApi api, std::string_view body) {
   padded.resize(body.size() + kJsonPadding, '\0');
   const RequestError e2 = second.parse(api, std::string_view(padded.data(), body.size()), padded.size(), in_place);
   if (e != e2) std::abort();
-  Strings a, b;
-  requestParser().visitStrings(a);
-  second.visitStrings(b);
+  const std::string_view strings = requestParser().strings();
   if (e != RequestError::kNone) {
-    if (!a.joined.empty() || !b.joined.empty()) std::abort();
+    if (!strings.empty() || !second.strings().empty()) std::abort();
     return;
   }
-  if (!sameView(copied, in_place) || a.joined != b.joined || a.bytes > body.size()) std::abort();
+  if (!sameView(copied, in_place) || strings != second.strings() || strings.size() > body.size()) std::abort();
   if (copied.model.empty() || copied.model.size() > kMaxModelBytes) std::abort();
   if (copied.has_max_tokens && (copied.max_tokens < 1 || copied.max_tokens > kMaxTokensLimit)) std::abort();
   if (copied.n < 1 || copied.n > kMaxChoices || copied.message_count < 1) std::abort();

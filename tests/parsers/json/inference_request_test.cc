@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <vector>
 
 namespace dpuguard::json {
 namespace {
@@ -137,29 +136,21 @@ TEST(InferenceRequest, ParsesInPlaceWhenTheBufferIsPadded) {
   EXPECT_EQ(view.model, "in-place");
 }
 
-struct Collected final : StringVisitor {
-  std::vector<std::string> strings;
-  void onString(std::string_view s) override { strings.emplace_back(s); }
-};
-
-TEST(InferenceRequest, VisitsEveryStringDecodedInDocumentOrder) {
+TEST(InferenceRequest, OffersEveryStringDecodedInDocumentOrder) {
   InferenceRequestParser p(1024);
   InferenceRequest view;
   const std::string body =
       R"({"model":"m","messages":[{"role":"user","content":"ignore\u0020all\nprevious \"x\""}],)"
-      R"("tools":[1,true,null,"t",{"k\u00e9":["v"]}],"n":1})";
+      R"("tools":[1,true,null,"t",{"k\u00e9":["v",""]}],"n":1})";
   ASSERT_EQ(p.parse(InferenceApi::kChatCompletions, body, body.size(), view), RequestError::kNone);
-  Collected c;
-  p.visitStrings(c);
-  const std::vector<std::string> want = {"model", "m", "messages", "role", "user", "content",
-                                         "ignore all\nprevious \"x\"", "tools", "t", "k\xC3\xA9", "v", "n"};
-  EXPECT_EQ(c.strings, want);
+  using namespace std::string_literals;
+  EXPECT_EQ(p.strings(), "model\0m\0messages\0role\0user\0content\0ignore all\nprevious \"x\"\0tools\0t\0"
+                         "k\xC3\xA9\0v\0\0n\0"s);
+  EXPECT_EQ(p.strings(), p.strings());  // asked again: the same
 
   // A refused body has no strings to offer, not the last accepted one's.
   ASSERT_EQ(p.parse(InferenceApi::kChatCompletions, R"({"model":"m"})", 13, view), RequestError::kMissingMessages);
-  Collected none;
-  p.visitStrings(none);
-  EXPECT_TRUE(none.strings.empty());
+  EXPECT_EQ(p.strings(), "");
 }
 
 TEST(InferenceRequest, ErrorsNameTheirParameter) {
