@@ -84,7 +84,9 @@ std::string Server::metricsText() {
 
 InspectReport Server::inspectReport() {
   InspectReport r;
-  for (auto& w : workers_) w->edges().mergeInto(r.edges, r.rules);
+  for (auto& w : workers_) w->edges().mergeInto(r.edges, r.rules, r.edges_dropped);
+  r.buckets = buckets().size();
+  r.buckets_refused = buckets().refusedFull();
   return r;
 }
 

@@ -15,11 +15,15 @@ void EdgeTable::record(std::string_view identity, std::string_view route, const 
   std::lock_guard<std::mutex> lock(mutex_);
   const std::pair<std::string_view, std::string_view> edge_key(identity, route);
   auto e = edges_.find(edge_key);
-  if (e == edges_.end()) {
+  if (e == edges_.end() && edges_.size() < max_edges_) {
     e = edges_.emplace(EdgeBaseline::Edge(identity, route), EdgeStats{0, 0, now_unix_ms, now_unix_ms}).first;
   }
-  (v.blocked() ? e->second.blocked : e->second.allowed) += 1;
-  e->second.last_seen_ms = now_unix_ms;
+  if (e != edges_.end()) {
+    (v.blocked() ? e->second.blocked : e->second.allowed) += 1;
+    e->second.last_seen_ms = now_unix_ms;
+  } else {
+    ++dropped_;
+  }
   if (v.rule.empty()) return;
   const std::pair<std::string_view, std::string_view> rule_key(v.rule, v.tag);
   auto r = rules_.find(rule_key);
@@ -27,8 +31,9 @@ void EdgeTable::record(std::string_view identity, std::string_view route, const 
   ++r->second;
 }
 
-void EdgeTable::mergeInto(EdgeMap& edges, RuleVerdictMap& rules) const {
+void EdgeTable::mergeInto(EdgeMap& edges, RuleVerdictMap& rules, uint64_t& edges_dropped) const {
   std::lock_guard<std::mutex> lock(mutex_);
+  edges_dropped += dropped_;
   for (const auto& [k, s] : edges_) edges[k].merge(s);
   for (const auto& [k, n] : rules_) rules[k] += n;
 }

@@ -1,7 +1,9 @@
 // EdgeTable: one worker's observed communication graph (identity -> route: counts, first and
 // last seen) and its verdict counts per rule. Written by the worker, read by the admin thread
 // (/edges, /metrics) and the learn-mode baseline writer, under a mutex nobody else takes.
-// An edge or rule allocates the first time it is seen, never again.
+// An edge or rule allocates the first time it is seen, never again. Identities can come from
+// the host at runtime, so edges are capped: past max_edges a new edge is counted as dropped
+// (the request itself is unaffected, and its verdict is still counted per rule).
 #pragma once
 
 #include <cstdint>
@@ -29,14 +31,19 @@ using RuleVerdictMap = std::map<std::pair<std::string, std::string>, uint64_t, E
 
 class EdgeTable {
  public:
+  static constexpr size_t kDefaultMaxEdges = 16384;
+  explicit EdgeTable(size_t max_edges = kDefaultMaxEdges) : max_edges_(max_edges) {}
+
   void record(std::string_view identity, std::string_view route, const Verdict& v, int64_t now_unix_ms);
-  // Adds this table into the given maps (the admin thread merges every worker's).
-  void mergeInto(EdgeMap& edges, RuleVerdictMap& rules) const;
+  // Adds this table into the given maps and count (the admin thread merges every worker's).
+  void mergeInto(EdgeMap& edges, RuleVerdictMap& rules, uint64_t& edges_dropped) const;
 
  private:
+  const size_t max_edges_;
   mutable std::mutex mutex_;
   EdgeMap edges_;
   RuleVerdictMap rules_;
+  uint64_t dropped_ = 0;  // requests on edges not recorded: the table was full
 };
 
 }  // namespace dpuguard::proxy::inspect

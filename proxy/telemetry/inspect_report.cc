@@ -44,6 +44,15 @@ std::string InspectReport::prometheus() const {
       out += "} " + std::to_string(n) + "\n";
     }
   }
+  out += "# HELP dpuguard_inspect_edges_dropped_total Requests on edges not recorded: the edge table was full.\n"
+         "# TYPE dpuguard_inspect_edges_dropped_total counter\n"
+         "dpuguard_inspect_edges_dropped_total " + std::to_string(edges_dropped) + "\n"
+         "# HELP dpuguard_inspect_buckets Rate-limit and token-budget buckets held.\n"
+         "# TYPE dpuguard_inspect_buckets gauge\n"
+         "dpuguard_inspect_buckets " + std::to_string(buckets) + "\n"
+         "# HELP dpuguard_inspect_buckets_refused_total New keys refused: every bucket was in use.\n"
+         "# TYPE dpuguard_inspect_buckets_refused_total counter\n"
+         "dpuguard_inspect_buckets_refused_total " + std::to_string(buckets_refused) + "\n";
   return out;
 }
 
@@ -61,7 +70,7 @@ std::string InspectReport::edgesJson() const {
            ",\"first_seen_ms\":" + std::to_string(s.first_seen_ms) + ",\"last_seen_ms\":" +
            std::to_string(s.last_seen_ms) + "}";
   }
-  out += "\n]}\n";
+  out += "\n],\"edges_dropped\":" + std::to_string(edges_dropped) + "}\n";
   return out;
 }
 

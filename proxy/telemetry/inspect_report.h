@@ -14,6 +14,9 @@ namespace dpuguard::proxy {
 struct InspectReport {
   inspect::EdgeMap edges;
   inspect::RuleVerdictMap rules;
+  uint64_t edges_dropped = 0;  // requests on edges a full table did not record
+  size_t buckets = 0;          // rate-limit and token-budget buckets held
+  uint64_t buckets_refused = 0;
 
   std::string prometheus() const;
   std::string edgesJson() const;

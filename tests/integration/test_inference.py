@@ -158,6 +158,8 @@ class InferenceTest(ProxyTestCase):
         # Another identity has its own bucket (and "*" is not in this rule).
         self.assertEqual(post(dp, "127.0.0.2", chat(max_tokens=2))[0], 200)
         self.assertEqual(dp.metric('dpuguard_inspect_verdicts_total{rule="frontend-rate",verdict="rate_limited"}'), 1)
+        self.assertEqual(dp.metric("dpuguard_inspect_buckets"), 1)  # the frontend's; the notebook matched no rule
+        self.assertEqual(dp.metric("dpuguard_inspect_buckets_refused_total"), 0)
 
     def test_token_budget_settles_from_usage(self):
         dp = self.start(inference(limits=f"""    - identities: ["{BATCH}"]

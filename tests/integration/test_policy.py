@@ -117,6 +117,7 @@ class PolicyTest(ProxyTestCase):
         by_edge = {(e["identity"], e["route"]): e for e in graph["edges"]}
         self.assertEqual(by_edge[(NOTEBOOK, "chat")]["allowed"], 1)
         self.assertGreater(by_edge[(NOTEBOOK, "chat")]["first_seen_ms"], 1_700_000_000_000)
+        self.assertEqual(graph["edges_dropped"], 0)
 
         # Enforce on the same baseline (hot reload): learned edges pass, a new one is blocked.
         text = open(dp.config_path).read().replace("mode: learn", "mode: enforce")

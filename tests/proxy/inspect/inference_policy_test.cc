@@ -43,6 +43,25 @@ TEST(TokenBuckets, StartFullRefillContinuouslyAndReportTheWait) {
   EXPECT_EQ(wait, 1000);
 }
 
+TEST(TokenBuckets, AFullMapDropsBucketsAtRestAndRefusesNewKeysWhenAllAreInUse) {
+  TokenBuckets b(2);
+  const BucketShape shape{1.0 / 1000, 2};  // 1 per second, burst 2
+  EXPECT_EQ(b.take("a", shape, 2, 0), 0);
+  EXPECT_EQ(b.take("b", shape, 1, 0), 0);
+  // Full of live buckets: a new key waits (fail closed), and "a" keeps its state.
+  EXPECT_EQ(b.take("c", shape, 1, 500), TokenBuckets::kFullRetryMs);
+  EXPECT_EQ(b.refusedFull(), 1u);
+  EXPECT_EQ(b.take("a", shape, 1, 500), 500);  // still empty-ish: 0.5 tokens
+  // No sweep again within the second, even though "b" is at rest by 1000.
+  EXPECT_EQ(b.take("c", shape, 1, 1200), TokenBuckets::kFullRetryMs);
+  // At 1600 "b" has refilled to its burst: dropping it loses nothing, and "c" gets its place.
+  EXPECT_EQ(b.take("c", shape, 1, 1600), 0);
+  EXPECT_EQ(b.size(), 2u);
+  EXPECT_DOUBLE_EQ(b.level("a", shape, 1600), 1.6);
+  EXPECT_EQ(b.take("b", shape, 2, 4000), 0);  // "b" comes back as new: full, as it was
+  EXPECT_EQ(b.refusedFull(), 2u);
+}
+
 TEST(RateLimiter, EveryMatchingRuleNeedsATokenAndARefusalTakesNone) {
   std::vector<RateLimitRule> rules(2);
   rules[0].id = "per-identity";
