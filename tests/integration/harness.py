@@ -242,6 +242,17 @@ logging:
 """
 
 
+def identities(*labels):
+    """The `identities:` config section from (CIDR, identity) pairs."""
+    return "identities:\n" + "".join(f"  - cidr: {cidr}\n    identity: {ident}\n" for cidr, ident in labels)
+
+
+def signatures(*families):
+    """The `signatures:` config section loading the shipped rule files named (config/rules/)."""
+    files = ", ".join(os.path.join(SRC, "config", "rules", f + ".yaml") for f in families)
+    return f"signatures:\n  files: [{files}]\n"
+
+
 def raw_exchange(port, data, timeout=5.0, until_close=True, read_bytes=None):
     """Sends raw bytes and returns what came back (until close, timeout, or read_bytes)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)

@@ -4,25 +4,17 @@ addresses as identities. Covers OpenAI-style 400s for schema violations, disallo
 and oversized max_tokens, routing by model, 429 with Retry-After from a rate limit and from
 the token budget, settlement from usage, and a streamed completion cut off at the budget."""
 import json
-import os
 import socket
 import time
 import unittest
 
-from harness import SRC, ProxyTestCase, config, curl, read_to_end, status_of
+from harness import ProxyTestCase, config, curl, identities, read_to_end, signatures, status_of
 
 NOTEBOOK = "spiffe://cluster/ns/research/sa/notebook"
 FRONTEND = "spiffe://cluster/ns/serving/sa/chat-frontend"
 BATCH = "spiffe://cluster/ns/batch/sa/eval"
 
-IDENTITIES = f"""identities:
-  - cidr: 127.0.0.2/32
-    identity: {NOTEBOOK}
-  - cidr: 127.0.0.3/32
-    identity: {FRONTEND}
-  - cidr: 127.0.0.4/32
-    identity: {BATCH}
-"""
+IDENTITIES = identities(("127.0.0.2/32", NOTEBOOK), ("127.0.0.3/32", FRONTEND), ("127.0.0.4/32", BATCH))
 
 ROUTES = """  - name: chat
     match: {path_prefix: /v1/chat/completions, methods: [POST]}
@@ -36,10 +28,7 @@ ROUTES = """  - name: chat
 """
 
 
-RULES = os.path.join(SRC, "config", "rules")
-SIGNATURES = f"""signatures:
-  files: [{RULES}/prompt-injection.yaml, {RULES}/credentials.yaml]
-"""
+SIGNATURES = signatures("prompt-injection", "credentials")
 
 
 def inference(limits="", rates="", models="small: up\n    big: big"):

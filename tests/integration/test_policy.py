@@ -6,17 +6,12 @@ import time
 import unittest
 import urllib.request
 
-from harness import ProxyTestCase, curl, config
+from harness import ProxyTestCase, config, curl, identities
 
 NOTEBOOK = "spiffe://cluster/ns/research/sa/notebook"
 PIPELINE = "spiffe://cluster/ns/train/sa/pipeline"
 
-IDENTITIES = f"""identities:
-  - cidr: 127.0.0.2/32
-    identity: {NOTEBOOK}
-  - cidr: 127.0.0.0/29
-    identity: {PIPELINE}
-"""
+IDENTITIES = identities(("127.0.0.2/32", NOTEBOOK), ("127.0.0.0/29", PIPELINE))
 
 ROUTES = """  - name: chat
     match: {path_prefix: /path/chat}

@@ -2,21 +2,13 @@
 raw sockets as clients. A signature split across two body chunks (two TCP writes apart in
 time) is still caught, and the client gets 403 even though nginx answers before reading the
 body (the response is held until the request body has been scanned)."""
-import os
 import socket
 import time
 import unittest
 
-from harness import SRC, ProxyTestCase, config, curl, read_to_end, status_of
+from harness import ProxyTestCase, config, curl, read_to_end, signatures, status_of
 
-RULES = os.path.join(SRC, "config", "rules")
-SIGNATURES = f"""signatures:
-  files:
-    - {RULES}/path-traversal.yaml
-    - {RULES}/injection.yaml
-    - {RULES}/prompt-injection.yaml
-    - {RULES}/credentials.yaml
-"""
+SIGNATURES = signatures("path-traversal", "injection", "prompt-injection", "credentials")
 
 
 class SignatureTest(ProxyTestCase):
