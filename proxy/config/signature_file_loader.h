@@ -3,7 +3,7 @@
 //   rules:
 //     - id: dpg-pt-001                 # letters, digits, '-', '_'; unique across all files
 //       pattern: '(?:\.\.|%2e%2e)[/\\]' # Vectorscan (PCRE subset), matched case-insensitively
-//       where: [path, query]           # path, query, header, body
+//       where: [path, query]           # path, query, header, body, prompt
 //       action: block                  # block (403) or alert (logged, counted, passed)
 //       severity: high                 # low, medium, high, critical
 //       caseless: true                 # default true

@@ -363,6 +363,7 @@ bool ClientSession::startCollecting(const http1::MessageHead& h) {
     return false;
   }
   inference_ = collecting_ = true;
+  body_scan_.start(nullptr, nullptr);  // a prompt: `prompt` signatures read it once it is whole
   collector_.start(cfg.max_body_bytes);
   return true;
 }
@@ -448,11 +449,9 @@ void ClientSession::cutStream() {
 }
 
 bool ClientSession::scanStrings() {
-  if (!body_scan_.active()) return false;
   // One pass over the strings, a NUL after each: like the quotes between strings in the raw
   // body, a NUL is neither space nor word, so a phrase does not run on into the next string.
-  body_scan_.feed(worker_.requestParser().strings(), matches_);
-  body_scan_.finish(matches_);
+  rt_->pipeline.scanPrompt(worker_.requestParser().strings(), worker_.signatureScratch(), matches_);
   if (matches_.count > 0) verdict_ = rt_->pipeline.signatureVerdict(matches_, verdict_);
   return matches_.block >= 0;
 }

@@ -71,8 +71,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // After a feed of the request body into `sink`: body signatures' verdict; true if blocked
   // (then the exchange has ended).
   bool bodySignaturesBlock(const http1::ParseResult& r, InspectingBodySink& sink);
-  // Inference bodies: signatures over the strings of the accepted JSON (decoded), not its
-  // bytes; true (verdict_ set) if one blocks.
+  // Inference bodies: `prompt` signatures over the strings of the accepted JSON (decoded), not
+  // its bytes; true (verdict_ set) if one blocks.
   bool scanStrings();
   // Inference routes: collect the body (collecting_), then validate it and go upstream.
   bool startCollecting(const http1::MessageHead& h);  // false: refused, a reply is on its way

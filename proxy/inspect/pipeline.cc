@@ -35,6 +35,12 @@ void Pipeline::startBody(BodyScan& scan, SignatureScratch& scratch) const {
   scan.start(signatures_.get(), signatures_ ? scratch.forSet(*signatures_) : nullptr);
 }
 
+void Pipeline::scanPrompt(std::string_view strings, SignatureScratch& scratch, Matches& m) const {
+  if (signatures_ != nullptr && signatures_->scans(Where::kPrompt)) {
+    signatures_->scan(Where::kPrompt, strings, scratch.forSet(*signatures_), m);
+  }
+}
+
 Verdict Pipeline::signatureVerdict(const Matches& m, const Verdict& head) const {
   if (m.block >= 0) {
     return Verdict::block(403, signatures_->signatures()[static_cast<size_t>(m.block)].id, "dpi_block",

@@ -8,8 +8,10 @@
 //   admitRate        rate_limits: a token per matching rule, else 429 (after the head passed)
 //   body scan        signatures over the request body, streamed across chunks (BodyScan,
 //                    started by startBody, fed by the session, verdict by signatureVerdict)
-//   inference        an inference route's whole body (json::InferenceRequest): model, caps,
-//                    routing by model, the token budget's reservation (InferencePolicy)
+//   inference        an inference route's whole body (json::InferenceRequest): `prompt`
+//                    signatures over its decoded strings (scanPrompt; `body` ones do not
+//                    read prompts), then model, caps, routing by model, the token budget's
+//                    reservation (InferencePolicy)
 //   response body    a streamed answer's tokens, cut at the allowance (TokenMeter, fed by
 //                    the session's MeteringBodySink); usage settles the reservation
 // Mutable state (rate and budget buckets) is passed in by the caller, as is the time.
@@ -53,6 +55,8 @@ class Pipeline {
   const InferencePolicy& inference() const { return inference_; }
   // Begins a body scan for this snapshot's body signatures (inactive when there are none).
   void startBody(BodyScan& scan, SignatureScratch& scratch) const;
+  // Scans an inference request's decoded strings (NUL-separated) with the `prompt` signatures.
+  void scanPrompt(std::string_view strings, SignatureScratch& scratch, Matches& m) const;
   // The verdict once body signatures have matched: block on the first blocking rule.
   Verdict signatureVerdict(const Matches& m, const Verdict& head) const;
   const SignatureSet* signatures() const { return signatures_.get(); }

@@ -1,8 +1,9 @@
 // SignatureSet: the DPI rules of one config snapshot, compiled once with Vectorscan
-// (Hyperscan API): one block-mode database per head field (path, query, header values) and
-// one stream-mode database for request bodies, so a pattern split across body chunks still
-// matches. Immutable and shared by the workers; each worker brings its own SignatureScratch
-// and each exchange its own BodyScan.
+// (Hyperscan API): one block-mode database per head field (path, query, header values), one
+// stream-mode database for request bodies, so a pattern split across body chunks still
+// matches, and one block-mode database for prompts (an inference request's decoded strings,
+// scanned once the body is whole). Immutable and shared by the workers; each worker brings
+// its own SignatureScratch and each exchange its own BodyScan.
 #pragma once
 
 #include <array>
@@ -20,8 +21,10 @@ struct hs_stream;
 
 namespace dpuguard::proxy::inspect {
 
-enum class Where : uint8_t { kPath, kQuery, kHeader, kBody };
-inline constexpr size_t kWhereCount = 4;
+// kBody: the raw bytes of a request body on routes without inference validation. kPrompt: on
+// inference routes, the body's strings with JSON escapes decoded (what the model reads).
+enum class Where : uint8_t { kPath, kQuery, kHeader, kBody, kPrompt };
+inline constexpr size_t kWhereCount = 5;
 
 enum class SignatureAction : uint8_t { kBlock, kAlert };
 
@@ -68,7 +71,7 @@ class SignatureSet {
 
   const std::vector<Signature>& signatures() const { return sigs_; }
   bool scans(Where w) const { return dbs_[static_cast<size_t>(w)] != nullptr; }
-  // Block-mode scan of one head field; matches are added to `m`.
+  // Block-mode scan of one head field or a prompt; matches are added to `m`.
   void scan(Where w, std::string_view data, hs_scratch* scratch, Matches& m) const;
 
   hs_database* bodyDatabase() const { return dbs_[static_cast<size_t>(Where::kBody)]; }

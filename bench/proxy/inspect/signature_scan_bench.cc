@@ -1,6 +1,6 @@
 // Vectorscan DPI throughput with the shipped rule sets (config/rules/, 250 signatures): a
 // request body scanned in stream mode (as the session does, in the chunks it arrives in), an
-// inference body's decoded strings, and a header section in block mode, over ordinary prose
+// inference body's decoded strings (the `prompt` rules), and a header section in block mode, over ordinary prose
 // (the common case: no match). Baseline in the same run: memchr over the same bytes (a lower
 // bound for any scan). Bytes/s is reported; compare the ratio, not the absolute figure, on a
 // shared machine.
@@ -40,27 +40,21 @@ std::string prose(size_t n) {
   return out + "\"}]}";
 }
 
-// Scans the text `next()` gives once per iteration, as a session scans one body.
-template <class Next>
-void scanEach(benchmark::State& state, const SignatureSet& set, size_t bytes, Next next) {
+void BM_BodyStreamScan(benchmark::State& state, const char* only) {
+  const auto set = shipped(only);
+  const std::string body = prose(static_cast<size_t>(state.range(0)));
   SignatureScratch scratch;
   BodyScan scan;
   Matches m;
-  for (auto _ : state) {
+  for (auto _ : state) {  // as a session scans one body
     m.clear();
-    scan.start(&set, scratch.forSet(set));
-    scan.feed(next(), m);
+    scan.start(set.get(), scratch.forSet(*set));
+    scan.feed(body, m);
     scan.finish(m);
     benchmark::DoNotOptimize(m.count);
   }
   if (m.count != 0) state.SkipWithError("benign body matched a signature");
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-}
-
-void BM_BodyStreamScan(benchmark::State& state, const char* only) {
-  const auto set = shipped(only);
-  const std::string body = prose(static_cast<size_t>(state.range(0)));
-  scanEach(state, *set, body.size(), [&] { return std::string_view(body); });
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
   state.counters["signatures"] = static_cast<double>(set->signatures().size());
 }
 BENCHMARK_CAPTURE(BM_BodyStreamScan, all, nullptr)->Arg(4096)->Arg(65536);
@@ -70,9 +64,9 @@ BENCHMARK_CAPTURE(BM_BodyStreamScan, credentials, "credentials")->Arg(4096);
 BENCHMARK_CAPTURE(BM_BodyStreamScan, path_traversal, "path-traversal")->Arg(4096);
 
 // An inference body as the session scans it: parsed, then its decoded strings (keys and
-// values, NUL-separated) gathered and scanned in one pass. Compare with
-// BM_BodyStreamScan/all/4096, the same body's raw bytes; the parse itself is in
-// inference_json_bench.
+// values, NUL-separated) gathered and scanned in one block-mode pass by the `prompt` rules
+// (prompt-injection and credentials). Compare with BM_BodyStreamScan/all/4096, the same
+// body's raw bytes under every `body` rule; the parse itself is in inference_json_bench.
 void BM_ChatStringsScan(benchmark::State& state) {
   const auto set = shipped();
   const std::string body = prose(static_cast<size_t>(state.range(0)));
@@ -82,7 +76,15 @@ void BM_ChatStringsScan(benchmark::State& state) {
     state.SkipWithError("bench body does not parse");
     return;
   }
-  scanEach(state, *set, body.size(), [&] { return parser.strings(); });
+  SignatureScratch scratch;
+  Matches m;
+  for (auto _ : state) {
+    m.clear();
+    set->scan(Where::kPrompt, parser.strings(), scratch.forSet(*set), m);
+    benchmark::DoNotOptimize(m.count);
+  }
+  if (m.count != 0) state.SkipWithError("benign prompt matched a signature");
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
 }
 BENCHMARK(BM_ChatStringsScan)->Arg(4096);
 

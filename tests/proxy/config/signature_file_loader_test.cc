@@ -25,6 +25,22 @@ TEST(SignatureFileLoader, ReadsARule) {
   EXPECT_EQ(sigs[0].column, 14);
 }
 
+TEST(SignatureFileLoader, PromptIsAPlaceOfItsOwn) {
+  std::vector<ConfigError> errors;
+  std::string text = rule(R"('\bsk-[a-z]{8}\b')");
+  text.replace(text.find("[body]"), 6, "[body, prompt]");
+  const auto sigs = loadSignatureText(text, "r.yaml", &errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].toString();
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].where, (1u << static_cast<unsigned>(inspect::Where::kBody)) |
+                               (1u << static_cast<unsigned>(inspect::Where::kPrompt)));
+  text.replace(text.find("[body, prompt]"), 14, "[prompts]");
+  loadSignatureText(text, "r.yaml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].toString(),
+            "r.yaml:4:13: 'where' entries are path, query, header, body or prompt, got 'prompts' (did you mean 'prompt'?)");
+}
+
 TEST(SignatureFileLoader, ARawControlCharacterInAPatternIsAPositionedError) {
   // YAML's double quotes turn "\b" into a backspace: the rule would need one to match.
   std::vector<ConfigError> errors;
