@@ -1,15 +1,10 @@
 // normalizePath: decode -> merge slashes -> remove dot segments, in one reused buffer.
 #include "parsers/uri/path_normalizer.h"
 
+#include "parsers/uri/hex_digit.h"
+
 namespace dpuguard::uri {
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool isUnreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||

@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "parsers/uri/path_normalizer.h"
+#include "parsers/uri/query_decoder.h"
 #include "proxy/worker.h"
 
 namespace dpuguard::proxy {
@@ -325,9 +326,13 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
     const std::string_view last = h.headers.back().value;
     fields = std::string_view(first, static_cast<size_t>(last.data() + last.size() - first));
   }
+  std::string_view decoded_query;
+  if (pipeline.signatures() != nullptr && uri::decodeQuery(h.request_target.query, decoded_query_)) {
+    decoded_query = decoded_query_;
+  }
   inspect::SignatureScratch& scratch = worker_.signatureScratch();
-  verdict_ = pipeline.onRequestHead({{identity_, route_->name, h.method, path_}, h.request_target.query, fields},
-                                    scratch, matches_);
+  verdict_ = pipeline.onRequestHead(
+      {{identity_, route_->name, h.method, path_}, h.request_target.query, decoded_query, fields}, scratch, matches_);
   if (!verdict_.blocked()) verdict_ = pipeline.admitRate(identity_, route_->name, loop_.now(), worker_.buckets(), verdict_);
   if (!verdict_.blocked()) {
     if (request_has_body_) pipeline.startBody(body_scan_, scratch);

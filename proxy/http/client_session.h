@@ -152,6 +152,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   inspect::BodyScan body_scan_;
   InspectingBodySink inspecting_body_{body_scan_, matches_, request_body_};
   std::string dpi_ids_;         // matched signature ids for the flow log, reused
+  std::string decoded_query_;   // the query form-decoded for signatures, reused
   // Inference routes.
   bool inference_ = false;      // this exchange's body is validated and its answer metered
   bool collecting_ = false;     // reading the body into collector_; no upstream yet

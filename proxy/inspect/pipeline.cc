@@ -27,6 +27,7 @@ Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scr
   hs_scratch* s = scratch.forSet(*signatures_);
   signatures_->scan(Where::kPath, f.who.path, s, m);
   signatures_->scan(Where::kQuery, f.query, s, m);
+  signatures_->scan(Where::kQuery, f.decoded_query, s, m);
   signatures_->scan(Where::kHeader, f.headers, s, m);
   return signatureVerdict(m, policy);
 }

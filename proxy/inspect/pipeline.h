@@ -4,7 +4,7 @@
 //
 //   identityOf       the client's identity: config labels merged with the host's
 //   onRequestHead    identity x route x method x path -> policy; then signatures over the
-//                    normalized path, the query and the header section
+//                    normalized path, the query (raw and decoded) and the header section
 //   admitRate        rate_limits: a token per matching rule, else 429 (after the head passed)
 //   body scan        signatures over the request body, streamed across chunks (BodyScan,
 //                    started by startBody, fed by the session, verdict by signatureVerdict)
@@ -33,7 +33,8 @@ namespace dpuguard::proxy::inspect {
 struct RequestHeadFacts {
   PolicyInput who;           // identity, route, method, normalized path
   std::string_view query;
-  std::string_view headers;  // the raw field lines of the head, contiguous
+  std::string_view decoded_query;  // the query form-decoded (uri::decodeQuery); empty: no escapes
+  std::string_view headers;        // the raw field lines of the head, contiguous
 };
 
 class Pipeline {

@@ -38,6 +38,20 @@ class SignatureTest(ProxyTestCase):
         self.assertNotIn("dpi", self.last_flow(dp, 3))
         self.assertEqual(dp.metric('dpuguard_inspect_verdicts_total{rule="dpg-pt-001",verdict="dpi_block"}'), 1)
 
+    def test_query_signatures_read_the_decoded_query(self):
+        """A query is scanned raw and form-decoded once: '+' and %20 do not hide a payload."""
+        dp = self.start()
+        for i, q in enumerate(["id=1+UNION+SELECT+password+FROM+users", "id=1%20UNION%20SELECT%20password",
+                               "id=1%20union/**/select%20password"], 1):
+            code, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", dp.url("/path/x?" + q))
+            self.assertEqual(out, b"403", q)
+            rec = self.last_flow(dp, i)
+            self.assertEqual((rec["verdict"], rec["rule"]), ("dpi_block", "dpg-inj-001"), q)
+        # Decoded words that are no payload pass, and a malformed escape is no error.
+        code, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", dp.url("/path/x?q=select%20a%20model&x=%zz"))
+        self.assertEqual(out, b"200")
+        self.assertNotIn("dpi", self.last_flow(dp, 4))
+
     def test_body_signature_split_across_chunks_is_blocked(self):
         dp = self.start()
         head = (b"POST /path/chat HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"

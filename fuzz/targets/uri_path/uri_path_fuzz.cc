@@ -4,7 +4,9 @@
 //   - an accepted path starts with '/', has no "." or ".." segment, no %00, no escape of an
 //     unreserved character, no lower-case escape, no '%' without two hex digits after it;
 //     with escaped_slashes=reject, no %2F/%5C; with merge_slashes, no "//";
-//   - the parts of a split target lie inside the target.
+//   - the parts of a split target lie inside the target;
+//   - the query's form-decoding (what query signatures read) is never longer than the query,
+//     happens exactly when it has a '+' or '%', and leaves no '+' behind but decoded %2B ones.
 // Input: byte 0 picks the options (bit 0: merge_slashes, bits 1-2: escaped-slash action),
 // the rest is a request target.
 #include <cstdlib>
@@ -12,6 +14,7 @@
 
 #include "fuzz/common/fuzz_target.h"
 #include "parsers/uri/path_normalizer.h"
+#include "parsers/uri/query_decoder.h"
 #include "parsers/uri/request_target.h"
 
 namespace {
@@ -64,6 +67,20 @@ bool within(std::string_view part, std::string_view whole) {
   return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
 }
 
+void checkDecodedQuery(std::string_view query) {
+  std::string decoded;
+  const bool escapes = query.find_first_of("+%") != std::string_view::npos;
+  if (decodeQuery(query, decoded) != escapes) std::abort();
+  if (!escapes) return;
+  if (decoded.size() > query.size()) std::abort();
+  size_t plus = 0, encoded_plus = 0;
+  for (char c : decoded) plus += c == '+';
+  for (size_t i = 0; i + 2 < query.size(); ++i) {
+    encoded_plus += query[i] == '%' && query[i + 1] == '2' && (query[i + 2] | 0x20) == 'b';
+  }
+  if (plus > encoded_plus) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -76,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!within(t.path, target) && t.path != "/") std::abort();
   if (!within(t.authority, target) || !within(t.query, target)) std::abort();
   (void)hostWithoutPort(t.authority);
+  checkDecodedQuery(target);
 
   // Normalize the raw input as a path (reaches every branch) and, when it is one, the
   // target's path.
