@@ -285,6 +285,10 @@ void ClientSession::startExchange() {
       inspect::InferencePolicy::apiFor(path_, api_) && !startCollecting(h)) {
     return;
   }
+  // Body signatures stream over other bodies; a prompt is read whole by `prompt` ones.
+  if (request_has_body_ && !collecting_ && rt_->pipeline.active()) {
+    rt_->pipeline.startBody(body_scan_, worker_.signatureScratch());
+  }
 
   RequestForwarding fwd;
   scratch_.assign(path_);
@@ -327,17 +331,15 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
     fields = std::string_view(first, static_cast<size_t>(last.data() + last.size() - first));
   }
   std::string_view decoded_query;
-  if (pipeline.signatures() != nullptr && uri::decodeQuery(h.request_target.query, decoded_query_)) {
+  if (pipeline.signatures() != nullptr && pipeline.signatures()->scans(inspect::Where::kQuery) &&
+      uri::decodeQuery(h.request_target.query, decoded_query_)) {
     decoded_query = decoded_query_;
   }
   inspect::SignatureScratch& scratch = worker_.signatureScratch();
   verdict_ = pipeline.onRequestHead(
       {{identity_, route_->name, h.method, path_}, h.request_target.query, decoded_query, fields}, scratch, matches_);
   if (!verdict_.blocked()) verdict_ = pipeline.admitRate(identity_, route_->name, loop_.now(), worker_.buckets(), verdict_);
-  if (!verdict_.blocked()) {
-    if (request_has_body_) pipeline.startBody(body_scan_, scratch);
-    return true;
-  }
+  if (!verdict_.blocked()) return true;
   route_stats_ = rt_->route_stats[static_cast<size_t>(route_ - rt_->config->routes.data())];
   refuse(false);
   return false;
@@ -368,7 +370,6 @@ bool ClientSession::startCollecting(const http1::MessageHead& h) {
     return false;
   }
   inference_ = collecting_ = true;
-  body_scan_.start(nullptr, nullptr);  // a prompt: `prompt` signatures read it once it is whole
   collector_.start(cfg.max_body_bytes);
   return true;
 }

@@ -37,9 +37,7 @@ void Pipeline::startBody(BodyScan& scan, SignatureScratch& scratch) const {
 }
 
 void Pipeline::scanPrompt(std::string_view strings, SignatureScratch& scratch, Matches& m) const {
-  if (signatures_ != nullptr && signatures_->scans(Where::kPrompt)) {
-    signatures_->scan(Where::kPrompt, strings, scratch.forSet(*signatures_), m);
-  }
+  if (signatures_ != nullptr) signatures_->scan(Where::kPrompt, strings, scratch.forSet(*signatures_), m);
 }
 
 Verdict Pipeline::signatureVerdict(const Matches& m, const Verdict& head) const {
