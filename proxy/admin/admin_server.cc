@@ -1,5 +1,6 @@
 // AdminServer implementation: poll(2) on the listener and a stop eventfd; each connection is
-// read with a 1 s timeout, parsed with the same strict MessageParser, answered and closed.
+// read with a 1 s timeout per read and kHeadDeadline for the whole head (one slow client must
+// not hold the admin thread), parsed with the same strict MessageParser, answered and closed.
 #include "proxy/admin/admin_server.h"
 
 #include <poll.h>
@@ -7,12 +8,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+
 #include "parsers/http1/message_parser.h"
 #include "proxy/core/socket_ops.h"
 #include "proxy/http/local_reply.h"
 
 namespace dpuguard::proxy {
 namespace {
+
+constexpr std::chrono::milliseconds kHeadDeadline{2000};
 
 void sendAll(int fd, const std::string& s) {
   size_t off = 0;
@@ -77,9 +83,16 @@ void AdminServer::serve(int fd) {
   http1::MessageParser parser(http1::MessageParser::Kind::kRequest, limits);
   http1::NullBodySink sink;
   char buf[8192];
-  size_t used = 0;
+  size_t used = 0;  // buf is never reused or moved: the head's views stay valid
+  const auto deadline = std::chrono::steady_clock::now() + kHeadDeadline;
   while (used < sizeof buf) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      sendAll(fd, response(408, "text/plain", "request head not received in time\n"));
+      return;
+    }
     const ssize_t n = read(fd, buf + used, sizeof buf - used);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;  // the 1 s read timeout: check the deadline
     if (n <= 0) return;
     const http1::ParseResult r = parser.feed(std::string_view(buf + used, static_cast<size_t>(n)), sink);
     used += static_cast<size_t>(n);

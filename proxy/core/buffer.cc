@@ -4,6 +4,10 @@
 #include <utility>
 #include <vector>
 
+#ifdef DPUGUARD_BUFFER_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace dpuguard::proxy {
 namespace {
 
@@ -34,5 +38,22 @@ void BufferBlockCache::give(std::unique_ptr<char[]> block, size_t size) {
     free.emplace_back(size, std::move(block));
   }  // else: freed here
 }
+
+#if DPUGUARD_BUFFER_POISONS
+void Buffer::poisonSlow(size_t at, size_t n) {
+  if (n == 0 || !data_) return;
+#ifdef DPUGUARD_BUFFER_ASAN
+  ASAN_POISON_MEMORY_REGION(data_.get() + at, n);
+#else
+  std::memset(data_.get() + at, 0xDB, n);
+#endif
+}
+
+void Buffer::unpoisonSlow([[maybe_unused]] size_t at, [[maybe_unused]] size_t n) {
+#ifdef DPUGUARD_BUFFER_ASAN
+  if (n != 0 && data_) ASAN_UNPOISON_MEMORY_REGION(data_.get() + at, n);
+#endif
+}
+#endif
 
 }  // namespace dpuguard::proxy

@@ -73,7 +73,8 @@ void HostStream::readRequest() {
       link_.blocked(this);
       return;
     }
-    if (!in_head_ && in_start_ > 0) {  // body bytes may move; head bytes may not (feed contract)
+    if (!parser_.inHead() &&
+        in_start_ > 0) {  // body bytes may move; head bytes may not (feed contract)
       std::memmove(in_.get(), in_.get() + in_start_, in_end_ - in_start_);
       in_end_ -= in_start_;
       in_start_ = 0;
@@ -103,7 +104,6 @@ void HostStream::readRequest() {
 
 void HostStream::parse() {
   while (fd_ >= 0 && in_start_ < in_end_) {
-    if (stream_id_ == 0 && !in_head_) in_head_ = true;
     const http1::ParseResult r = parser_.feed(std::string_view(in_.get() + in_start_, in_end_ - in_start_), *this);
     in_start_ += r.consumed;
     if (failed_ || r.status == http1::ParseStatus::kError) {
@@ -111,7 +111,6 @@ void HostStream::parse() {
       return;
     }
     if (r.status == http1::ParseStatus::kHeadComplete) {
-      in_head_ = false;
       if (!emitHead(parser_.head())) {
         close();
         return;
@@ -126,7 +125,7 @@ void HostStream::parse() {
       break;  // kNeedMore: everything consumed
     }
   }
-  if (in_start_ == in_end_ && !in_head_) in_start_ = in_end_ = 0;
+  if (in_start_ == in_end_ && !parser_.inHead()) in_start_ = in_end_ = 0;
 }
 
 bool HostStream::emitHead(const http1::MessageHead& head) {

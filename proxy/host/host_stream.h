@@ -52,10 +52,11 @@ class HostStream final : public IoHandler, private http1::BodySink {
   int fd_;
   http1::MessageParser parser_;
   size_t in_capacity_;
-  std::unique_ptr<char[]> in_;  // request bytes read; a head's bytes never move (feed contract)
+  // Request bytes read. While parser_.inHead() they never move and no read lands before
+  // in_end_ (the feed contract): compaction and the rewind wait for the head's end.
+  std::unique_ptr<char[]> in_;
   size_t in_start_ = 0;         // first byte not yet parsed
   size_t in_end_ = 0;
-  bool in_head_ = false;        // between a message's first byte and its head's end
   std::string out_;             // response bytes for the session
   uint64_t stream_id_ = 0;  // 0: no exchange in progress
   bool request_body_ = false;

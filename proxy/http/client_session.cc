@@ -60,12 +60,21 @@ http1::ParseError pathParseError(uri::PathError e) {
 
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, int fd, const SocketAddress& peer, size_t listener_index)
-    : worker_(worker), loop_(worker.loop()), fd_(fd), peer_(peer), peer_ip_(peer.hostText()), peer_address_(IpAddress::of(peer)),
-      listener_index_(listener_index), rt_(worker.runtime()),
-      in_(std::max<size_t>(kBodyWindow, listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack)),
-      out_(kBodyWindow + listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack),
-      parser_(http1::MessageParser::Kind::kRequest, listenerLimits(*rt_, listener_index).parserLimits()) {}
+ClientSession::ClientSession(Worker& worker, int fd, const SocketAddress& peer,
+                             size_t listener_index)
+    : worker_(worker),
+      loop_(worker.loop()),
+      fd_(fd),
+      peer_(peer),
+      peer_ip_(peer.hostText()),
+      peer_address_(IpAddress::of(peer)),
+      listener_index_(listener_index),
+      rt_(worker.runtime()),
+      in_(std::max<size_t>(kBodyWindow,
+                           listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack),
+          http1::MessageParser::Kind::kRequest,
+          listenerLimits(*rt_, listener_index).parserLimits()),
+      out_(kBodyWindow + listenerLimits(*rt_, listener_index).max_header_bytes + kHeadSlack) {}
 
 ClientSession::~ClientSession() {
   if (fd_ >= 0) ::close(fd_);
@@ -83,7 +92,9 @@ void ClientSession::start() {
 void ClientSession::drain() {
   draining_ = true;
   close_after_ = true;
-  if (state_ == State::kReadingHead && !parser_.inMessage() && in_.empty() && out_.empty()) closeConnection();
+  if (state_ == State::kReadingHead && !in_.parser().inMessage() && in_.buffer().empty() &&
+      out_.empty())
+    closeConnection();
 }
 
 // ---- I/O events -------------------------------------------------------------------------
@@ -123,11 +134,12 @@ void ClientSession::onUpstreamIo(uint32_t events) {
 
 void ClientSession::readClient() {
   if (client_eof_) return;
-  if (in_.tailroom() == 0 && in_.freeSpace() > 0 && !parser_.inHead()) in_.compact();
-  if (in_.tailroom() == 0) return;  // backpressure: the upstream is not taking our bytes
-  const ssize_t n = ::read(fd_, in_.tail(), in_.tailroom());
+  Buffer& in = in_.buffer();
+  if (in.tailroom() == 0) in.compact();  // refused while a head is in progress (pinned)
+  if (in.tailroom() == 0) return;        // backpressure: the upstream is not taking our bytes
+  const ssize_t n = ::read(fd_, in.tail(), in.tailroom());
   if (n > 0) {
-    in_.produced(static_cast<size_t>(n));
+    in.produced(static_cast<size_t>(n));
     last_activity_ms_ = loop_.now();
     bump(worker_.metrics().bytes_in, static_cast<uint64_t>(n));
   } else if (n == 0) {
@@ -200,25 +212,23 @@ void ClientSession::drive() {
 }
 
 bool ClientSession::parseHead() {
-  if (!parser_.inMessage()) {
+  if (!in_.parser().inMessage()) {
     if (draining_) {
       state_ = State::kClosing;
       return false;
     }
-    if (in_.empty()) {
+    if (in_.buffer().empty()) {
       if (client_eof_) closeConnection();
       return false;
     }
-    // A new head: latest config, and the whole buffer for it (the head must not move).
+    // A new head: latest config (in_ gives it the whole buffer and pins it there).
     rt_ = worker_.runtime();
-    parser_.setLimits(listenerLimits(*rt_, listener_index_).parserLimits());
-    in_.compact();
+    in_.parser().setLimits(listenerLimits(*rt_, listener_index_).parserLimits());
     if (head_start_ms_ < 0) head_start_ms_ = loop_.now();
     if (start_us_ == 0) start_us_ = nowUs();
   }
   http1::NullBodySink no_body;
-  const http1::ParseResult r = parser_.feed(in_.readable(), no_body);
-  in_.consume(r.consumed);
+  const http1::ParseResult r = in_.feed(no_body);
   exchange_bytes_in_ += r.consumed;
   switch (r.status) {
     case ParseStatus::kHeadComplete:
@@ -237,7 +247,7 @@ bool ClientSession::parseHead() {
 }
 
 void ClientSession::startExchange() {
-  const http1::MessageHead& h = parser_.head();
+  const http1::MessageHead& h = in_.parser().head();
   const LimitsConfig& limits = listenerLimits(*rt_, listener_index_);
   bump(worker_.metrics().requests);
   start_ms_ = loop_.now();
@@ -268,7 +278,7 @@ void ClientSession::startExchange() {
     return;
   }
   if (!inspectHead(h)) return;
-  parser_.tightenBodyLimits(route_->limits);
+  in_.parser().tightenBodyLimits(route_->limits);
   const size_t route_index = static_cast<size_t>(route_ - rt_->config->routes.data());
   route_stats_ = rt_->route_stats[route_index];
   cluster_ = &rt_->clusters[route_->cluster_index];
@@ -325,7 +335,7 @@ bool ClientSession::inspectHead(const http1::MessageHead& h) {
   host_labels_ = worker_.hostLabels();
   identity_ = pipeline.identityOf(peer_address_, host_labels_.get());
   std::string_view fields;
-  if (!h.headers.empty()) {  // the field lines are contiguous in in_ (the parser's contract)
+  if (!h.headers.empty()) {  // the field lines are contiguous: in_ pins the head's bytes
     const char* first = h.headers.front().name.data();
     const std::string_view last = h.headers.back().value;
     fields = std::string_view(first, static_cast<size_t>(last.data() + last.size() - first));
@@ -376,8 +386,7 @@ bool ClientSession::startCollecting(const http1::MessageHead& h) {
 
 bool ClientSession::collectRequest() {
   // Not scanned as it arrives: signatures read the decoded strings once it is whole.
-  const http1::ParseResult r = parser_.feed(in_.readable(), collector_);
-  in_.consume(r.consumed);
+  const http1::ParseResult r = in_.feed(collector_);
   exchange_bytes_in_ += r.consumed;
   if (collector_.overflow()) {
     verdict_ = inspect::InferencePolicy::refuseBody(json::RequestError::kTooLarge);
@@ -516,7 +525,7 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
   }
   up_->attach(this);
   ++host.health.active;
-  up_->parser.setHeadRequest(head_request_);
+  up_->in.parser().setHeadRequest(head_request_);
   if (!up_->out.append(request_head_)) {
     abortExchange(Outcome::kUpstreamProtocolError);
     return false;
@@ -532,10 +541,8 @@ bool ClientSession::pumpRequest() {
   if (inference_) return sendCollected();
   const size_t budget = up_->out.freeSpace();
   if (budget == 0) return false;
-  const std::string_view data = in_.readable();
   http1::BodySink& sink = body_scan_.active() ? static_cast<http1::BodySink&>(inspecting_body_) : request_body_;
-  const http1::ParseResult r = parser_.feed(data.substr(0, std::min(budget, data.size())), sink);
-  in_.consume(r.consumed);
+  const http1::ParseResult r = in_.feed(sink, budget);
   exchange_bytes_in_ += r.consumed;
   if (bodySignaturesBlock(r, inspecting_body_)) return true;
   if (request_body_.overflow()) {
@@ -560,7 +567,7 @@ bool ClientSession::bodyFed(const http1::ParseResult& r) {
     abortExchange(Outcome::kBadRequest);
     return true;
   }
-  if (r.consumed == 0 && client_eof_ && in_.empty()) {
+  if (r.consumed == 0 && client_eof_ && in_.buffer().empty()) {
     abortExchange(Outcome::kClientAborted);  // the client left mid-body
     return true;
   }
@@ -575,8 +582,8 @@ bool ClientSession::pumpResponse() {
   bool progress = false;
   bool resume = false;  // after a head, feed once more even with no bytes: a bodiless message ends there
   while (up_ != nullptr && !response_done_ && state_ == State::kProxying) {
-    const std::string_view data = up_->in.readable();
-    size_t budget = data.size();
+    const size_t buffered = up_->in.buffer().size();
+    size_t budget = buffered;
     if (awaiting_response_head_) {
       if (out_.freeSpace() < rt_->config->limits.max_header_bytes + kHeadSlack) return progress;
     } else {
@@ -591,16 +598,15 @@ bool ClientSession::pumpResponse() {
     http1::BodySink& sink = metering_.mode() != MeteringBodySink::Mode::kOff ? static_cast<http1::BodySink&>(metering_)
                                                                               : response_body_;
     http1::ParseResult r;
-    if (data.empty() && !resume) {
+    if (buffered == 0 && !resume) {
       if (!up_->peer_closed) return progress;
-      r = up_->parser.finish(sink);
+      r = up_->in.finish(sink);
       if (r.status == ParseStatus::kNeedMore) {  // closed before a response began
         upstreamFailed(Outcome::kUpstreamReset, true);
         return true;
       }
     } else {
-      r = up_->parser.feed(data.substr(0, budget), sink);
-      up_->in.consume(r.consumed);
+      r = up_->in.feed(sink, budget);
     }
     if (metering_.cut()) {
       cutStream();
@@ -640,7 +646,7 @@ bool ClientSession::pumpResponse() {
 }
 
 void ClientSession::onResponseHead() {
-  const http1::MessageHead& h = up_->parser.head();
+  const http1::MessageHead& h = up_->in.parser().head();
   if (h.status < 200) {
     // 1xx interim responses are not forwarded: dpuguard answers Expect itself.
     interim_response_ = true;
@@ -679,7 +685,7 @@ void ClientSession::onResponseHead() {
 
 void ClientSession::finishExchange() {
   const bool reusable = request_done_ && response_done_ && up_ != nullptr && !up_->peer_closed &&
-                        up_->in.empty() && up_->parser.head().keep_alive;
+                        up_->in.buffer().empty() && up_->in.parser().head().keep_alive;
   releaseUpstream(reusable);
   outcome_ = meter_.cut() ? Outcome::kBudgetCut : Outcome::kProxied;
   logExchange();
@@ -726,10 +732,11 @@ void ClientSession::resetExchange() {
 void ClientSession::releaseIdleStorage() {
   // Between exchanges with nothing buffered either way: an idle keep-alive connection holds
   // no buffer or header storage (both go to per-thread caches, so reuse allocates nothing).
-  if (state_ != State::kReadingHead || parser_.inMessage() || !in_.empty() || !out_.empty()) return;
-  in_.releaseIfEmpty();
+  if (state_ != State::kReadingHead || in_.parser().inMessage() || !in_.buffer().empty() ||
+      !out_.empty())
+    return;
+  in_.releaseIdleStorage();
   out_.releaseIfEmpty();
-  parser_.releaseStorage();
 }
 
 void ClientSession::releaseUpstream(bool reusable) {
@@ -756,7 +763,7 @@ void ClientSession::localReply(int status, Outcome outcome, std::string_view mes
   if (!close && !request_done_) {
     // Keep the connection only if the request has no body: then it ended with its head.
     http1::NullBodySink none;
-    close = request_has_body_ || parser_.feed({}, none).status != ParseStatus::kMessageComplete;
+    close = request_has_body_ || in_.feed(none, 0).status != ParseStatus::kMessageComplete;
     request_done_ = !close;
   }
   close = close || !client_keep_alive_ || draining_;
@@ -831,7 +838,7 @@ void ClientSession::updateInterest() {
   // Input stays armed while the response is proxied, even once the request is complete: a
   // pipelined next request is read ahead into in_ (bounded; full in_ disarms it), and the
   // interest does not flip twice per exchange (two epoll_ctl per request, measured).
-  if (!client_eof_ && in_.freeSpace() > 0) {
+  if (!client_eof_ && in_.buffer().freeSpace() > 0) {
     ev |= EPOLLRDHUP;  // notice a client that goes away while we wait on the upstream
     if (state_ != State::kClosing) ev |= EPOLLIN;
   }
@@ -846,7 +853,8 @@ void ClientSession::updateInterest() {
       uev = EPOLLOUT;
     } else {
       if (!up_->out.empty()) uev |= EPOLLOUT;
-      if (!response_done_ && !up_->peer_closed && up_->in.freeSpace() > 0) uev |= EPOLLIN | EPOLLRDHUP;
+      if (!response_done_ && !up_->peer_closed && up_->in.buffer().freeSpace() > 0)
+        uev |= EPOLLIN | EPOLLRDHUP;
     }
     up_->setInterest(uev);
   }
@@ -860,7 +868,7 @@ uint32_t ClientSession::idleTimeoutMs() const {
 int64_t ClientSession::nextDeadline() const {
   const LimitsConfig& limits = listenerLimits(*rt_, listener_index_);
   int64_t d = last_activity_ms_ + idleTimeoutMs();
-  if (state_ == State::kReadingHead && (parser_.inMessage() || !in_.empty())) {
+  if (state_ == State::kReadingHead && (in_.parser().inMessage() || !in_.buffer().empty())) {
     d = (head_start_ms_ >= 0 ? head_start_ms_ : last_activity_ms_) + limits.header_timeout_ms;
   } else if (state_ == State::kProxying) {
     if (route_ != nullptr && route_->timeout_ms != 0) d = std::min<int64_t>(d, start_ms_ + route_->timeout_ms);
@@ -885,7 +893,7 @@ void ClientSession::onTimer() {
   }
   switch (state_) {
     case State::kReadingHead:
-      if (parser_.inMessage() || !in_.empty()) {
+      if (in_.parser().inMessage() || !in_.buffer().empty()) {
         localReply(408, Outcome::kHeaderTimeout, "request head not received in time", true);
       } else {
         closeConnection();  // idle keep-alive connection

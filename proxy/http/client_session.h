@@ -19,20 +19,21 @@
 #include "parsers/http1/message_parser.h"
 #include "proxy/core/buffer.h"
 #include "proxy/core/event_loop.h"
+#include "proxy/core/ip_prefix.h"
 #include "proxy/core/socket_address.h"
+#include "proxy/http/body_collector.h"
 #include "proxy/http/body_forwarder.h"
 #include "proxy/http/head_writer.h"
+#include "proxy/http/inspecting_body_sink.h"
 #include "proxy/http/local_reply.h"
+#include "proxy/http/message_input.h"
+#include "proxy/http/metering_body_sink.h"
 #include "proxy/http/outcome.h"
 #include "proxy/http/upstream_connection.h"
-#include "proxy/core/ip_prefix.h"
-#include "proxy/http/body_collector.h"
-#include "proxy/http/inspecting_body_sink.h"
-#include "proxy/http/metering_body_sink.h"
 #include "proxy/inspect/identity_map.h"
 #include "proxy/inspect/inference_policy.h"
-#include "proxy/inspect/token_meter.h"
 #include "proxy/inspect/signature_set.h"
+#include "proxy/inspect/token_meter.h"
 #include "proxy/inspect/verdict.h"
 
 namespace dpuguard::proxy {
@@ -122,9 +123,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   size_t listener_index_;
   std::shared_ptr<WorkerRuntime> rt_;  // config snapshot of the exchange in progress
 
-  Buffer in_;
+  MessageInput in_;  // the request stream: buffer and parser, a head's bytes pinned
   Buffer out_;
-  http1::MessageParser parser_;
   State state_ = State::kReadingHead;
   uint32_t interest_ = 0;
   bool client_eof_ = false;

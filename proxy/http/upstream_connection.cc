@@ -14,8 +14,10 @@ namespace dpuguard::proxy {
 
 UpstreamConnection::UpstreamConnection(Worker& worker, UpstreamHost& host, size_t buffer_bytes,
                                        const http1::Limits& limits)
-    : in(buffer_bytes), out(buffer_bytes), parser(http1::MessageParser::Kind::kResponse, limits),
-      worker_(worker), host_(host) {}
+    : in(buffer_bytes, http1::MessageParser::Kind::kResponse, limits),
+      out(buffer_bytes),
+      worker_(worker),
+      host_(host) {}
 
 UpstreamConnection::~UpstreamConnection() {
   if (fd_ >= 0) ::close(fd_);
@@ -49,13 +51,12 @@ void UpstreamConnection::attach(UpstreamUser* user) {
 
 void UpstreamConnection::park(uint32_t max_idle) {
   user_ = nullptr;
-  if (host_.idle.size() >= max_idle || !in.empty() || !out.empty()) {
+  if (host_.idle.size() >= max_idle || !in.buffer().empty() || !out.empty()) {
     close();
     return;
   }
-  in.releaseIfEmpty();
+  in.releaseIdleStorage();
   out.releaseIfEmpty();
-  parser.releaseStorage();
   setInterest(EPOLLIN | EPOLLRDHUP);
   host_.idle.push_back(this);
   worker_.loop().timers().schedule(this, worker_.loop().now() + kPoolIdleTimeoutMs);
@@ -81,11 +82,12 @@ void UpstreamConnection::setInterest(uint32_t events) {
 }
 
 UpstreamConnection::Io UpstreamConnection::readSome() {
-  if (in.tailroom() == 0 && in.freeSpace() > 0 && !parser.inHead()) in.compact();
-  if (in.tailroom() == 0) return Io::kAgain;
-  const ssize_t n = ::read(fd_, in.tail(), in.tailroom());
+  Buffer& b = in.buffer();
+  if (b.tailroom() == 0) b.compact();  // refused while a response head is in progress (pinned)
+  if (b.tailroom() == 0) return Io::kAgain;
+  const ssize_t n = ::read(fd_, b.tail(), b.tailroom());
   if (n > 0) {
-    in.produced(static_cast<size_t>(n));
+    b.produced(static_cast<size_t>(n));
     return Io::kProgress;
   }
   if (n == 0) return Io::kEof;

@@ -10,6 +10,7 @@
 #include "parsers/http1/message_parser.h"
 #include "proxy/core/buffer.h"
 #include "proxy/core/event_loop.h"
+#include "proxy/http/message_input.h"
 #include "proxy/router/load_balancer.h"
 
 namespace dpuguard::proxy {
@@ -66,9 +67,8 @@ class UpstreamConnection final : public IoHandler, public Timer {
   bool reused() const { return uses_ > 1; }
   bool closed() const { return fd_ < 0; }
 
-  Buffer in;
+  MessageInput in;  // the response stream: buffer and parser, a head's bytes pinned
   Buffer out;
-  http1::MessageParser parser;
   bool peer_closed = false;  // read returned EOF
 
  private:

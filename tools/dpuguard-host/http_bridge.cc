@@ -280,13 +280,14 @@ bool HttpBridge::respond(Stream& s, int fd) {
   static thread_local std::vector<char> buf;
   buf.resize(limits.max_header_bytes + 65536);
   size_t start = 0, end = 0;
-  bool in_head = true, sent_head = false, interim = false, keep_alive = false;
+  bool sent_head = false, interim = false, keep_alive = false;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(s.mutex);
       if (s.reset) return false;
     }
-    if (!in_head && start == end) start = end = 0;
+    if (!parser.inHead() && start == end)
+      start = end = 0;             // a head's bytes never move (feed contract)
     if (end == buf.size()) break;  // a head larger than the limits
     const ssize_t n = recv(fd, buf.data() + end, buf.size() - end, 0);
     if (n < 0 && errno == EAGAIN) continue;  // the 1 s timeout: check for a reset, read on
@@ -306,7 +307,6 @@ bool HttpBridge::respond(Stream& s, int fd) {
         return false;
       }
       if (r.status == http1::ParseStatus::kHeadComplete) {
-        in_head = false;
         const http1::MessageHead& h = parser.head();
         if (h.status < 200) {  // interim (100 Continue, 103): the DPU answers Expect itself
           interim = true;
@@ -341,7 +341,6 @@ bool HttpBridge::respond(Stream& s, int fd) {
       } else if (r.status == http1::ParseStatus::kMessageComplete) {
         if (interim) {  // the final response follows
           interim = false;
-          in_head = true;
           continue;
         }
         body.post({}, true);

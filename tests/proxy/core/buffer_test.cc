@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <string_view>
+
 namespace dpuguard::proxy {
 namespace {
 
@@ -58,6 +61,72 @@ TEST(BufferTest, ReleasedStorageIsReusedBySameSizeBuffers) {
   ASSERT_TRUE(other_size.append("z"));
   EXPECT_NE(other_size.readable().data(), first);
 }
+
+// The contract a parser mid-head relies on: pinned bytes never move and are never
+// overwritten, even when every byte was consumed (the old code rewound to offset 0).
+TEST(BufferTest, PinnedBytesStayWhereTheyAre) {
+  Buffer b(64);
+  ASSERT_TRUE(b.append("GET /ok HT"));
+  b.pin();
+  const char* head = b.readable().data();
+  b.consume(10);
+  EXPECT_TRUE(b.empty());
+  EXPECT_FALSE(b.compact());
+  EXPECT_EQ(b.freeSpace(), 54u);  // only behind the window while pinned
+  std::memcpy(b.tail(), "TP/1.1", 6);
+  b.produced(6);
+  EXPECT_EQ(b.readable().data(), head + 10);
+  EXPECT_EQ(std::string_view(head, 16), "GET /ok HTTP/1.1");
+  b.releaseIfEmpty();
+  EXPECT_TRUE(b.allocated());  // not while pinned
+}
+
+TEST(BufferTest, AppendWhilePinnedNeverCompacts) {
+  Buffer b(8);
+  ASSERT_TRUE(b.append("abcd"));
+  b.consume(2);
+  b.pin();
+  EXPECT_FALSE(b.append("wxyzv"));  // would need the two consumed bytes back
+  EXPECT_TRUE(b.append("wxyz"));
+  EXPECT_EQ(b.readable(), "cdwxyz");
+}
+
+TEST(BufferTest, UnpinGivesBackAndRewindsAnEmptyWindow) {
+  Buffer b(16);
+  ASSERT_TRUE(b.append("abc"));
+  b.pin();
+  b.consume(3);
+  b.unpin();
+  EXPECT_FALSE(b.pinned());
+  EXPECT_EQ(b.tailroom(), 16u);
+  EXPECT_TRUE(b.compact());
+}
+
+#if defined(DPUGUARD_BUFFER_ASAN)
+// Under ASan a view kept past its pin is a report at the read, not a silent wrong byte.
+TEST(BufferDeathTest, ReadingAConsumedByteIsAReport) {
+  Buffer b(64);
+  ASSERT_TRUE(b.append("GET /ok HTTP/1.1\r\n"));
+  const std::string_view stale = b.readable();
+  ASSERT_TRUE(b.append("X-Long-Enough-To-Keep-A-Granule: 1\r\n"));
+  b.consume(stale.size() + 8);
+  EXPECT_DEATH(
+      {
+        volatile char c = stale[0];
+        (void)c;
+      },
+      "use-after-poison");
+}
+#elif !defined(NDEBUG)
+TEST(BufferTest, ConsumedBytesAreOverwrittenInDebugBuilds) {
+  Buffer b(64);
+  ASSERT_TRUE(b.append("GET /ok"));
+  const char* p = b.readable().data();
+  ASSERT_TRUE(b.append(" HTTP/1.1"));
+  b.consume(4);
+  EXPECT_EQ(static_cast<unsigned char>(p[0]), 0xDBu);
+}
+#endif
 
 }  // namespace
 }  // namespace dpuguard::proxy
