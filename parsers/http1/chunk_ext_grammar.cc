@@ -1,13 +1,9 @@
 #include "parsers/http1/chunk_ext_grammar.h"
 
+#include "parsers/http1/field_rules.h"
+
 namespace dpuguard::http1 {
 namespace {
-
-// tchar (RFC 9110 §5.6.2)
-bool isTchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
 
 // qdtext (RFC 9110 §5.6.4): HTAB, SP, %x21, %x23-5B, %x5D-7E, obs-text
 bool isQdtext(unsigned char c) { return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c != 0x5c && c != 0x7f); }

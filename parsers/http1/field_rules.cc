@@ -107,12 +107,17 @@ bool passesReframingHop(std::string_view name) {
 
 bool forbiddenInTrailers(FieldKind kind) { return kind != FieldKind::kOther; }
 
-ParseError checkContentLength(std::string_view value) {
-  if (value.empty() || value.size() > 18) return ParseError::kInvalidContentLength;
-  if (value.size() > 1 && value.front() == '0') return ParseError::kInvalidContentLength;
-  for (char c : value) {
-    if (!isDigit(c)) return ParseError::kInvalidContentLength;
+ParseError parseContentLength(std::string_view value, uint64_t* length) {
+  if (value.empty()) return ParseError::kInvalidContentLength;  // CVE-2023-40225
+  size_t first = 0;
+  while (first + 1 < value.size() && value[first] == '0') ++first;
+  if (value.size() - first > 18) return ParseError::kInvalidContentLength;
+  uint64_t v = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!isDigit(value[i])) return ParseError::kInvalidContentLength;  // +, -, spaces, lists, hex
+    if (i >= first) v = v * 10 + static_cast<uint64_t>(value[i] - '0');
   }
+  *length = v;
   return ParseError::kNone;
 }
 

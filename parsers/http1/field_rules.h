@@ -2,6 +2,7 @@
 // which fields frame or route a message, and the strict syntax of their values.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -50,6 +51,18 @@ bool passesReframingHop(std::string_view name);
 // Fields that must never appear in a trailer section (framing, routing, connection control).
 bool forbiddenInTrailers(FieldKind kind);
 
+// tchar (RFC 9110 §5.6.2): the bytes of a token (methods, field names, chunk extensions).
+inline constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+inline bool isTchar(unsigned char c) {
+  return kTchar[c];
+}
+
 // Removes leading and trailing SP/HTAB (RFC 9110 §5.5 OWS).
 inline std::string_view trimOws(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -69,8 +82,10 @@ void forEachListElement(std::string_view v, F&& f) {
   }
 }
 
-// Content-Length = 1*DIGIT without leading zeros and at most 18 digits (no overflow).
-ParseError checkContentLength(std::string_view value);
+// Content-Length = 1*DIGIT (RFC 9110 §8.6), OWS already trimmed. Leading zeros are digits like
+// any other ("005" is 5, as nginx and HAProxy read it); at most 18 digits after them, so the
+// value stays below 10^18 (< 2^63) and never overflows. On kNone, *length holds the value.
+ParseError parseContentLength(std::string_view value, uint64_t* length);
 
 // Transfer-Encoding must be exactly `chunked` (one element, any case).
 ParseError checkTransferEncoding(std::string_view value);

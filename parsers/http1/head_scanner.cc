@@ -51,6 +51,7 @@ void HeadScanner::start(Section section, const Limits& limits) {
   after_cr_ = false;
   line_bytes_ = 0;
   start_spaces_ = 0;
+  version_bytes_ = 0;
   last_was_space_ = false;
 }
 
@@ -132,6 +133,15 @@ HeadScanner::Scan HeadScanner::scan(std::string_view data) {
       if (c == '\t' && section_ == Section::kRequestHead) return fail(ParseError::kBadRequestLine);
       if (c != '\t' && isSpecial(c)) return fail(c == 0 ? ParseError::kNulByte : ParseError::kControlCharacter);
       if (ParseError e = startLineByte(c); e != ParseError::kNone) return fail(e);
+      if (section_ == Section::kRequestHead && start_spaces_ == 2 && c != ' ' &&
+          version_bytes_ < 5) {
+        // llhttp 8.1.0 also takes "RTSP/1.0" and "ICE/1.0" here and reports them as 1.0.
+        if (c != "HTTP/"[version_bytes_]) return fail(ParseError::kInvalidConstant);
+        ++version_bytes_;
+        ++line_bytes_;
+        ++i;
+        continue;
+      }
       // Runs of ordinary bytes need no per-byte decision; SP does in a request line.
       const size_t next = c == ' ' ? i + 1 : skipPlain(p, i + 1, n, section_ == Section::kRequestHead);
       if (next > i + 1) last_was_space_ = false;

@@ -1,8 +1,8 @@
 // HeadScanner: the byte-level gate in front of llhttp for a head or a trailer section.
 // llhttp 8.1.0 accepts bare LF line endings, obs-fold, empty field names, HTTP/0.9 request
-// lines and double spaces even in strict mode (HTTP_HARDENING.md); this scanner sees every
-// head byte first and lets through only lines that end in CRLF and hold no NUL or other CTL,
-// so llhttp never tokenizes anything we would refuse. It also enforces the per-token limits
+// lines, double spaces and RTSP/ICE versions even in strict mode (HTTP_HARDENING.md); this scanner
+// sees every head byte first and lets through only lines that end in CRLF and hold no NUL or other
+// CTL, so llhttp never tokenizes anything we would refuse. It also enforces the per-token limits
 // (target, field name and value length, field count) at the exact byte that crosses them:
 // llhttp reports spans when a piece of input ends, so a limit checked on its callbacks would
 // fire at a point that depends on how the input was cut.
@@ -48,6 +48,7 @@ class HeadScanner {
   bool after_cr_ = false;
   uint32_t line_bytes_ = 0;      // bytes of the current line before its CR
   uint8_t start_spaces_ = 0;     // SPs seen in the request line
+  uint8_t version_bytes_ = 0;    // request line: bytes of "HTTP/" matched after the second SP
   bool last_was_space_ = false;  // request line: previous byte was SP
 
   uint32_t max_target_ = 0;

@@ -3,9 +3,13 @@
 
 #include <algorithm>
 
-
 namespace dpuguard::http1 {
 namespace {
+
+static_assert(LLHTTP_VERSION_MAJOR == 8 && LLHTTP_VERSION_MINOR == 1,
+              "header_state values below are llhttp 8.1's (llhttp.c, load_header_state)");
+constexpr uint8_t kLlhttpHeaderGeneral = 0;
+constexpr uint8_t kLlhttpHeaderContentLength = 2;
 
 MessageParser* self(llhttp_t* p) { return static_cast<MessageParser*>(p->data); }
 
@@ -55,7 +59,6 @@ MessageParser::MessageParser(Kind kind, const Limits& limits)
     : kind_(kind), limits_(limits), message_limits_(limits) {
   llhttp_settings_init(&settings_);
   settings_.on_message_begin = &MessageParser::onMessageBegin;
-  settings_.on_method = &MessageParser::onMethod;
   settings_.on_method_complete = &MessageParser::onMethodComplete;
   settings_.on_url = &MessageParser::onUrl;
   settings_.on_status = &MessageParser::onStatus;
@@ -65,10 +68,6 @@ MessageParser::MessageParser(Kind kind, const Limits& limits)
   settings_.on_header_value_complete = &MessageParser::onHeaderValueComplete;
   settings_.on_headers_complete = &MessageParser::onHeadersComplete;
   settings_.on_body = &MessageParser::onBody;
-  settings_.on_chunk_extension_name = &MessageParser::onChunkExtension;
-  settings_.on_chunk_extension_value = &MessageParser::onChunkExtension;
-  settings_.on_chunk_extension_name_complete = &MessageParser::onChunkExtensionNameComplete;
-  settings_.on_chunk_extension_value_complete = &MessageParser::onChunkExtensionValueComplete;
   settings_.on_chunk_header = &MessageParser::onChunkHeader;
   settings_.on_chunk_complete = &MessageParser::onChunkComplete;
   settings_.on_message_complete = &MessageParser::onMessageComplete;
@@ -82,6 +81,7 @@ void MessageParser::reset() {
   dead_ = false;
   dead_error_ = ParseError::kNone;
   dead_offset_ = 0;
+  closed_ = false;
   prepareNextMessage();
 }
 
@@ -99,6 +99,18 @@ void MessageParser::prepareNextMessage() {
   section_bytes_ = 0;
   scanner_.start(kind_ == Kind::kRequest ? HeadScanner::Section::kRequestHead : HeadScanner::Section::kResponseHead,
                  message_limits_);
+  // After a message that closes the connection, llhttp refuses the next byte itself.
+  method_.start(kind_ == Kind::kRequest && !closed_);
+  chunk_line_.start();
+  chunk_data_left_ = 0;
+  chunk_crlf_left_ = 0;
+}
+
+void MessageParser::startTrailers() {
+  state_ = State::kTrailers;
+  section_bytes_ = 0;
+  header_count_ = 0;
+  scanner_.start(HeadScanner::Section::kTrailers, message_limits_);
 }
 
 void MessageParser::tightenBodyLimits(const Limits& limits) {
@@ -134,6 +146,75 @@ ParseResult MessageParser::dead() const {
   return ParseResult{ParseStatus::kError, 0, dead_error_, dead_offset_};
 }
 
+llhttp_errno_t MessageParser::execute(const char* p, size_t n, uint64_t offset) {
+  feed_base_ = p;
+  feed_offset_ = offset;
+  error_ = ParseError::kNone;
+  error_at_ = nullptr;
+  return llhttp_execute(&llhttp_, p, n);
+}
+
+ParseResult MessageParser::llhttpError(llhttp_errno_t rc) {
+  const char* pos = llhttp_get_error_pos(&llhttp_);
+  if (error_ == ParseError::kNone) {
+    // A pause where none was expected would be a bug of ours: never parse on after it.
+    error_ = rc == HPE_PAUSED
+                 ? ParseError::kOther
+                 : refine(fromLlhttp(rc), state_ != State::kHead && state_ != State::kIdle);
+  }
+  return errorResult(offsetOf(error_at_ != nullptr ? error_at_ : pos));
+}
+
+ParseResult MessageParser::chunkedBodyStep(std::string_view rest, size_t& off, bool& done) {
+  done = true;
+  if (chunk_data_left_ == 0 && chunk_crlf_left_ == 0) {
+    // A chunk-size line is ours to read; llhttp reads its canonical form, no extensions.
+    const ChunkLineScanner::Scan line = chunk_line_.scan(rest, message_limits_.max_chunk_ext_bytes);
+    message_bytes_ += line.length;
+    off += line.length;
+    if (line.error != ParseError::kNone) {
+      error_ = line.error;
+      return errorResult(message_bytes_);
+    }
+    if (!line.complete) return ParseResult{ParseStatus::kNeedMore, off, ParseError::kNone, 0};
+    const std::string_view canonical = chunk_line_.canonicalLine();
+    const uint64_t size = chunk_line_.size();
+    chunk_line_.start();
+    const llhttp_errno_t rc = execute(canonical.data(), canonical.size(), message_bytes_ - 1);
+    if (rc == HPE_OK && size != 0) {
+      chunk_data_left_ = size;
+      chunk_crlf_left_ = 2;
+      done = false;
+      return {};
+    }
+    // The last chunk: onChunkHeader paused at the end of the line; the trailers come next.
+    if (rc != HPE_PAUSED || pause_ != Pause::kTrailers ||
+        llhttp_get_error_pos(&llhttp_) != canonical.data() + canonical.size()) {
+      return llhttpError(rc == HPE_OK ? HPE_PAUSED : rc);
+    }
+    pause_ = Pause::kNone;
+    llhttp_resume(&llhttp_);
+    startTrailers();
+    done = false;
+    return {};
+  }
+  // Chunk data and the CRLF after it go to llhttp from the caller's bytes (views for the sink).
+  const size_t data_n = static_cast<size_t>(std::min<uint64_t>(rest.size(), chunk_data_left_));
+  const size_t crlf_n = std::min<size_t>(rest.size() - data_n, chunk_crlf_left_);
+  if (data_n + crlf_n == 0) return ParseResult{ParseStatus::kNeedMore, off, ParseError::kNone, 0};
+  // No callback pauses inside chunk data: anything but HPE_OK is an error.
+  if (const llhttp_errno_t rc = execute(rest.data(), data_n + crlf_n, message_bytes_);
+      rc != HPE_OK) {
+    return llhttpError(rc);
+  }
+  message_bytes_ += data_n + crlf_n;
+  off += data_n + crlf_n;
+  chunk_data_left_ -= data_n;
+  chunk_crlf_left_ -= static_cast<uint8_t>(crlf_n);
+  done = false;
+  return {};
+}
+
 ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
   // llhttp computes data + len: never hand it a null pointer, even for zero bytes.
   static constexpr char kNoBytes[1] = {0};
@@ -148,6 +229,12 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
   size_t off = 0;
   while (true) {
     const std::string_view rest = data.substr(off);
+    if (state_ == State::kBody && head_.chunked) {
+      bool done = false;
+      const ParseResult r = chunkedBodyStep(rest, off, done);
+      if (done) return r;
+      continue;
+    }
     // Heads and trailer sections pass the scanner first, within their byte budget; a
     // section still open when the budget is spent is too large, however it was split.
     const bool gated = state_ != State::kBody;
@@ -158,12 +245,26 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
       scan = scanner_.scan(rest.substr(0, std::min(rest.size(), budget)));
       over_budget = scan.error == ParseError::kNone && !scan.complete && rest.size() >= budget;
     }
-    feed_base_ = rest.data();
-    feed_end_ = rest.data() + scan.length;
-    feed_offset_ = message_bytes_;
-    error_ = ParseError::kNone;
-    error_at_ = nullptr;
-    const llhttp_errno_t rc = llhttp_execute(&llhttp_, rest.data(), scan.length);
+    // A request's method is held back until its SP has arrived; llhttp then reads it (or a
+    // stand-in) before the bytes from the SP on.
+    size_t held = 0;
+    if (method_.pending()) {
+      const MethodGate::Step g = method_.take(rest.substr(0, scan.length), message_bytes_);
+      if (g.error != ParseError::kNone) {
+        error_ = g.error;
+        return errorResult(g.error_offset);
+      }
+      held = g.length;
+      if (g.resolved) {
+        const std::string_view m = method_.forLlhttp();
+        if (const llhttp_errno_t rc = execute(m.data(), m.size(), method_.methodOffset());
+            rc != HPE_OK) {
+          return llhttpError(rc);
+        }
+      }
+    }
+    const llhttp_errno_t rc =
+        execute(rest.data() + held, scan.length - held, message_bytes_ + held);
     if (rc == HPE_OK) {
       message_bytes_ += scan.length;
       if (gated) section_bytes_ += static_cast<uint32_t>(scan.length);
@@ -176,11 +277,7 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
       }
       return ParseResult{ParseStatus::kNeedMore, off + scan.length, ParseError::kNone, 0};
     }
-    if (rc != HPE_PAUSED) {
-      const char* pos = llhttp_get_error_pos(&llhttp_);
-      if (error_ == ParseError::kNone) error_ = refine(fromLlhttp(rc), state_ != State::kHead && state_ != State::kIdle);
-      return errorResult(offsetOf(error_at_ != nullptr ? error_at_ : pos));
-    }
+    if (rc != HPE_PAUSED) return llhttpError(rc);
     paused_ = true;
     const size_t used = static_cast<size_t>(llhttp_get_error_pos(&llhttp_) - rest.data());
     message_bytes_ += used;
@@ -193,16 +290,13 @@ ParseResult MessageParser::feed(std::string_view data, BodySink& sink) {
       return ParseResult{ParseStatus::kHeadComplete, off, ParseError::kNone, 0};
     }
     if (pause == Pause::kMessage) {
+      closed_ = !head_.keep_alive;
       prepareNextMessage();
       return ParseResult{ParseStatus::kMessageComplete, off, ParseError::kNone, 0};
     }
-    // The last chunk's size line ended: the trailer section goes through the scanner too.
-    llhttp_resume(&llhttp_);
-    paused_ = false;
-    state_ = State::kTrailers;
-    section_bytes_ = 0;
-    header_count_ = 0;
-    scanner_.start(HeadScanner::Section::kTrailers, message_limits_);
+    // Only a chunked body's last chunk pauses for trailers, and that is chunkedBodyStep's.
+    error_ = ParseError::kOther;
+    return errorResult(message_bytes_);
   }
 }
 
@@ -218,6 +312,7 @@ ParseResult MessageParser::finish(BodySink& sink) {
   const llhttp_errno_t rc = llhttp_finish(&llhttp_);
   if (state_ == State::kBody && (rc == HPE_PAUSED || rc == HPE_OK) && pause_ == Pause::kMessage) {
     paused_ = rc == HPE_PAUSED;
+    closed_ = true;
     prepareNextMessage();
     return ParseResult{ParseStatus::kMessageComplete, 0, ParseError::kNone, 0};
   }
@@ -230,22 +325,18 @@ int MessageParser::onMessageBegin(llhttp_t* p) {
   m->state_ = State::kHead;
   m->field_open_ = m->value_open_ = false;
   m->seen_content_length_ = m->seen_transfer_encoding_ = m->seen_host_ = false;
+  m->content_length_parsed_ = false;
+  m->content_length_ = 0;
   m->header_count_ = 0;
-  m->chunk_ext_bytes_ = 0;
-  m->chunk_ext_.startName();
   m->head_ = MessageHead{};
   return 0;
 }
 
-int MessageParser::onMethod(llhttp_t* p, const char* at, size_t len) {
-  MessageParser* m = self(p);
-  return extend(m->head_.method, at, len) ? 0 : m->fail(ParseError::kDiscontiguousInput, at);
-}
-
 int MessageParser::onMethodComplete(llhttp_t* p) {
+  // llhttp may have read a stand-in: the method is the bytes MethodGate held back.
   MessageParser* m = self(p);
-  // "PRI * HTTP/2.0" opens an HTTP/2 connection (RFC 9113 §3.4): not for this listener.
-  return m->head_.method == "PRI" ? m->fail(ParseError::kUnsupportedVersion, m->head_.method.data()) : 0;
+  m->head_.method = m->method_.method();
+  return 0;
 }
 
 int MessageParser::onUrl(llhttp_t* p, const char* at, size_t len) {
@@ -303,6 +394,13 @@ int MessageParser::fieldComplete(HeaderField& f) {
       if (seen_content_length_) return fail(ParseError::kDuplicateContentLength, f.name.data());
       if (seen_transfer_encoding_) return fail(ParseError::kContentLengthWithTransferEncoding, f.name.data());
       seen_content_length_ = true;
+      // llhttp 8.1.0 would read the value itself and refuse an HTAB after the digits (OWS,
+      // RFC 9110 §5.6.3). It reads it as an ordinary value instead; parseContentLength is the
+      // only reader and onHeadersComplete gives llhttp the length to frame the body with.
+      if (llhttp_.header_state != kLlhttpHeaderContentLength) {
+        return fail(ParseError::kOther, f.name.data());
+      }
+      llhttp_.header_state = kLlhttpHeaderGeneral;
       return 0;
     case FieldKind::kTransferEncoding:
       if (seen_transfer_encoding_) return fail(ParseError::kMultipleTransferEncoding, f.name.data());
@@ -347,7 +445,10 @@ int MessageParser::valueComplete(HeaderField& f) {
   const bool request = kind_ == Kind::kRequest;
   ParseError e = ParseError::kNone;
   switch (field_kind_) {
-    case FieldKind::kContentLength: e = checkContentLength(f.value); break;
+    case FieldKind::kContentLength:
+      e = parseContentLength(f.value, &content_length_);
+      content_length_parsed_ = e == ParseError::kNone;
+      break;
     case FieldKind::kTransferEncoding: e = checkTransferEncoding(f.value); break;
     case FieldKind::kConnection: e = checkConnection(f.value); break;
     case FieldKind::kUpgrade:
@@ -372,7 +473,6 @@ int MessageParser::valueComplete(HeaderField& f) {
 
 ParseError MessageParser::checkRequestHead() {
   MessageHead& h = head_;
-  if (llhttp_.method == HTTP_CONNECT) return ParseError::kConnectRefused;
   if (seen_transfer_encoding_ && h.version_minor == 0) return ParseError::kTransferEncodingOnHttp10;
   if (h.target.find('#') != std::string_view::npos) return ParseError::kFragmentInTarget;
   const uri::RequestTarget& t = h.request_target = uri::parseRequestTarget(h.target);
@@ -421,6 +521,12 @@ ParseError MessageParser::checkResponseHead(llhttp_t* p) {
 int MessageParser::onHeadersComplete(llhttp_t* p) {
   MessageParser* m = self(p);
   MessageHead& h = m->head_;
+  if (m->seen_content_length_) {
+    // The value was checked when it completed; a field with no value at all never was.
+    if (!m->content_length_parsed_) return m->fail(ParseError::kInvalidContentLength);
+    p->content_length = m->content_length_;
+    p->flags |= F_CONTENT_LENGTH;
+  }
   if (m->header_count_ > 0) h.headers = std::span<const HeaderField>(m->headers_.fields(), m->header_count_);
   h.version_major = p->http_major;
   h.version_minor = p->http_minor;
@@ -442,46 +548,8 @@ int MessageParser::onBody(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
-int MessageParser::onChunkExtension(llhttp_t* p, const char* at, size_t len) {
-  MessageParser* m = self(p);
-  const uint32_t budget = m->message_limits_.max_chunk_ext_bytes - std::min(m->chunk_ext_bytes_, m->message_limits_.max_chunk_ext_bytes);
-  const std::string_view piece(at, std::min<size_t>(len, budget));
-  if (const size_t bad = m->chunk_ext_.feed(piece); bad != ChunkExtGrammar::kOk) {
-    return m->fail(ParseError::kInvalidChunk, at + bad);
-  }
-  m->chunk_ext_bytes_ += static_cast<uint32_t>(piece.size());
-  m->chunk_ext_end_ = at + len;
-  return len > budget ? m->fail(ParseError::kChunkExtensionTooLong, at + budget) : 0;
-}
-
-int MessageParser::onChunkExtensionNameComplete(llhttp_t* p) {
-  MessageParser* m = self(p);
-  if (!m->chunk_ext_.complete()) return m->fail(ParseError::kInvalidChunk);
-  m->chunk_ext_.startValue();
-  return 0;
-}
-
-int MessageParser::onChunkExtensionValueComplete(llhttp_t* p) {
-  MessageParser* m = self(p);
-  if (!m->chunk_ext_.complete()) return m->fail(ParseError::kInvalidChunk);
-  // llhttp 8.1.0 ends a token value on ';' by consuming it and then accepts CRLF or another
-  // ';' ("0;e=x;", "0;e=x;;f"): an empty extension name, which RFC 9112 7.1.1 forbids (and
-  // it refuses the valid "0;e=x;f"). The value's last piece ends on the byte llhttp stopped
-  // at, which lies in the segment being executed; refuse when that byte is ';'. (A quoted
-  // value's span ends after its closing quote, so there ';' is the valid next separator.)
-  const auto end = reinterpret_cast<uintptr_t>(m->chunk_ext_end_);
-  if (m->chunk_ext_.tokenValue() && end >= reinterpret_cast<uintptr_t>(m->feed_base_) && end < reinterpret_cast<uintptr_t>(m->feed_end_) &&
-      *m->chunk_ext_end_ == ';') {
-    return m->fail(ParseError::kInvalidChunk, m->chunk_ext_end_);
-  }
-  m->chunk_ext_.startName();
-  return 0;
-}
-
 int MessageParser::onChunkHeader(llhttp_t* p) {
   MessageParser* m = self(p);
-  m->chunk_ext_bytes_ = 0;
-  m->chunk_ext_.startName();
   m->sink_->onChunkStart(p->content_length);
   if (p->content_length != 0) return 0;
   m->pause_ = Pause::kTrailers;

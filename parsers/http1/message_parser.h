@@ -2,11 +2,14 @@
 //
 // Three layers, each a line of defence on its own (HTTP_HARDENING.md):
 //   1. HeadScanner sees every head and trailer byte first: CRLF-only lines, no CTL/NUL,
-//      no obs-fold, no empty field name, a well-formed request line.
+//      no obs-fold, no empty field name, a well-formed request line. MethodGate and
+//      ChunkLineScanner read what llhttp 8.1.0 gets wrong in both directions (unregistered
+//      methods, chunk-size lines) and hand llhttp a stand-in it reads correctly.
 //   2. llhttp 8.1.0 in strict mode tokenizes what passed the scanner, and frames bodies.
 //   3. Field and head rules (field_rules.h) refuse ambiguous framing, routing and
 //      connection-control fields: duplicate or malformed Content-Length, anything but a
 //      single `chunked`, CL with TE, missing/duplicate/mismatched Host, h2c, and so on.
+//      Content-Length is parsed here, not by llhttp, which is told the length to frame.
 // Every rejection has its own ParseError and the byte offset where it was detected.
 //
 //   MessageParser p(MessageParser::Kind::kRequest, limits);
@@ -22,12 +25,13 @@
 #include <string_view>
 
 #include "parsers/http1/body_sink.h"
-#include "parsers/http1/chunk_ext_grammar.h"
+#include "parsers/http1/chunk_line_scanner.h"
 #include "parsers/http1/field_rules.h"
 #include "parsers/http1/head_scanner.h"
 #include "parsers/http1/header_block.h"
 #include "parsers/http1/limits.h"
 #include "parsers/http1/message_head.h"
+#include "parsers/http1/method_gate.h"
 #include "parsers/http1/parse_error.h"
 
 namespace dpuguard::http1 {
@@ -58,6 +62,7 @@ class MessageParser {
   // Contract: from a message's first byte until kHeadComplete, bytes already fed stay where
   // they are in memory (head() views point at them) and each piece of one token continues the
   // previous piece contiguously; violating it yields kDiscontiguousInput, never a bad view.
+  // Body and trailer bytes may move or be reused between calls: nothing points at them.
   // Returns kHeadComplete / kMessageComplete with `consumed` <= data.size(): feed the rest
   // in the next call.
   ParseResult feed(std::string_view data, BodySink& sink);
@@ -92,7 +97,6 @@ class MessageParser {
   enum class Pause : uint8_t { kNone, kHead, kTrailers, kMessage };
 
   static int onMessageBegin(llhttp_t* p);
-  static int onMethod(llhttp_t* p, const char* at, size_t len);
   static int onMethodComplete(llhttp_t* p);
   static int onUrl(llhttp_t* p, const char* at, size_t len);
   static int onStatus(llhttp_t* p, const char* at, size_t len);
@@ -102,9 +106,6 @@ class MessageParser {
   static int onHeaderValueComplete(llhttp_t* p);
   static int onHeadersComplete(llhttp_t* p);
   static int onBody(llhttp_t* p, const char* at, size_t len);
-  static int onChunkExtension(llhttp_t* p, const char* at, size_t len);
-  static int onChunkExtensionNameComplete(llhttp_t* p);
-  static int onChunkExtensionValueComplete(llhttp_t* p);
   static int onChunkHeader(llhttp_t* p);
   static int onChunkComplete(llhttp_t* p);
   static int onMessageComplete(llhttp_t* p);
@@ -113,6 +114,14 @@ class MessageParser {
   int fail(ParseError e, const char* at = nullptr);
   ParseResult errorResult(uint64_t offset);
   ParseResult dead() const;
+  // Runs llhttp over [p, p + n), bytes at message offset `offset`.
+  llhttp_errno_t execute(const char* p, size_t n, uint64_t offset);
+  // The error result for llhttp's `rc` (or for what a callback recorded with fail()).
+  ParseResult llhttpError(llhttp_errno_t rc);
+  // A chunked body: a chunk-size line (ChunkLineScanner) or chunk data and its CRLF (llhttp).
+  // Sets `done` with the result to return, else leaves it and advances `off`.
+  ParseResult chunkedBodyStep(std::string_view rest, size_t& off, bool& done);
+  void startTrailers();
   void prepareNextMessage();
   uint64_t offsetOf(const char* at) const;
   uint32_t sectionBudget() const;
@@ -140,7 +149,6 @@ class MessageParser {
 
   BodySink* sink_ = nullptr;  // set by feed()/finish() before every llhttp call
   const char* feed_base_ = nullptr;  // first byte of the segment llhttp is executing
-  const char* feed_end_ = nullptr;   // one past its last byte
   uint64_t feed_offset_ = 0;         // its offset in the message
   uint64_t message_bytes_ = 0;
   uint32_t section_bytes_ = 0;  // bytes of the current head or trailer section
@@ -152,10 +160,14 @@ class MessageParser {
   bool seen_content_length_ = false;
   bool seen_transfer_encoding_ = false;
   bool seen_host_ = false;
+  bool closed_ = false;  // the last message ended the connection (llhttp refuses what follows)
   uint32_t header_count_ = 0;
-  uint32_t chunk_ext_bytes_ = 0;
-  ChunkExtGrammar chunk_ext_;  // extensions of the current chunk-size line
-  const char* chunk_ext_end_ = nullptr;  // where the last extension name/value piece ended
+  bool content_length_parsed_ = false;
+  uint64_t content_length_ = 0;   // parseContentLength's value, handed to llhttp
+  MethodGate method_;             // requests: the method, until llhttp has read it
+  ChunkLineScanner chunk_line_;   // the chunk-size line being read
+  uint64_t chunk_data_left_ = 0;  // then the chunk's data bytes not yet through llhttp,
+  uint8_t chunk_crlf_left_ = 0;   // and of the CRLF after them
   // Trailer field names are classified from a copy: trailer bytes may move between feeds.
   char trailer_name_[20] = {};
   uint32_t trailer_name_len_ = 0;

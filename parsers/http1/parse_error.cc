@@ -52,6 +52,7 @@ constexpr std::array<ErrorInfo, kParseErrorCount> kErrors = {{
     {ParseError::kUnsupportedExpectation, "unsupported_expectation", 417},
     {ParseError::kConnectRefused, "connect_refused", 501},
     {ParseError::kUnsolicitedUpgrade, "unsolicited_upgrade", 502},
+    {ParseError::kMethodTooLong, "method_too_long", 501},
     {ParseError::kPathNulByte, "path_nul_byte", 400},
     {ParseError::kPathEscapedSlash, "path_escaped_slash", 400},
     {ParseError::kPathBadEscape, "path_bad_escape", 400},

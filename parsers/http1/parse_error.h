@@ -51,8 +51,9 @@ enum class ParseError : uint8_t {
   kUnderscoreFramingField,  // Content_Length, Transfer_Encoding...: CGI-style servers map '_' to '-'
   kH2cUpgrade,
   kUnsupportedExpectation,
-  kConnectRefused,        // CONNECT: this proxy does not tunnel
-  kUnsolicitedUpgrade,    // 101 response to a request that did not ask for an upgrade
+  kConnectRefused,      // CONNECT: this proxy does not tunnel
+  kUnsolicitedUpgrade,  // 101 response to a request that did not ask for an upgrade
+  kMethodTooLong,       // a method token over kMaxMethodBytes (limits.h)
   // Path normalization (parsers/uri), reported by the proxy.
   kPathNulByte,
   kPathEscapedSlash,

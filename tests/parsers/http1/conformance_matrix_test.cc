@@ -1,11 +1,16 @@
 // The HTTP/1.1 conformance matrix: every smuggling technique in HTTP_HARDENING.md, named after
-// the technique or CVE it reproduces, with the verdict dpuguard must reach. Each case is fed
-// whole, byte by byte and at every two-way split; all must produce the same transcript, and
-// its verdict ("ok:N" = N complete messages, or "error:<ParseError name>") must match.
+// the technique or CVE it reproduces, with the verdict dpuguard must reach, and the RFC-valid
+// forms it must accept (issue 22: OWS and leading zeros in Content-Length, unregistered
+// methods, any number of chunk extensions). Each case is fed whole, byte by byte and at every
+// two-way split, with body bytes in place and moved between feeds (parse_transcript.h); all
+// must produce the same transcript and payload, and its verdict ("ok:N" = N complete messages,
+// or "error:<ParseError name>") must match, as must the de-chunked payload where one is given.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tests/parsers/http1/parse_transcript.h"
 
@@ -19,7 +24,36 @@ struct Case {
   std::string_view input;
   const char* verdict;
   Limits limits = {};
+  std::string_view payload = {};  // set: every body byte of the stream, de-chunked
 };
+
+constexpr std::string_view kChunkedPost =
+    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+constexpr std::string_view kChunkedResponse =
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// Stores the strings the cases below are built from (kCases holds views of them).
+std::string_view keep(std::string s) {
+  static std::vector<std::unique_ptr<std::string>> kept;
+  kept.push_back(std::make_unique<std::string>(std::move(s)));
+  return *kept.back();
+}
+
+// A chunked POST whose first chunk-size line is "5" + `ext`, carrying "hello".
+std::string_view chunkedWithExt(std::string_view ext) {
+  return keep(std::string(kChunkedPost) + "5" + std::string(ext) + "\r\nhello\r\n0\r\n\r\n");
+}
+
+// A POST with the given Content-Length field value and a body of "hello".
+std::string_view postWithLength(std::string_view value) {
+  return keep("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:" + std::string(value) +
+              "\r\n\r\nhello");
+}
+
+// A request with the given method.
+std::string_view withMethod(std::string_view method) {
+  return keep(std::string(method) + " / HTTP/1.1\r\nHost: a\r\n\r\n");
+}
 
 Limits small(uint32_t Limits::*field, uint32_t value) {
   Limits l;
@@ -124,8 +158,37 @@ const Case kRequestCases[] = {
     {"space_inside_target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_constant"},
     {"request_line_without_target", "GET HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_target"},
     {"invalid_method_character", "G@T / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_method"},
-    {"lowercase_method", "get / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_method"},
-    {"unknown_method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_method"},
+
+    // ---- Methods (RFC 9110 §9.1: method = token, case-sensitive). llhttp 8.1.0 knows its own
+    // table only; MethodGate checks the token and hands llhttp a stand-in (issue 22).
+    {"valid_method_query_unregistered_in_llhttp", "QUERY /search HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nq=1"sv, "ok:1", {}, "q=1"sv},
+    {"valid_method_with_dash", withMethod("FOO-BAR"), "ok:1"},
+    {"valid_method_with_underscore_and_digit", withMethod("M_1"), "ok:1"},
+    {"valid_method_every_tchar_symbol", withMethod("!#$%&'*+-.^_`|~09AZ"), "ok:1"},
+    {"valid_method_unknown_foo", withMethod("FOO"), "ok:1"},
+    {"valid_method_rtsp_only_in_llhttp", withMethod("DESCRIBE"), "ok:1"},
+    {"valid_method_registered_webdav", withMethod("PROPFIND"), "ok:1"},
+    {"valid_method_m_search", withMethod("M-SEARCH"), "ok:1"},
+    // Case-sensitive: "get" is another, unregistered method, forwarded as sent. llhttp and
+    // nginx refuse lower case; HAProxy accepts it (SECURITY.md).
+    {"valid_method_lowercase_is_another_method", withMethod("get"), "ok:1"},
+    {"valid_method_at_length_cap", withMethod(std::string(32, 'M')), "ok:1"},
+    {"valid_methods_pipelined_unregistered", "QUERY /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nxFOO /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\n\r\n"sv, "ok:3", {}, "x"sv},
+    {"valid_method_after_leading_empty_lines", "\r\n\r\nQUERY / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "ok:1"},
+    {"method_too_long", withMethod(std::string(33, 'M')), "error:method_too_long"},
+    {"invalid_method_paren", withMethod("GE(T"), "error:invalid_method"},
+    {"invalid_method_slash", withMethod("GET/1"), "error:invalid_method"},
+    {"invalid_method_quote", withMethod("G\"T"), "error:invalid_method"},
+    {"invalid_method_non_ascii", withMethod("G\xc3\xa9T"), "error:invalid_method"},
+    {"invalid_method_colon", withMethod("GET:"), "error:invalid_method"},
+    {"connect_lowercase_is_not_connect", "connect a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"sv, "error:invalid_target"},
+    {"pri_method_with_http11", "PRI / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:unsupported_version"},
+    {"unregistered_method_asterisk_form", "QUERY * HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_target"},
+    {"unregistered_method_after_connection_close", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nQUERY / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:data_after_close"},
+    // llhttp 8.1.0 strict reads these as HTTP/1.0 requests; HeadScanner wants "HTTP/".
+    {"rtsp_version_on_request_line", "GET / RTSP/1.0\r\nHost: a\r\n\r\n"sv, "error:invalid_constant"},
+    {"ice_version_with_source", "SOURCE / ICE/1.0\r\nHost: a\r\n\r\n"sv, "error:invalid_constant"},
+    {"unregistered_method_with_rtsp_version", "QUERY / RTSP/1.0\r\nHost: a\r\n\r\n"sv, "error:invalid_constant"},
 
     // ---- Request target.
     {"fragment_in_target", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:fragment_in_target"},
@@ -159,7 +222,22 @@ const Case kRequestCases[] = {
     {"host_with_question_mark", "GET / HTTP/1.1\r\nHost: a?b\r\n\r\n"sv, "error:invalid_host"},
 
     // ---- Content-Length.
-    {"cl_leading_zero", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 05\r\n\r\nhello"sv, "error:invalid_content_length"},
+    // Accepted since issue 22 (RFC 9110 §8.6: 1*DIGIT; §5.6.3: OWS is SP or HTAB); the proxy
+    // forwards one numeric Content-Length, so no next hop sees these spellings.
+    {"valid_cl_leading_zeros", postWithLength(" 005"), "ok:1", {}, "hello"sv},
+    {"valid_cl_leading_zero_request_zero", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 000\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "ok:2", {}, ""sv},
+    {"valid_cl_300_digits_of_leading_zeros", postWithLength(" " + std::string(299, '0') + "5"), "ok:1", {}, "hello"sv},
+    {"valid_cl_tab_ows", postWithLength("\t5\t"), "ok:1", {}, "hello"sv},
+    {"valid_cl_mixed_ows", postWithLength(" \t 5 \t "), "ok:1", {}, "hello"sv},
+    {"valid_cl_no_ows", postWithLength("5"), "ok:1", {}, "hello"sv},
+    {"cl_over_2_63", postWithLength(" 9223372036854775808"), "error:invalid_content_length"},
+    {"cl_19_digits_after_leading_zeros", postWithLength(" 0001000000000000000000"), "error:invalid_content_length"},
+    {"cl_tab_inside_digits", postWithLength(" 5\t0"), "error:invalid_content_length"},
+    {"cl_plus_after_tab", postWithLength("\t+5"), "error:invalid_content_length"},
+    {"cl_leading_zeros_list", postWithLength(" 05, 5"), "error:invalid_content_length"},
+    {"cl_duplicate_with_tab_and_zeros", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\t5\r\nContent-Length: 005\r\n\r\nhello"sv, "error:duplicate_content_length"},
+    {"cl_te_with_leading_zeros", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 06\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX"sv, "error:content_length_with_transfer_encoding"},
+    {"te_cl_with_tab_ows", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length:\t3\t\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n"sv, "error:content_length_with_transfer_encoding"},
     {"cl_plus_sign", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello"sv, "error:invalid_content_length"},
     {"cl_negative", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\nhello"sv, "error:invalid_content_length"},
     {"cve_2023_40225_empty_content_length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n"sv, "error:invalid_content_length"},
@@ -214,7 +292,42 @@ const Case kRequestCases[] = {
     {"valid_chunk_ext_names_only", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a;b\r\nhello\r\n0\r\n\r\n"sv, "ok:1"},
     {"fuzz_chunk_ext_text_after_quoted", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=\"x\"y\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     // RFC 9110 allows a quoted-pair here; llhttp 8.1.0 does not. Stricter is the safe side.
-    {"chunk_ext_quoted_pair_refused_by_llhttp", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;n=\"a\\\"b\"\r\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
+    // RFC 9110 §5.6.4 allows a quoted-pair; llhttp 8.1.0 did not (ChunkLineScanner does).
+    {"valid_chunk_ext_quoted_pair", chunkedWithExt(";n=\"a\\\"b\""), "ok:1", {}, "hello"sv},
+    // Any number of extensions (RFC 9112 §7.1.1); llhttp 8.1.0 refuses the first four (issue 22).
+    {"valid_chunk_ext_name_after_value", chunkedWithExt(";a=1;b"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_two_values", chunkedWithExt(";a=1;b=2"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_names_then_value", chunkedWithExt(";a;b;c=d"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_quoted_then_more", chunkedWithExt(";a=\"x y\";b;c=\"z\";d=e"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_bws_everywhere", chunkedWithExt(" ; a = 1 ;\tb\t=\t\"q\" ;c"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_bws_before_first_semicolon", chunkedWithExt("\t;a"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_obs_text_in_quoted", chunkedWithExt(";a=\"caf\xc3\xa9\""), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_on_every_chunk", keep(std::string(kChunkedPost) + "2;a=1;b\r\nhe\r\n3;c;d=\"e\"\r\nllo\r\n0;f=g;h\r\nX-T: 1\r\n\r\n"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_ext_at_the_limit", chunkedWithExt(";a=1;b=2"), "ok:1", small(&Limits::max_chunk_ext_bytes, 8), "hello"sv},
+    {"chunk_ext_one_byte_over_the_limit", chunkedWithExt(";a=1;b=22"), "error:chunk_extension_too_long", small(&Limits::max_chunk_ext_bytes, 8)},
+    {"valid_chunk_size_leading_zeros", keep(std::string(kChunkedPost) + "0005\r\nhello\r\n000\r\n\r\n"), "ok:1", {}, "hello"sv},
+    {"valid_chunk_size_largest_digits", keep(std::string(kChunkedPost) + "00000000000000000000000000000000001\r\nx\r\n0\r\n\r\n"), "ok:1", {}, "x"sv},
+    {"chunk_ext_empty_name_at_end", chunkedWithExt(";"), "error:invalid_chunk"},
+    {"chunk_ext_empty_name_first", chunkedWithExt(";;a"), "error:invalid_chunk"},
+    {"chunk_ext_empty_name_after_token_value", chunkedWithExt(";a=1;"), "error:invalid_chunk"},
+    {"chunk_ext_empty_name_after_quoted_value", chunkedWithExt(";a=\"1\";"), "error:invalid_chunk"},
+    {"chunk_ext_empty_name_before_value", chunkedWithExt(";=1"), "error:invalid_chunk"},
+    {"chunk_ext_empty_value", chunkedWithExt(";a="), "error:invalid_chunk"},
+    {"chunk_ext_empty_value_then_more", chunkedWithExt(";a=;b"), "error:invalid_chunk"},
+    {"chunk_ext_bws_then_another_name", chunkedWithExt(";a b"), "error:invalid_chunk"},
+    {"chunk_ext_bws_before_crlf", chunkedWithExt(";a=1 "), "error:invalid_chunk"},
+    {"chunk_ext_value_then_bws_then_text", chunkedWithExt(";a=1 b"), "error:invalid_chunk"},
+    {"chunk_ext_non_token_name", chunkedWithExt(";a(b"), "error:invalid_chunk"},
+    {"chunk_ext_non_token_value", chunkedWithExt(";a=(b"), "error:invalid_chunk"},
+    {"chunk_ext_comma_list", chunkedWithExt(";a=1,b=2"), "error:invalid_chunk"},
+    {"chunk_ext_unterminated_quoted", chunkedWithExt(";a=\"x"), "error:invalid_chunk"},
+    {"chunk_ext_ctl_in_quoted", chunkedWithExt(";a=\"x\x01y\""), "error:invalid_chunk"},
+    {"chunk_ext_bare_cr_after_name_value", chunkedWithExt(";a=1;b\rc"), "error:invalid_chunk"},
+    {"chunk_ext_bare_lf_after_names", chunkedWithExt(";a;b\nc"), "error:invalid_chunk"},
+    {"chunk_ext_nul_in_name", chunkedWithExt(";a\0b"sv), "error:invalid_chunk"},
+    {"chunk_size_cr_without_lf", chunkedWithExt("\rx"), "error:invalid_chunk"},
+    {"chunk_size_bws_then_crlf", chunkedWithExt("\t"), "error:invalid_chunk_size"},
+    {"chunk_size_seventeen_significant_digits", keep(std::string(kChunkedPost) + "10000000000000000\r\nx\r\n0\r\n\r\n"), "error:invalid_chunk_size"},
     {"chunk_extension_bare_lf_terminator", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n"sv, "error:invalid_chunk"},
     {"cve_2024_22019_unbounded_chunk_extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nx\r\n0\r\n\r\n"sv, "error:chunk_extension_too_long", small(&Limits::max_chunk_ext_bytes, 64)},
     {"h11_2025_43859_any_two_bytes_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"sv, "error:invalid_chunk"},
@@ -298,7 +411,13 @@ const Case kResponseCases[] = {
     {"resp_empty_header_name", "HTTP/1.1 200 OK\r\n: a\r\nContent-Length: 0\r\n\r\n"sv, "error:empty_header_name"},
     {"resp_nul_in_value", "HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n"sv, "error:nul_byte"},
     {"resp_duplicate_content_length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi"sv, "error:duplicate_content_length"},
-    {"resp_content_length_leading_zero", "HTTP/1.1 200 OK\r\nContent-Length: 02\r\n\r\nhi"sv, "error:invalid_content_length"},
+    {"resp_valid_content_length_leading_zero", "HTTP/1.1 200 OK\r\nContent-Length: 02\r\n\r\nhi"sv, "ok:1", {}, "hi"sv},
+    {"resp_valid_content_length_tab_ows", "HTTP/1.1 200 OK\r\nContent-Length:\t2\t\r\n\r\nhi"sv, "ok:1", {}, "hi"sv},
+    {"resp_204_with_leading_zero_length_has_no_body", "HTTP/1.1 204 No Content\r\nContent-Length: 05\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"sv, "ok:2", {}, ""sv},
+    {"resp_content_length_over_2_63", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n"sv, "error:invalid_content_length"},
+    {"resp_valid_chunk_ext_name_after_value", keep(std::string(kChunkedResponse) + "5;a=1;b\r\nhello\r\n0;c;d=2\r\n\r\n"), "ok:1", {}, "hello"sv},
+    {"resp_valid_sse_chunks_with_extensions", keep(std::string(kChunkedResponse) + "0f;id=1;t=\"x\"\r\ndata: {\"a\":1}\n\n\r\n7 ;last\r\ndata: \n\r\n0\r\n\r\n"), "ok:1", {}, "data: {\"a\":1}\n\ndata: \n"sv},
+    {"resp_chunk_ext_empty_name", keep(std::string(kChunkedResponse) + "1;;a\r\nx\r\n0\r\n\r\n"), "error:invalid_chunk"},
     {"resp_content_length_empty", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n"sv, "error:invalid_content_length"},
     {"resp_cl_with_te", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"sv, "error:content_length_with_transfer_encoding"},
     {"resp_te_gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"sv, "error:unknown_transfer_coding"},
@@ -333,9 +452,12 @@ void check(const Case& c, MessageParser::Kind kind) {
   o.kind = kind;
   o.limits = c.limits;
   const std::string input(c.input);
-  // runAllSplits asserts that whole, byte-by-byte and every two-way split agree.
-  const std::string transcript = runAllSplits(input, o);
-  EXPECT_EQ(verdictOf(transcript), c.verdict) << "transcript: " << transcript;
+  // Asserts that whole, byte-by-byte and every two-way split agree, body bytes moved or not.
+  const SplitRun run = runAllSplitsWithPayload(input, o);
+  EXPECT_EQ(verdictOf(run.transcript), c.verdict) << "transcript: " << run.transcript;
+  if (c.payload.data() != nullptr) {
+    EXPECT_EQ(run.payload, c.payload) << "transcript: " << run.transcript;
+  }
 }
 
 TEST_P(RequestMatrix, SameVerdictWholeBytewiseAndAtEverySplit) { check(GetParam(), MessageParser::Kind::kRequest); }
