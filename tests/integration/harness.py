@@ -2,9 +2,20 @@
 on free ports, with temporary config files, and tears them down after each test.
 
 Environment (set by CMake/ctest): DPUGUARD_BIN, DPUGUARD_SRC.
+
+Segmented mode (DPUGUARD_SEGMENTED=1, the ctest tests integration.segmented.<suite>): every
+connection a test makes to dpuguard's listener and every connection dpuguard makes to an
+upstream the harness started goes through a SegmentingRelay (segmenting_relay.py), which
+forwards in pieces of random size (1 byte included) with pauses up to 2 ms. Tests need not
+know: Dpuguard.port / url() are the client-side relay's, and nginx(), mock_llm(),
+recording_upstream() and relay() return the port of a relay in front of the server, which is
+what goes into the generated configs. The cuts are seeded: DPUGUARD_SEGMENT_SEED (random if
+unset, printed with every failure) replays them; each test's relays are seeded from it and
+the test's id, so one test can be replayed alone.
 """
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -21,6 +32,13 @@ SRC = os.environ.get("DPUGUARD_SRC", os.path.join(os.path.dirname(__file__), "..
 MOCK = os.path.join(SRC, "tools/mock-llm/mock_llm.py")
 HOST_BIN = os.path.join(os.path.dirname(BIN), "dpuguard-host")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every PATH
+SEGMENTED = os.environ.get("DPUGUARD_SEGMENTED", "") not in ("", "0")
+SEGMENT_SEED = os.environ.get("DPUGUARD_SEGMENT_SEED") or str(random.SystemRandom().randrange(10 ** 9))
+
+
+def whole_only(reason):
+    """Skips a test in segmented mode, saying why it cannot meaningfully run relayed."""
+    return unittest.skipIf(SEGMENTED, "not run segmented: " + reason)
 
 
 def free_port():
@@ -52,9 +70,14 @@ def wait_until(what, check, timeout=10.0):
 
 
 def read_to_end(s, buf=b""):
-    """Reads socket `s` until the peer closes it, then closes it; returns everything read."""
+    """Reads socket `s` until the peer closes it, then closes it; returns everything read.
+    A reset ends it too: a peer that answers before it has read everything it was sent (a
+    refusal mid-body) closes with unread bytes, which is a RST."""
     while True:
-        chunk = s.recv(65536)
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
         if not chunk:
             break
         buf += chunk
@@ -73,10 +96,14 @@ def rss_kb(pid):
 class Processes:
     """Owns the processes and files of one test."""
 
-    def __init__(self):
+    def __init__(self, seed=SEGMENT_SEED):
         self.dir = tempfile.mkdtemp(prefix="dpuguard-it-")
         self.procs = []
         self.logs = []
+        self.seed = seed
+        self.relays = []
+        self.behind = {}  # relay port -> the port of the server behind it
+        self.cleanups = []
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -93,9 +120,32 @@ class Processes:
             if p.poll() is None:
                 p.send_signal(signal.SIGKILL)
                 p.wait()
+        for relay in self.relays:
+            relay.close()
+        for cleanup in self.cleanups:
+            cleanup()
         for log in self.logs:
             log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- segmented mode ---------------------------------------------------------------------
+    def relay(self, port, name="upstream"):
+        """The port to reach the server on `port` through: in segmented mode a SegmentingRelay
+        in front of it, else `port` itself."""
+        if not SEGMENTED:
+            return port
+        from segmenting_relay import SegmentingRelay
+        r = SegmentingRelay(port, self.seed, f"{name}-{len(self.relays) + 1}")
+        self.relays.append(r)
+        self.behind[r.port] = port
+        return r.port
+
+    def real_port(self, port):
+        """The server's own port behind a relay port (the port itself when not relayed)."""
+        return self.behind.get(port, port)
+
+    def relay_report(self):
+        return "\n".join(r.report() for r in self.relays)
 
     # --- servers ------------------------------------------------------------------------
     def dpuguard_host(self, mode, name, *extra):
@@ -112,7 +162,16 @@ class Processes:
         p = self.spawn([sys.executable, MOCK, "--listen", f"127.0.0.1:{port}",
                         "--token-delay-ms", str(token_delay_ms)], f"mock-{port}.log")
         wait_port(port, p)
-        return port
+        return self.relay(port, "mock")
+
+    def recording_upstream(self):
+        """A RecordingUpstream (recording_upstream.py) closed with the test; its .port is the
+        one to configure (a relay's in segmented mode)."""
+        from recording_upstream import RecordingUpstream
+        up = RecordingUpstream()
+        self.cleanups.append(up.close)
+        up.port = self.relay(up.port, "recording")
+        return up
 
     def nginx(self, extra_locations=""):
         """A real nginx (Debian nginx-light) serving fixed responses and files from self.dir/www."""
@@ -146,11 +205,15 @@ http {{
 """)
         p = self.spawn([NGINX, "-c", conf, "-e", f"{self.dir}/nginx-{port}-error.log"], f"nginx-{port}.log")
         wait_port(port, p)
-        return port
+        return self.relay(port, "nginx")
+
+    def nginx_access_log(self, port):
+        """The path of the access log of the nginx started on (or relayed at) `port`."""
+        return self.path(f"nginx-{self.real_port(port)}-access.log")
 
     def nginx_connections(self, port):
         """Distinct client connections nginx saw (from its access log)."""
-        with open(self.path(f"nginx-{port}-access.log")) as f:
+        with open(self.nginx_access_log(port)) as f:
             return {line.split()[0] for line in f if line.strip()}
 
     def dpuguard(self, config_yaml, name="dpuguard.yaml"):
@@ -164,12 +227,16 @@ http {{
         # (its malloc), more when ctest runs suites in parallel on two cores.
         wait_port(port, p, timeout=60.0)
         wait_port(admin, p)
-        return Dpuguard(p, port, admin, cfg, self.path("dpuguard.log"))
+        return Dpuguard(p, self.relay(port, "client"), admin, cfg, self.path("dpuguard.log"), listen_port=port)
 
 
 class Dpuguard:
-    def __init__(self, proc, port, admin, config_path, log_path):
+    """`port` is where clients connect (the client-side relay in segmented mode); the
+    listener's own port, the one in its config, is `listen_port`."""
+
+    def __init__(self, proc, port, admin, config_path, log_path, listen_port=None):
         self.proc, self.port, self.admin, self.config_path, self.log_path = proc, port, admin, config_path, log_path
+        self.listen_port = port if listen_port is None else listen_port
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
@@ -267,12 +334,73 @@ def raw_exchange(port, data, timeout=5.0, until_close=True, read_bytes=None):
                 chunk = s.recv(65536)
             except socket.timeout:
                 break
+            except ConnectionResetError:  # see read_to_end
+                break
             if not chunk:
                 break
             out += chunk
         return out
     finally:
         s.close()
+
+
+class ResponseStream:
+    """One response as it is read, piece by piece: feed() returns the body bytes it decoded
+    (chunked framing removed: a proxy may re-chunk a body wherever its reads ended, so
+    an event or a word can straddle chunks). `head` is set once the head is complete."""
+
+    def __init__(self):
+        self.head, self.body, self._buf, self._chunked, self._state, self._left = None, b"", b"", False, "size", 0
+
+    def feed(self, data):
+        self._buf += data
+        out = b""
+        if self.head is None:
+            end = self._buf.find(b"\r\n\r\n")
+            if end < 0:
+                return out
+            self.head, self._buf = self._buf[:end + 4], self._buf[end + 4:]
+            self._chunked = re.search(rb"\r\ntransfer-encoding: *chunked\r\n", self.head, re.I) is not None
+        if not self._chunked:
+            out, self._buf = self._buf, b""
+        while self._chunked and self._state != "done":
+            if self._state == "data":
+                take = self._buf[:self._left]
+                out, self._buf, self._left = out + take, self._buf[len(take):], self._left - len(take)
+                if self._left:
+                    break
+                self._state = "crlf"
+            eol = self._buf.find(b"\r\n")
+            if eol < 0:
+                break
+            line, self._buf = self._buf[:eol], self._buf[eol + 2:]
+            if self._state == "crlf":
+                self._state = "size"
+            elif self._state == "size":
+                self._left = int(line.split(b";")[0], 16)
+                self._state = "data" if self._left else "trailers"
+            elif self._state == "trailers" and not line:
+                self._state = "done"
+        self.body += out
+        return out
+
+
+def decoded_body(raw):
+    """The body of the response `raw` (its bytes as received), chunked framing removed."""
+    r = ResponseStream()
+    r.feed(raw)
+    return r.body
+
+
+def recv_head(s, buf=b""):
+    """Reads from `s` until `buf` holds a complete head (the first CRLFCRLF); returns all read.
+    One recv() returns whatever has arrived, which may be part of a head."""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
 
 
 def curl(*args, timeout=60):
@@ -286,14 +414,36 @@ def status_of(response_bytes):
 
 
 class ProxyTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if SEGMENTED:
+            sys.stderr.write(f"\nsegmented mode: relays on, DPUGUARD_SEGMENT_SEED={SEGMENT_SEED}\n")
+
     def setUp(self):
-        self.p = Processes()
+        self.p = Processes(seed=f"{SEGMENT_SEED}/{self.id()}")
+
+    def failed(self):
+        """Whether this test has failed so far (from tearDown; Python 3.11 resets
+        _outcome.success for each part of a test, so the result's lists are read too)."""
+        outcome = getattr(self, "_outcome", None)
+        if outcome is None:
+            return False
+        if not getattr(outcome, "success", True):
+            return True
+        result = getattr(outcome, "result", None)
+        reported = getattr(result, "errors", []) + getattr(result, "failures", [])
+        return any(getattr(test, "test_case", test) is self for test, _ in reported)
 
     def tearDown(self):
         # On failure, show the tail of every process log of this test.
-        if not getattr(self._outcome, "success", True):
+        if self.failed():
             for name in sorted(os.listdir(self.p.dir)):
                 if name.endswith(".log"):
                     with open(self.p.path(name), errors="replace") as f:
                         sys.stderr.write(f"\n--- {name} ---\n{f.read()[-3000:]}\n")
+            if SEGMENTED:
+                sys.stderr.write(f"\n--- segmenting relays ---\n{self.p.relay_report()}\n"
+                                 f"replay: cd tests/integration && DPUGUARD_SEGMENTED=1 "
+                                 f"DPUGUARD_SEGMENT_SEED={SEGMENT_SEED} DPUGUARD_BIN={BIN} "
+                                 f"python3 -m unittest -v {self.id()}\n")
         self.p.stop_all()

@@ -10,7 +10,7 @@ import socket
 import time
 import unittest
 
-from harness import ProxyTestCase, curl, raw_exchange, read_to_end, status_of
+from harness import ProxyTestCase, ResponseStream, curl, decoded_body, raw_exchange, read_to_end, recv_head, status_of
 
 
 
@@ -94,14 +94,17 @@ class HostChannelTest(ProxyTestCase):
 
         # SSE: events arrive one by one, spaced by the mock's token delay, not all at the end.
         s = open_completion_stream(dg.port, 6)
-        arrivals, buf = [], b""
+        arrivals, stream, seen = [], ResponseStream(), 0
         while True:
             chunk = s.recv(65536)
             if not chunk:
                 break
-            buf += chunk
-            arrivals.append((time.monotonic(), chunk.count(b"data: ")))
+            stream.feed(chunk)
+            events = stream.body.count(b"data: ")  # (an event may arrive in pieces)
+            arrivals.append((time.monotonic(), events - seen))
+            seen = events
         s.close()
+        buf = stream.body
         events = sum(n for _, n in arrivals)
         self.assertEqual(events, 7, buf[-300:])  # 6 tokens + [DONE]
         with_events = [t for t, n in arrivals if n]
@@ -121,14 +124,14 @@ class HostChannelTest(ProxyTestCase):
         host = self.start_host(llm)
         dg = self.p.dpuguard(host_config())
         s = open_completion_stream(dg.port, 50)
-        first = s.recv(65536)
+        first = recv_head(s)
         self.assertEqual(status_of(first), 200)
         t0 = time.monotonic()
         host.send_signal(signal.SIGKILL)
         host.wait()
         rest = read_to_end(s)  # the client connection is cut (the response had started): no hang
         self.assertLess(time.monotonic() - t0, 3.0)
-        self.assertNotIn(b"[DONE]", rest)
+        self.assertNotIn(b"[DONE]", decoded_body(first + rest))
         self.assertGreaterEqual(dg.metric("dpuguard_host_channel_faults_total"), 1)
         # Meanwhile new requests fail fast; then the host is back and the channel re-created.
         self.assertEqual(status_of(raw_exchange(dg.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 502)
@@ -165,7 +168,7 @@ class HostChannelTest(ProxyTestCase):
         # No new requests go to a draining host...
         self.assertEqual(status_of(raw_exchange(dg.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 502)
         buf = read_to_end(s, buf)  # ...but the stream in flight runs to its end.
-        self.assertIn(b"data: [DONE]", buf)
+        self.assertIn(b"data: [DONE]", decoded_body(buf))
         self.assertEqual(host.wait(timeout=10), 0)
         self.assertIn("host asked to drain", dg.log())
         self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)

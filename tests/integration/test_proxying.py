@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 
-from harness import ProxyTestCase, config, curl, raw_exchange, rss_kb, status_of
+from harness import ProxyTestCase, config, curl, raw_exchange, recv_head, rss_kb, status_of
 
 
 class ProxyingTest(ProxyTestCase):
@@ -147,7 +147,7 @@ class ProxyingTest(ProxyTestCase):
         d = self.p.dpuguard(config([up]))
         s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
         s.sendall(b"POST /_mock/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        first = s.recv(1024)
+        first = recv_head(s)
         self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")
         s.sendall(b"hello")
         rest = b""

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import ProxyTestCase, config
-from recording_upstream import RecordingUpstream, parse_canonical
+from recording_upstream import parse_canonical
 
 H = b"Host: api\r\n"
 CH = b"Transfer-Encoding: chunked\r\n"
@@ -108,8 +108,7 @@ def final_status(resp):
 
 class SmugglingTest(ProxyTestCase):
     def test_every_attack_is_rejected_or_forwarded_as_one_canonical_request(self):
-        up = RecordingUpstream()
-        self.addCleanup(up.close)
+        up = self.p.recording_upstream()
         d = self.p.dpuguard(config([up.port], route_extra="    timeout_ms: 5000\n"))
         for name, raw, expected in CASES:
             with self.subTest(case=name):
@@ -138,8 +137,7 @@ class SmugglingTest(ProxyTestCase):
         self.assertIn("h2c_upgrade", errors)
 
     def test_canonical_forwarding_rewrites_target_host_and_framing(self):
-        up = RecordingUpstream()
-        self.addCleanup(up.close)
+        up = self.p.recording_upstream()
         d = self.p.dpuguard(config([up.port]))
         raw = (b"POST http://api/v1/./a/%7Euser/../chat?x=%2F HTTP/1.1\r\nHOST: api\r\nX-A:  b  \r\n"
                + CH + b"\r\n5;ext=1\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n")
@@ -157,8 +155,7 @@ class SmugglingTest(ProxyTestCase):
 
     def test_http10_request_without_host_gets_the_upstream_as_host(self):
         # HTTP/1.0 needs no Host, but we speak HTTP/1.1 upstream, where one is required.
-        up = RecordingUpstream()
-        self.addCleanup(up.close)
+        up = self.p.recording_upstream()
         d = self.p.dpuguard(config([up.port]))
         resp, _ = exchange(d.port, b"GET /v1/models HTTP/1.0\r\n\r\n")
         self.assertEqual(final_status(resp), 200, resp)

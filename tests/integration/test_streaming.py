@@ -4,7 +4,7 @@ import socket
 import time
 import unittest
 
-from harness import ProxyTestCase, config, curl
+from harness import ProxyTestCase, ResponseStream, config, curl
 
 
 def read_events(port, body, host="x"):
@@ -12,13 +12,13 @@ def read_events(port, body, host="x"):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
               b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (host.encode(), len(body), body))
-    events, buf = [], b""
+    events, buf, stream = [], b"", ResponseStream()
     while True:
         chunk = s.recv(65536)
         now = time.monotonic()
         if not chunk:
             break
-        buf += chunk
+        buf += stream.feed(chunk)
         while b"data: " in buf and b"\n\n" in buf[buf.index(b"data: "):]:
             start = buf.index(b"data: ")
             end = buf.index(b"\n\n", start)
