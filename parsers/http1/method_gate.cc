@@ -59,7 +59,11 @@ MethodGate::Step MethodGate::take(std::string_view data, uint64_t offset) {
   }
   for (; i < data.size() && data[i] != ' '; ++i) {
     const auto c = static_cast<unsigned char>(data[i]);
-    if (!isTchar(c)) return Step{i, false, ParseError::kInvalidMethod, offset + i};
+    // Lower case is refused, as nginx does: methods are case-sensitive (RFC 9110 §9.1), so
+    // `delete` would pass a route or policy naming DELETE, and servers that upper-case
+    // methods would then run it as DELETE.
+    if (!isTchar(c) || (c >= 'a' && c <= 'z'))
+      return Step{i, false, ParseError::kInvalidMethod, offset + i};
     if (length_ == kMaxMethodBytes) return Step{i, false, ParseError::kMethodTooLong, offset + i};
     ++length_;
   }

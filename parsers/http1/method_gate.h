@@ -1,7 +1,7 @@
 // MethodGate: holds a request's method token back from llhttp until the SP after it has
-// arrived, checks it (RFC 9110 §9.1: method = token, case-sensitive), and says what llhttp is
-// to read instead: the method itself when llhttp 8.1.0 knows it, else a stand-in method.
-// llhttp only knows its own table and refuses valid unregistered methods (`QUERY`, `M_1`).
+// arrived, checks it (RFC 9110 §9.1: method = token, case-sensitive; no lower case here), and says
+// what llhttp is to read instead: the method itself when llhttp 8.1.0 knows it, else a stand-in
+// method. llhttp only knows its own table and refuses valid unregistered methods (`QUERY`, `M_1`).
 //
 //   gate.start(true);
 //   MethodGate::Step s = gate.take(scanned, offset);  // bytes the HeadScanner accepted
@@ -34,9 +34,10 @@ class MethodGate {
   bool pending() const { return state_ != State::kResolved; }
 
   // Takes the next bytes of the head (`offset` is data[0]'s offset in the message). Refuses a
-  // byte that is not a tchar (kInvalidMethod), a method over kMaxMethodBytes (kMethodTooLong),
-  // CONNECT (kConnectRefused: no tunnels) and PRI (kUnsupportedVersion: the HTTP/2 preface),
-  // and a method that does not continue the previous piece in memory (kDiscontiguousInput).
+  // byte that is not a tchar or is lower case (kInvalidMethod), a method over kMaxMethodBytes
+  // (kMethodTooLong), CONNECT (kConnectRefused: no tunnels) and PRI (kUnsupportedVersion: the
+  // HTTP/2 preface), and a method that does not continue the previous piece in memory
+  // (kDiscontiguousInput).
   Step take(std::string_view data, uint64_t offset);
 
   // Valid once resolved: the method as sent, and what llhttp reads in its place.

@@ -96,7 +96,13 @@ void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding&
   std::string_view via;
   appendEndToEnd(head, out, nullptr, &via);
   if (fwd.keep_length_header) {
-    if (std::string_view cl = head.find("content-length"); !cl.empty()) appendHeader(out, "Content-Length", cl);
+    // The parser validated it (HEAD and 304 answers frame no body); written as a number, so
+    // "005" leaves as "5", like every length dpuguard forwards.
+    uint64_t length = 0;
+    if (std::string_view cl = head.find("content-length");
+        !cl.empty() && http1::parseContentLength(cl, &length) == http1::ParseError::kNone) {
+      appendHeader(out, "Content-Length", std::to_string(length));
+    }
   }
   appendVia(out, via, head);
   appendFraming(out, fwd.framing, fwd.content_length);

@@ -169,9 +169,11 @@ const Case kRequestCases[] = {
     {"valid_method_rtsp_only_in_llhttp", withMethod("DESCRIBE"), "ok:1"},
     {"valid_method_registered_webdav", withMethod("PROPFIND"), "ok:1"},
     {"valid_method_m_search", withMethod("M-SEARCH"), "ok:1"},
-    // Case-sensitive: "get" is another, unregistered method, forwarded as sent. llhttp and
-    // nginx refuse lower case; HAProxy accepts it (SECURITY.md).
-    {"valid_method_lowercase_is_another_method", withMethod("get"), "ok:1"},
+    // Case-sensitive, so "get" would be another method that passes a policy naming GET;
+    // refused, as llhttp and nginx do (HAProxy accepts it; SECURITY.md).
+    {"method_lowercase_refused", withMethod("get"), "error:invalid_method"},
+    {"method_mixed_case_refused", withMethod("Delete"), "error:invalid_method"},
+    {"method_lowercase_unregistered_refused", withMethod("query"), "error:invalid_method"},
     {"valid_method_at_length_cap", withMethod(std::string(32, 'M')), "ok:1"},
     {"valid_methods_pipelined_unregistered", "QUERY /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nxFOO /b HTTP/1.1\r\nHost: a\r\n\r\nGET /c HTTP/1.1\r\nHost: a\r\n\r\n"sv, "ok:3", {}, "x"sv},
     {"valid_method_after_leading_empty_lines", "\r\n\r\nQUERY / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "ok:1"},
@@ -181,7 +183,7 @@ const Case kRequestCases[] = {
     {"invalid_method_quote", withMethod("G\"T"), "error:invalid_method"},
     {"invalid_method_non_ascii", withMethod("G\xc3\xa9T"), "error:invalid_method"},
     {"invalid_method_colon", withMethod("GET:"), "error:invalid_method"},
-    {"connect_lowercase_is_not_connect", "connect a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"sv, "error:invalid_target"},
+    {"connect_lowercase_refused", "connect a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"sv, "error:invalid_method"},
     {"pri_method_with_http11", "PRI / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:unsupported_version"},
     {"unregistered_method_asterisk_form", "QUERY * HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:invalid_target"},
     {"unregistered_method_after_connection_close", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nQUERY / HTTP/1.1\r\nHost: a\r\n\r\n"sv, "error:data_after_close"},

@@ -67,6 +67,16 @@ TEST(HeadWriterTest, HeadResponseKeepsItsLength) {
   EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Length: 42\r\nVia: 1.1 dpuguard\r\n\r\n");
 }
 
+TEST(HeadWriterTest, AKeptLengthIsWrittenAsANumber) {
+  Parsed p(http1::MessageParser::Kind::kResponse,
+           "HTTP/1.1 304 Not Modified\r\nContent-Length:\t0042 \r\n\r\n");
+  ResponseForwarding f;
+  f.keep_length_header = true;
+  std::string out;
+  writeResponseHead(p.head(), f, out);
+  EXPECT_EQ(out, "HTTP/1.1 304 Not Modified\r\nContent-Length: 42\r\nVia: 1.1 dpuguard\r\n\r\n");
+}
+
 TEST(HeadWriterTest, HopByHopList) {
   for (const char* h : {"Connection", "keep-alive", "TE", "Transfer-Encoding", "Upgrade", "Proxy-Connection"}) {
     EXPECT_TRUE(isHopByHop(h)) << h;
