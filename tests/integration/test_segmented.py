@@ -318,9 +318,7 @@ class SegmentedTest(ProxyTestCase):
         d = self.p.dpuguard(config([up.port]))
         head = (b"POST /v1/upload HTTP/1.1\r\nHost: api\r\nX-Split: 000\r\nContent-Type: text/plain\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n")
-        # (One extension per chunk: "1a;a=b;c=d" is refused whole, see MessageParser::
-        # onChunkExtensionValueComplete on llhttp 8.1.0.)
-        body = (b"1a;name=value\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+        body = (b"1a;name=value;q=\"x y\"\r\nabcdefghijklmnopqrstuvwxyz\r\n"
                 b"5;flag\r\nhello\r\n"
                 b"0\r\nX-Trailer: t\r\nX-Other: two words\r\n\r\n")
         request = head + body
@@ -331,7 +329,7 @@ class SegmentedTest(ProxyTestCase):
         single = [(k,) for k in range(len(head) - 2, len(request))]
         # ...and all of those places at once in one request.
         at = lambda needle, delta=0: request.index(needle) + delta
-        several = [(at(b"1a;") + 1, at(b";name") + 3, at(b"value\r\n") + 6, at(b"5;flag") + 1, at(b"flag") + 2,
+        several = [(at(b"1a;") + 1, at(b";name") + 3, at(b"\"x y") + 2, at(b"y\"\r\n") + 3, at(b"5;flag") + 1, at(b"flag") + 2,
                     at(b"flag\r\n") + 5, at(b"X-Trailer") + 4, at(b"X-Other") + 7, len(request) - 1)]
         cases = single + several
 
