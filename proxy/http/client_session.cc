@@ -2,6 +2,7 @@
 #include "proxy/http/client_session.h"
 
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +23,10 @@ using http1::ParseStatus;
 constexpr size_t kBodyWindow = 64 * 1024;
 // Room a response head needs in the client buffer before we parse one.
 constexpr size_t kHeadSlack = 1024;
+// After a reply that ends the connection: how long, and how many bytes, the client's
+// unread request bytes are read and dropped before closing (the lingering close).
+constexpr int64_t kLingerMs = 2000;
+constexpr size_t kLingerBytes = 1024 * 1024;
 
 int64_t nowUs() {
   timespec ts{};
@@ -100,6 +105,10 @@ void ClientSession::drain() {
 // ---- I/O events -------------------------------------------------------------------------
 
 void ClientSession::onIo(uint32_t events) {
+  if (state_ == State::kLingering) {
+    lingerRead();
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readClient();
   if (closed()) return;
   if (events & EPOLLOUT) flushClient();
@@ -201,7 +210,7 @@ void ClientSession::drive() {
     progress = flushClient() || progress;
     if (closed()) return;
     if (state_ == State::kClosing && out_.empty()) {
-      closeConnection();
+      closeOrLinger();
       return;
     }
     if (!progress || state_ == State::kClosing) break;
@@ -674,6 +683,9 @@ void ClientSession::onResponseHead() {
   }
   if (inference_ && !no_body) onMeteredResponseHead(h, fwd);
   if (!client_keep_alive_ || draining_) close_after_ = true;
+  // Answered before the request body ended: the connection will close once the answer has
+  // gone (finishExchange), so say so now rather than close under a keep-alive response.
+  if (!request_done_) close_after_ = true;
   fwd.close = close_after_;
   scratch_.clear();
   writeResponseHead(h, fwd, scratch_);
@@ -820,6 +832,43 @@ void ClientSession::abortExchange(Outcome outcome) {
   closeConnection();
 }
 
+void ClientSession::closeOrLinger() {
+  // close(2) with unread bytes in the socket sends a reset, which can destroy the reply
+  // before the client has read it (RFC 9112 §9.6): end our side, drop what still comes.
+  // Needed only while request bytes are unread or may still arrive.
+  int queued = 0;
+  const bool unread = !in_.buffer().empty() || in_.parser().inMessage() ||
+                      (::ioctl(fd_, FIONREAD, &queued) == 0 && queued > 0);
+  if (client_eof_ || !unread || ::shutdown(fd_, SHUT_WR) != 0) {
+    closeConnection();
+    return;
+  }
+  state_ = State::kLingering;
+  linger_.deadline_ms = loop_.now() + kLingerMs;
+  linger_.bytes = 0;
+  in_.buffer().consume(in_.buffer().size());
+  interest_ = EPOLLIN | EPOLLRDHUP;
+  loop_.modify(fd_, interest_, this);
+  lingerRead();
+}
+
+void ClientSession::lingerRead() {
+  char drop[4096];
+  while (linger_.bytes < kLingerBytes) {
+    const ssize_t n = ::read(fd_, drop, sizeof drop);
+    if (n > 0) {
+      linger_.bytes += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      armTimer();
+      return;
+    }
+    break;  // the client closed (or failed): done
+  }
+  closeConnection();
+}
+
 void ClientSession::closeConnection() {
   if (fd_ < 0) return;
   releaseUpstream(false);
@@ -867,6 +916,7 @@ uint32_t ClientSession::idleTimeoutMs() const {
 
 int64_t ClientSession::nextDeadline() const {
   const LimitsConfig& limits = listenerLimits(*rt_, listener_index_);
+  if (state_ == State::kLingering) return linger_.deadline_ms;
   int64_t d = last_activity_ms_ + idleTimeoutMs();
   if (state_ == State::kReadingHead && (in_.parser().inMessage() || !in_.buffer().empty())) {
     d = (head_start_ms_ >= 0 ? head_start_ms_ : last_activity_ms_) + limits.header_timeout_ms;
@@ -914,6 +964,7 @@ void ClientSession::onTimer() {
       }
       break;
     case State::kClosing:
+    case State::kLingering:
       closeConnection();
       break;
   }

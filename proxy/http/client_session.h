@@ -61,7 +61,9 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void onUpstreamIo(uint32_t events) override;
 
  private:
-  enum class State : uint8_t { kReadingHead, kProxying, kClosing };
+  // kClosing: the last reply is flushed, then kLingering: our side shut, the client's
+  // remaining bytes read and dropped until it closes or the linger deadline.
+  enum class State : uint8_t { kReadingHead, kProxying, kClosing, kLingering };
 
   // Main pump: parse and forward whatever can move, then flush and re-arm interest.
   void drive();
@@ -102,6 +104,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void upstreamFailed(Outcome outcome, bool endpoint_failure);
   void abortExchange(Outcome outcome);
   void closeConnection();
+  void closeOrLinger();
+  void lingerRead();
 
   void readClient();
   bool flushClient();    // true if bytes were written
@@ -131,6 +135,10 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool close_after_ = false;
   bool draining_ = false;
   int64_t last_activity_ms_ = 0;
+  struct Linger {
+    int64_t deadline_ms = 0;
+    size_t bytes = 0;  // dropped so far
+  } linger_;
   int64_t head_start_ms_ = -1;
 
   // The exchange in progress.

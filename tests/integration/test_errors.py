@@ -104,6 +104,33 @@ class ErrorsTest(ProxyTestCase):
         with open(self.p.nginx_access_log(ng)) as f:
             self.assertEqual(f.read(), "")
 
+    def test_refusal_mid_body_is_a_clean_close(self):
+        """A 413 for a body the client is still sending: dpuguard shuts its side and drops
+        the rest (lingering close), so the client reads the answer and then an orderly end,
+        not a reset that could destroy the answer."""
+        ng = self.p.nginx()
+        d = self.p.dpuguard(config([ng], extra_top="limits:\n  max_body_bytes: 1000"))
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", d.port))
+            s.sendall(b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + b"a" * 20000)
+            s.settimeout(5)
+            resp = b""
+            while b"\r\n\r\n" not in resp:
+                resp += s.recv(65536)
+            self.assertEqual(status_of(resp), 413)
+            for _ in range(10):  # the client goes on with its body after the answer
+                s.sendall(b"b" * 8000)
+                time.sleep(0.01)
+            time.sleep(0.2)
+            try:
+                while s.recv(65536):
+                    pass
+            except ConnectionResetError:
+                self.fail("the connection was reset instead of closed")
+            s.close()
+        with open(self.p.nginx_access_log(ng)) as f:
+            self.assertEqual(f.read(), "")
+
     def test_no_route_keeps_the_connection(self):
         ng = self.p.nginx()
         routes = "  - name: api\n    match: {path_prefix: /path/, methods: [GET]}\n    cluster: up\n"
