@@ -202,11 +202,14 @@ void Worker::accept(size_t listener_index, int fd) {
     if (c < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
     const int one = 1;
     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto* s = new ClientSession(*this, c, SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len),
-                                listener_index);
-    sessions_.insert(s);
-    s->start();
+    adopt(c, SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len), listener_index);
   }
+}
+
+void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
+  auto* s = new ClientSession(*this, fd, peer, listener_index);
+  sessions_.insert(s);
+  s->start();
 }
 
 void Worker::retire(ClientSession* s) {

@@ -78,6 +78,13 @@ class Worker {
   // Thread-safe: re-check the snapshot now.
   void wake() { loop_.wake(); }
 
+  // In-process drivers (fuzz/targets/http1_session), on the caller's thread instead of
+  // start(). adopt: serve `fd`, a connected non-blocking stream socket, as a client accepted
+  // on listener `listener_index` from `peer`; the worker owns the fd. runOnce: one loop
+  // iteration waiting at most `timeout_ms` (0: poll); returns the events it handled (-1: stopped).
+  void adopt(int fd, const SocketAddress& peer, size_t listener_index);
+  int runOnce(int timeout_ms) { return loop_.runOnce([this] { beforeWait(); }, timeout_ms); }
+
   EventLoop& loop() { return loop_; }
   WorkerMetrics& metrics() { return metrics_; }
   RouteStats& unroutedStats() { return *unrouted_stats_; }

@@ -59,30 +59,35 @@ void EventLoop::refreshNow() {
 }
 
 void EventLoop::run(const std::function<void()>& before_wait) {
+  while (!stopping_ && runOnce(before_wait, -1) >= 0) {
+  }
+}
+
+int EventLoop::runOnce(const std::function<void()>& before_wait, int max_timeout_ms) {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
-  while (!stopping_) {
-    before_wait();
-    if (stopping_) break;
-    int timeout = -1;
-    const int64_t next = timers_.next();
-    if (next >= 0) {
-      refreshNow();
-      timeout = next <= now_ms_ ? 0 : static_cast<int>(std::min<int64_t>(next - now_ms_, 1000));
-    }
-    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
-    if (n < 0 && errno != EINTR) break;
+  before_wait();
+  if (stopping_) return -1;
+  int timeout = max_timeout_ms;
+  const int64_t next = timers_.next();
+  if (next >= 0) {
     refreshNow();
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.ptr == kWakeTag) {
-        uint64_t v;
-        [[maybe_unused]] ssize_t r = read(wake_fd_, &v, sizeof v);
-        continue;
-      }
-      static_cast<IoHandler*>(events[i].data.ptr)->onIo(events[i].events);
-    }
-    timers_.runDue(now_ms_);
+    const int until_next = next <= now_ms_ ? 0 : static_cast<int>(std::min<int64_t>(next - now_ms_, 1000));
+    timeout = timeout < 0 ? until_next : std::min(timeout, until_next);
   }
+  const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+  if (n < 0 && errno != EINTR) return -1;
+  refreshNow();
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data.ptr == kWakeTag) {
+      uint64_t v;
+      [[maybe_unused]] ssize_t r = read(wake_fd_, &v, sizeof v);
+      continue;
+    }
+    static_cast<IoHandler*>(events[i].data.ptr)->onIo(events[i].events);
+  }
+  timers_.runDue(now_ms_);
+  return n < 0 ? 0 : n;
 }
 
 }  // namespace dpuguard::proxy

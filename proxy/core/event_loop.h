@@ -31,6 +31,11 @@ class EventLoop {
   // Runs until stop(). `before_wait` runs once per iteration before blocking (flush logs,
   // pick up config, reap closed connections).
   void run(const std::function<void()>& before_wait);
+  // One iteration of run(): before_wait, a wait of at most `max_timeout_ms` (-1: until an
+  // event or the next timer; 0: poll), the ready handlers, the due timers. Returns how many
+  // events it handled, or -1 once stopped or when epoll fails. For callers that drive the
+  // loop themselves (fuzz/targets/http1_session: no thread, no sleep).
+  int runOnce(const std::function<void()>& before_wait, int max_timeout_ms);
   void stop() { stopping_ = true; }
   // Thread-safe: interrupts epoll_wait.
   void wake();
