@@ -30,7 +30,7 @@ void BodyForwarder::put(std::string_view s) {
 void BodyForwarder::onBodyData(std::string_view data) {
   if (overflow_) return;
   payload_bytes_ += data.size();
-  if (max_bytes_ != 0 && payload_bytes_ > max_bytes_) {
+  if (payload_bytes_ > max_bytes_) {
     overflow_ = true;
     return;
   }

@@ -20,11 +20,12 @@ enum class BodyFraming : uint8_t {
 
 // Bytes of framing a single feed can add beyond its input (kRechunk: size line + CRLFs).
 inline constexpr size_t kFramingReserve = 32;
+inline constexpr uint64_t kNoBodyLimit = UINT64_MAX;
 
 class BodyForwarder final : public http1::BodySink {
  public:
-  // `max_bytes` = 0 means unlimited; beyond it, overflow() turns true and nothing more is
-  // written.
+  // Beyond `max_bytes` payload bytes (kNoBodyLimit: none), overflow() turns true and nothing
+  // more is written. 0 is a limit like any other: no body at all.
   void start(Buffer* out, BodyFraming framing, uint64_t max_bytes);
   void onBodyData(std::string_view data) override;
   void onChunkStart(uint64_t size) override;
@@ -42,7 +43,7 @@ class BodyForwarder final : public http1::BodySink {
 
   Buffer* out_ = nullptr;
   BodyFraming framing_ = BodyFraming::kNone;
-  uint64_t max_bytes_ = 0;
+  uint64_t max_bytes_ = kNoBodyLimit;
   uint64_t payload_bytes_ = 0;
   bool overflow_ = false;
   bool overrun_ = false;

@@ -692,7 +692,7 @@ void ClientSession::onResponseHead() {
   out_.append(scratch_);  // room was reserved before the head was parsed
   exchange_bytes_out_ += scratch_.size();
   response_started_ = true;
-  response_body_.start(&out_, fwd.framing, 0);
+  response_body_.start(&out_, fwd.framing, kNoBodyLimit);
 }
 
 void ClientSession::finishExchange() {
@@ -719,7 +719,7 @@ void ClientSession::resetExchange() {
   outcome_ = Outcome::kProxied;
   parse_error_ = http1::ParseError::kNone;
   exchange_bytes_in_ = exchange_bytes_out_ = 0;
-  response_body_.start(nullptr, BodyFraming::kNone, 0);
+  response_body_.start(nullptr, BodyFraming::kNone, kNoBodyLimit);
   start_us_ = 0;
   upstream_sent_us_ = upstream_head_us_ = -1;
   head_start_ms_ = -1;

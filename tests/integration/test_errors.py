@@ -131,6 +131,17 @@ class ErrorsTest(ProxyTestCase):
         with open(self.p.nginx_access_log(ng)) as f:
             self.assertEqual(f.read(), "")
 
+    def test_zero_body_limit_refuses_every_body(self):
+        ng = self.p.nginx()
+        d = self.p.dpuguard(config([ng], extra_top="limits:\n  max_body_bytes: 0"))
+        chunked = b"POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+        self.check_local(d, raw_exchange(d.port, chunked), 413, "body_too_large")
+        self.check_local(d, raw_exchange(d.port, b"POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx"),
+                         413, "body_too_large")
+        self.assertEqual(status_of(raw_exchange(d.port, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 200)
+        with open(self.p.nginx_access_log(ng)) as f:
+            self.assertNotIn("POST", f.read())
+
     def test_no_route_keeps_the_connection(self):
         ng = self.p.nginx()
         routes = "  - name: api\n    match: {path_prefix: /path/, methods: [GET]}\n    cluster: up\n"

@@ -9,7 +9,8 @@
 namespace dpuguard::proxy {
 namespace {
 
-std::string forward(const std::string& message, BodyFraming framing, uint64_t max = 0, bool* overflow = nullptr) {
+std::string forward(const std::string& message, BodyFraming framing, uint64_t max = kNoBodyLimit,
+                    bool* overflow = nullptr) {
   Buffer out(1 << 20);
   BodyForwarder fwd;
   fwd.start(&out, framing, max);
@@ -42,7 +43,7 @@ TEST(BodyForwarderTest, ContentLengthPassesBytes) {
 TEST(BodyForwarderTest, RechunkFramesEachPiece) {
   Buffer out(1024);
   BodyForwarder fwd;
-  fwd.start(&out, BodyFraming::kRechunk, 0);
+  fwd.start(&out, BodyFraming::kRechunk, kNoBodyLimit);
   fwd.onBodyData("data: a\n\n");
   fwd.onBodyData("");
   fwd.onBodyData("data: b\n\n");
@@ -55,6 +56,14 @@ TEST(BodyForwarderTest, LimitStopsOutput) {
   const std::string out = forward(kChunked, BodyFraming::kChunked, 8, &overflow);
   EXPECT_TRUE(overflow);
   EXPECT_EQ(out, "5\r\nhello\r\n6\r\n");  // nothing of the chunk that crossed the limit
+}
+
+// max_body_bytes: 0 means no body, chunked or not (it let every chunked body through).
+TEST(BodyForwarderTest, ZeroLimitRefusesTheFirstByte) {
+  bool overflow = false;
+  // The size line of the first chunk, as in LimitStopsOutput; none of its payload.
+  EXPECT_EQ(forward(kChunked, BodyFraming::kChunked, 0, &overflow), "5\r\n");
+  EXPECT_TRUE(overflow);
 }
 
 }  // namespace
