@@ -49,6 +49,18 @@ class SnapshotSource {
   inspect::TokenBuckets buckets_;
 };
 
+// One snapshot for good: in-process drivers (benchmarks, the session fuzz target) that never
+// reload.
+class FixedSnapshotSource final : public SnapshotSource {
+ public:
+  explicit FixedSnapshotSource(Snapshot s) : snapshot_(std::move(s)) {}
+  uint64_t generation() const override { return 1; }
+  Snapshot snapshot() const override { return snapshot_; }
+
+ private:
+  Snapshot snapshot_;
+};
+
 struct ClusterRuntime {
   const ClusterConfig* config;
   std::vector<UpstreamHost*> hosts;

@@ -150,16 +150,6 @@ class FixedUpstream {
   std::thread thread_;
 };
 
-class FixedSnapshot final : public proxy::SnapshotSource {
- public:
-  explicit FixedSnapshot(proxy::Snapshot s) : snapshot_(std::move(s)) {}
-  uint64_t generation() const override { return 1; }
-  proxy::Snapshot snapshot() const override { return snapshot_; }
-
- private:
-  proxy::Snapshot snapshot_;
-};
-
 // One dpuguard worker in front of a FixedUpstream, and one client connection to it.
 class ProxyUnderTest {
  public:
@@ -179,7 +169,7 @@ class ProxyUnderTest {
       std::fprintf(stderr, "bench config refused: %s\n", r.ok() ? err.c_str() : r.errors[0].toString().c_str());
       std::abort();
     }
-    source_ = std::make_unique<FixedSnapshot>(std::move(s));
+    source_ = std::make_unique<proxy::FixedSnapshotSource>(std::move(s));
     const int listen_fd = proxy::listenSocket(r.config->listeners[0].address, true, &err);
     worker_ = std::make_unique<proxy::Worker>(*source_, std::vector<int>{listen_fd});
     worker_->start();
@@ -211,7 +201,7 @@ class ProxyUnderTest {
 
  private:
   FixedUpstream upstream_;
-  std::unique_ptr<FixedSnapshot> source_;
+  std::unique_ptr<proxy::FixedSnapshotSource> source_;
   std::unique_ptr<proxy::Worker> worker_;
   int client_ = -1;
   std::vector<char> buf_;

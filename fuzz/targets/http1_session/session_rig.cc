@@ -31,16 +31,6 @@ constexpr int kMaxSpins = 2000;   // loop iterations with events, in a row
 constexpr int kMaxRounds = 20000;  // rig actions (a piece sent, bytes read) in one settle
 constexpr int kMaxWaits = 3000;    // 1 ms waits for loopback delivery in one settle
 
-class FixedSnapshot final : public proxy::SnapshotSource {
- public:
-  explicit FixedSnapshot(proxy::Snapshot s) : snapshot_(std::move(s)) {}
-  uint64_t generation() const override { return 1; }
-  proxy::Snapshot snapshot() const override { return snapshot_; }
-
- private:
-  proxy::Snapshot snapshot_;
-};
-
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "http1_session rig: %s\n", what.c_str());
   std::abort();
@@ -223,7 +213,7 @@ SessionRig::SessionRig() {
   std::string err;
   std::shared_ptr<proxy::FlowLogSink> sink = proxy::FlowLogSink::open(flow_path, &err);
   if (!sink) die(err);
-  source_ = std::make_unique<FixedSnapshot>(proxy::Snapshot{r.config, sink});
+  source_ = std::make_unique<proxy::FixedSnapshotSource>(proxy::Snapshot{r.config, sink});
   worker_ = std::make_unique<proxy::Worker>(*source_, std::vector<int>{});
 }
 
