@@ -322,6 +322,9 @@ void ClientSession::startExchange() {
   fwd.framing = collecting_ ? BodyFraming::kNone  // the length is added once the body is whole
                 : h.chunked  ? BodyFraming::kChunked
                              : (h.has_content_length ? BodyFraming::kContentLength : BodyFraming::kNone);
+  // A scanned body is forwarded as the scan releases it, not chunk by chunk.
+  if (fwd.framing == BodyFraming::kChunked && body_scan_.active())
+    fwd.framing = BodyFraming::kRechunk;
   fwd.content_length = h.content_length;
   request_framing_ = fwd.framing;
   max_body_ = max_body;
@@ -548,8 +551,12 @@ bool ClientSession::pumpRequest() {
   if (collecting_) return collectRequest();
   if (request_done_ || up_ == nullptr) return false;
   if (inference_) return sendCollected();
-  const size_t budget = up_->out.freeSpace();
-  if (budget == 0) return false;
+  // A scanned body may release held bytes and the re-chunked end beyond what a feed takes.
+  const size_t reserve =
+      body_scan_.active() ? InspectingBodySink::kMaxHeld + 2 * kFramingReserve : 0;
+  const size_t space = up_->out.freeSpace();
+  if (space <= reserve) return false;
+  const size_t budget = space - reserve;
   http1::BodySink& sink = body_scan_.active() ? static_cast<http1::BodySink&>(inspecting_body_) : request_body_;
   const http1::ParseResult r = in_.feed(sink, budget);
   exchange_bytes_in_ += r.consumed;
@@ -560,6 +567,7 @@ bool ClientSession::pumpRequest() {
     return true;
   }
   if (r.status != ParseStatus::kMessageComplete) return bodyFed(r);
+  request_body_.finish();  // a re-chunked body's last chunk
   request_done_ = true;
   if (response_done_) finishExchange();
   return true;
