@@ -451,8 +451,11 @@ Transcript SessionRig::run(const Plan& plan) {
     UpstreamLeg leg;
     leg.title = std::string(c.cluster == 0 ? "api" : "llm") + (c.closed_first ? " (closed by the proxy)" : "") +
                 (c.hung_up ? "" : " (never hung up: the rig failed)");
-    leg.bytes = c.received;
-    leg.complete_bytes = c.scanned;
+    // Chunked bodies compared decoded: a scanned body leaves re-chunked as the scan releases
+    // it (InspectingBodySink), so its chunk sizes follow the reads; its bytes must not.
+    leg.bytes = normalizeClientBytes(c.received);
+    leg.complete_bytes =
+        normalizeClientBytes(std::string_view(c.received).substr(0, c.scanned)).size();
     t.upstream.push_back(std::move(leg));
   }
   t.client = normalizeClientBytes(client_bytes_);

@@ -50,8 +50,9 @@ struct Plan {
 // What one upstream connection read.
 struct UpstreamLeg {
   std::string title;          // cluster, and whether the proxy closed it (did not pool it)
-  std::string bytes;          // everything the proxy sent on it
-  size_t complete_bytes = 0;  // the whole requests at its front; an unfinished one may follow
+  std::string bytes;          // everything the proxy sent on it, chunked bodies decoded
+  size_t complete_bytes =
+      0;  // the whole requests at its front (decoded); an unfinished one may follow
 
   // Equal, or both cut by the proxy in the middle of a request after the same whole ones,
   // one unfinished request a prefix of the other: a body refused while streaming (over a

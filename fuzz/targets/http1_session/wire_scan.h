@@ -34,10 +34,10 @@ UpstreamRequest scanUpstreamRequest(std::string_view bytes);
 // with the head's last byte, as it does unsegmented.
 size_t responseCutLimit(std::string_view response, std::string_view request_method);
 
-// The client-bound bytes with every chunked body (a head dpuguard wrote with
-// "Transfer-Encoding: chunked") decoded: an unframed or event-stream upstream body is
-// re-chunked per read, so chunk sizes legitimately follow the segmentation; the bytes and
-// everything else must not.
+// Bytes dpuguard wrote (to the client or an upstream) with every chunked body (a head with
+// "Transfer-Encoding: chunked") decoded: an unframed or event-stream upstream body, and a
+// scanned request body, are re-chunked per read, so chunk sizes legitimately follow the
+// segmentation; the bytes and everything else must not.
 std::string normalizeClientBytes(std::string_view bytes);
 
 }  // namespace dpuguard::fuzz::session
