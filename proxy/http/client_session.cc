@@ -295,7 +295,9 @@ void ClientSession::startExchange() {
   // The parser refused every expectation but 100-continue (417); we answer it ourselves.
   const bool expect_continue = h.expect_continue && client_http11_ && request_has_body_;
   const uint64_t max_body = route_->max_body_bytes != 0 ? route_->max_body_bytes : limits.max_body_bytes;
-  if (h.has_content_length && h.content_length > max_body) {
+  // Where no body is taken, a chunked one is refused at its head too: however its bytes
+  // arrive, nothing of it goes upstream.
+  if ((h.has_content_length && h.content_length > max_body) || (h.chunked && max_body == 0)) {
     localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
     return;
   }
