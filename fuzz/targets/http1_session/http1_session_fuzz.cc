@@ -9,7 +9,8 @@
 //     same when the client stream and the upstream responses arrive cut as when they arrive whole;
 //   - in every run: upstream-bound bytes are well-formed requests (one Host, one framing, no
 //     bare CR/LF: else smuggling or injection); the upstreams never read more requests than
-//     the flow log forwarded (plus retries); the loop goes quiet; no connection outlives both peers.
+//     the flow log forwarded (plus retries); the loop goes quiet; no connection outlives both
+//     peers.
 // Input: a header, then the client stream, then optionally the upstream script:
 //   "@" CLIENT_CUTS [";" RESPONSE_CUTS [";" PEER]] "\n"   hand-written seeds: explicit cuts,
 //       each "" (none), "*" (every byte) or offsets "12,40" (response cuts apply to each response)
@@ -86,7 +87,8 @@ Plan planFor(std::string_view input, size_t* body_offset) {
   std::string_view rest;
   if (!input.empty() && input.front() == '@') {
     const size_t nl = input.find('\n');
-    const std::string_view header = input.substr(1, nl == std::string_view::npos ? std::string_view::npos : nl - 1);
+    const std::string_view header =
+        input.substr(1, nl == std::string_view::npos ? std::string_view::npos : nl - 1);
     rest = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
     std::vector<std::string_view> fields;
     size_t from = 0;
@@ -96,7 +98,8 @@ Plan planFor(std::string_view input, size_t* body_offset) {
     fields.push_back(header.substr(from));
     p.client_cuts = parseCuts(fields[0]);
     if (fields.size() > 1) p.response_cuts = parseCuts(fields[1]);
-    if (fields.size() > 2 && !fields[2].empty()) p.peer = static_cast<size_t>(fields[2][0] - '0') % dpuguard::fuzz::session::kPeerCount;
+    if (fields.size() > 2 && !fields[2].empty())
+      p.peer = static_cast<size_t>(fields[2][0] - '0') % dpuguard::fuzz::session::kPeerCount;
   } else if (input.size() >= 2) {
     const auto a = static_cast<uint8_t>(input[0]);
     const auto b = static_cast<uint8_t>(input[1]);
@@ -134,18 +137,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Plan plan = planFor(dpuguard::fuzz::asText(data, size), &offset);
   if (plan.client.empty()) return 0;
   SessionRig& rig = SessionRig::instance();
-  static const bool verbose = std::getenv("HTTP1_SESSION_VERBOSE") != nullptr;  // print every transcript
+  static const bool verbose =
+      std::getenv("HTTP1_SESSION_VERBOSE") != nullptr;  // print every transcript
   Plan whole = plan;
   whole.client_cuts = {};
   whole.response_cuts = {};
   const Transcript reference = rig.run(whole);
   if (verbose) std::fprintf(stderr, "==== unsegmented run\n%s\n", reference.dump().c_str());
-  if (!reference.problem.empty()) report("an invariant of the unsegmented run broke", reference, nullptr);
+  if (!reference.problem.empty())
+    report("an invariant of the unsegmented run broke", reference, nullptr);
   if (plan.client_cuts.none() && plan.response_cuts.none()) return 0;
   const Transcript cut = rig.run(plan);
   if (verbose) std::fprintf(stderr, "==== segmented run\n%s\n", cut.dump().c_str());
   if (!cut.problem.empty()) report("an invariant of the segmented run broke", reference, &cut);
-  if (!cut.sameAs(reference)) report("the session depends on how its bytes were cut", reference, &cut);
+  if (!cut.sameAs(reference))
+    report("the session depends on how its bytes were cut", reference, &cut);
   return 0;
 }
 
@@ -158,12 +164,14 @@ std::string dpuguard::fuzz::describeInput(std::string_view input) {
   const Transcript t = SessionRig::instance().run(plan);
   // Statuses and reasons from the flow log, in order.
   std::string statuses, first_reason;
-  for (size_t at = t.flow.find("\"status\":"); at != std::string::npos; at = t.flow.find("\"status\":", at + 1)) {
+  for (size_t at = t.flow.find("\"status\":"); at != std::string::npos;
+       at = t.flow.find("\"status\":", at + 1)) {
     const size_t from = at + 9;
     statuses += (statuses.empty() ? "" : ",") + t.flow.substr(from, t.flow.find(',', from) - from);
     if (first_reason.empty()) {
       const size_t r = t.flow.find("\"reason\":\"", at);
-      if (r != std::string::npos) first_reason = t.flow.substr(r + 10, t.flow.find('"', r + 10) - r - 10);
+      if (r != std::string::npos)
+        first_reason = t.flow.substr(r + 10, t.flow.find('"', r + 10) - r - 10);
     }
   }
   std::string out;
@@ -181,7 +189,8 @@ std::string dpuguard::fuzz::describeInput(std::string_view input) {
   // The parser's own reading of the client stream, for the reviewers' head tags.
   dpuguard::http1::Options o;
   o.limits = dpuguard::http1::smallLimits();
-  const std::string heads = dpuguard::http1::outcomeOf(dpuguard::http1::runSummary(plan.client, {}, o), offset);
+  const std::string heads =
+      dpuguard::http1::outcomeOf(dpuguard::http1::runSummary(plan.client, {}, o), offset);
   if (const size_t h = heads.find(" heads="); h != std::string::npos) out += heads.substr(h);
   return out;
 }

@@ -19,14 +19,16 @@ constexpr int kMaxFd = 1024;  // the rig's process holds a few dozen
 uint16_t localPort(int fd) {
   sockaddr_in a{};
   socklen_t len = sizeof a;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET) return 0;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET)
+    return 0;
   return ntohs(a.sin_port);
 }
 
 uint16_t peerPort(int fd) {
   sockaddr_in a{};
   socklen_t len = sizeof a;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET) return 0;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET)
+    return 0;
   return ntohs(a.sin_port);
 }
 
@@ -58,14 +60,16 @@ bool LoopbackProbe::inFlight(uint64_t rig_sent, bool rig_shut) const {
   if (!info(rig_fd_, rig)) return false;
   tcp_info proxy{};
   if (proxyEndOpen() && info(proxy_fd_, proxy)) {
-    if (proxy.tcpi_bytes_received < rig_sent) return true;               // rig -> proxy bytes
-    if (rig_shut && proxy.tcpi_state == kEstablished) return true;      // rig -> proxy FIN
+    if (proxy.tcpi_bytes_received < rig_sent) return true;          // rig -> proxy bytes
+    if (rig_shut && proxy.tcpi_state == kEstablished) return true;  // rig -> proxy FIN
     int unsent = 0;
     if (::ioctl(proxy_fd_, SIOCOUTQNSD, &unsent) == 0 && unsent > 0) return true;
-    return proxy.tcpi_bytes_sent - proxy.tcpi_bytes_retrans > rig.tcpi_bytes_received;  // proxy -> rig bytes
+    return proxy.tcpi_bytes_sent - proxy.tcpi_bytes_retrans >
+           rig.tcpi_bytes_received;  // proxy -> rig bytes
   }
   // The proxy closed its end: in flight until its FIN (or reset) has reached ours.
-  return rig.tcpi_state == kEstablished || rig.tcpi_state == kFinWait1 || rig.tcpi_state == kFinWait2;
+  return rig.tcpi_state == kEstablished || rig.tcpi_state == kFinWait1 ||
+         rig.tcpi_state == kFinWait2;
 }
 
 }  // namespace dpuguard::fuzz::session

@@ -68,10 +68,12 @@ std::string rigConfig(uint16_t api_port, uint16_t llm_port, const std::string& f
 workers: 1
 clusters:
   - name: api
-    endpoints: [")" + api + R"("]
+    endpoints: [")" +
+         api + R"("]
     eject_after_failures: 0
   - name: llm
-    endpoints: [")" + llm + R"("]
+    endpoints: [")" +
+         llm + R"("]
     eject_after_failures: 0
 routes:
   - name: chat
@@ -143,7 +145,8 @@ rate_limits:
     rate: 1000000000/s
     burst: 1000000000
 logging:
-  flow_log: )" + flow_log + "\n";
+  flow_log: )" +
+         flow_log + "\n";
 }
 
 }  // namespace dpuguard::fuzz::session

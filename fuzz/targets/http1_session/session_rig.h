@@ -49,8 +49,8 @@ struct Plan {
 
 // What one upstream connection read.
 struct UpstreamLeg {
-  std::string title;          // cluster, and whether the proxy closed it (did not pool it)
-  std::string bytes;          // everything the proxy sent on it, chunked bodies decoded
+  std::string title;  // cluster, and whether the proxy closed it (did not pool it)
+  std::string bytes;  // everything the proxy sent on it, chunked bodies decoded
   size_t complete_bytes =
       0;  // the whole requests at its front (decoded); an unfinished one may follow
 
@@ -63,13 +63,13 @@ struct UpstreamLeg {
 // What one run did, in forms that must not depend on the cuts.
 struct Transcript {
   std::vector<UpstreamLeg> upstream;  // per upstream connection, in the order opened
-  std::string client;    // client-bound bytes, chunked bodies decoded (wire_scan.h)
-  std::string flow;      // the flow log, time fields removed
-  bool client_closed = false;  // the proxy closed the client connection before the rig did
-  int upstream_requests = 0;   // complete requests the upstreams read
-  int forwarded_records = 0;   // flow-log records naming an endpoint
-  uint64_t retries = 0;        // dpuguard_upstream_retries during the run
-  std::string problem;         // an invariant of the run itself that broke; empty if none
+  std::string client;                 // client-bound bytes, chunked bodies decoded (wire_scan.h)
+  std::string flow;                   // the flow log, time fields removed
+  bool client_closed = false;         // the proxy closed the client connection before the rig did
+  int upstream_requests = 0;          // complete requests the upstreams read
+  int forwarded_records = 0;          // flow-log records naming an endpoint
+  uint64_t retries = 0;               // dpuguard_upstream_retries during the run
+  std::string problem;                // an invariant of the run itself that broke; empty if none
 
   // Equal (upstream legs by UpstreamLeg::sameAs), except that when the proxy cut the client
   // connection after the response began, one run's client bytes may be a prefix of the other's.

@@ -41,7 +41,9 @@ bool isTarget(std::string_view s) {
   return true;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equalsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -73,9 +75,12 @@ std::optional<uint64_t> hex(std::string_view s) {
   uint64_t v = 0;
   for (char c : s) {
     const char l = lower(c);
-    if (l >= '0' && l <= '9') v = v * 16 + static_cast<uint64_t>(l - '0');
-    else if (l >= 'a' && l <= 'f') v = v * 16 + static_cast<uint64_t>(l - 'a' + 10);
-    else return std::nullopt;
+    if (l >= '0' && l <= '9')
+      v = v * 16 + static_cast<uint64_t>(l - '0');
+    else if (l >= 'a' && l <= 'f')
+      v = v * 16 + static_cast<uint64_t>(l - 'a' + 10);
+    else
+      return std::nullopt;
   }
   return v;
 }
@@ -148,9 +153,10 @@ UpstreamRequest scanUpstreamRequest(std::string_view b) {
   if (g == Lines::Got::kIncomplete) return r;
   const size_t sp1 = line.find(' ');
   const size_t sp2 = sp1 == kNpos ? kNpos : line.find(' ', sp1 + 1);
-  if (sp2 == kNpos || !isToken(line.substr(0, sp1)) || !isTarget(line.substr(sp1 + 1, sp2 - sp1 - 1)) ||
-      line.substr(sp2 + 1) != "HTTP/1.1") {
-    return malformed("request line is not 'TOKEN SP target SP HTTP/1.1': " + std::string(line.substr(0, 80)));
+  if (sp2 == kNpos || !isToken(line.substr(0, sp1)) ||
+      !isTarget(line.substr(sp1 + 1, sp2 - sp1 - 1)) || line.substr(sp2 + 1) != "HTTP/1.1") {
+    return malformed("request line is not 'TOKEN SP target SP HTTP/1.1': " +
+                     std::string(line.substr(0, 80)));
   }
   r.method = line.substr(0, sp1);
   int hosts = 0, lengths = 0, codings = 0;
@@ -166,7 +172,8 @@ UpstreamRequest scanUpstreamRequest(std::string_view b) {
     }
     const std::string_view name = line.substr(0, colon);
     const std::string_view value = line.substr(colon + 2);
-    if (!isFieldValue(value)) return malformed("control character in field '" + std::string(name) + "'");
+    if (!isFieldValue(value))
+      return malformed("control character in field '" + std::string(name) + "'");
     if (equalsNoCase(name, "host")) ++hosts;
     if (equalsNoCase(name, "content-length")) {
       ++lengths;
@@ -176,13 +183,15 @@ UpstreamRequest scanUpstreamRequest(std::string_view b) {
     }
     if (equalsNoCase(name, "transfer-encoding")) {
       ++codings;
-      if (value != "chunked") return malformed("Transfer-Encoding other than 'chunked': " + std::string(value.substr(0, 40)));
+      if (value != "chunked")
+        return malformed("Transfer-Encoding other than 'chunked': " +
+                         std::string(value.substr(0, 40)));
     }
   }
   if (hosts != 1) return malformed(std::to_string(hosts) + " Host fields (exactly one is written)");
   if (lengths > 1 || codings > 1 || (lengths == 1 && codings == 1)) {
-    return malformed("framing: " + std::to_string(lengths) + " Content-Length, " + std::to_string(codings) +
-                     " Transfer-Encoding (request smuggling)");
+    return malformed("framing: " + std::to_string(lengths) + " Content-Length, " +
+                     std::to_string(codings) + " Transfer-Encoding (request smuggling)");
   }
   const size_t head_end = lines.pos();
   if (codings == 1) {
@@ -205,11 +214,13 @@ size_t responseCutLimit(std::string_view response, std::string_view request_meth
   if (request_method == "HEAD") return head_only;
   Lines lines(response.substr(0, head_only), 0);
   std::string_view line;
-  if (lines.next(line) != Lines::Got::kLine || line.size() < 12 || (line.substr(0, 9) != "HTTP/1.1 " && line.substr(0, 9) != "HTTP/1.0 ")) {
+  if (lines.next(line) != Lines::Got::kLine || line.size() < 12 ||
+      (line.substr(0, 9) != "HTTP/1.1 " && line.substr(0, 9) != "HTTP/1.0 ")) {
     return head_only;
   }
   const std::optional<uint64_t> status = decimal(line.substr(9, 3));
-  if (!status || *status < 200 || *status > 599 || *status == 204 || *status == 304) return head_only;
+  if (!status || *status < 200 || *status > 599 || *status == 204 || *status == 304)
+    return head_only;
   int lengths = 0, codings = 0;
   uint64_t length = 0;
   for (;;) {
@@ -219,7 +230,8 @@ size_t responseCutLimit(std::string_view response, std::string_view request_meth
     if (colon == kNpos) return head_only;
     const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     if (equalsNoCase(name, "content-length")) {
       ++lengths;
@@ -269,7 +281,8 @@ std::string normalizeClientBytes(std::string_view b) {
         }
         break;
       }
-      if (b.size() - (line_end + 2) < *size + 2 || b.substr(line_end + 2 + *size, 2) != "\r\n") break;
+      if (b.size() - (line_end + 2) < *size + 2 || b.substr(line_end + 2 + *size, 2) != "\r\n")
+        break;
       payload.append(b.substr(line_end + 2, *size));
       pos = line_end + 2 + *size + 2;
     }
