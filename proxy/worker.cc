@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "proxy/core/plain_transport.h"
 #include "proxy/http/client_session.h"
 
 namespace dpuguard::proxy {
@@ -207,7 +208,7 @@ void Worker::accept(size_t listener_index, int fd) {
 }
 
 void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
-  auto* s = new ClientSession(*this, fd, peer, listener_index);
+  auto* s = new ClientSession(*this, std::make_unique<PlainTransport>(fd), peer, listener_index);
   sessions_.insert(s);
   s->start();
 }

@@ -20,6 +20,8 @@
 #include "proxy/inspect/host_label_table.h"
 #include "proxy/inspect/token_buckets.h"
 #include "proxy/inspect/pipeline.h"
+#include "proxy/inspect/exchange_inspector.h"
+#include "proxy/http/exchange.h"
 #include "proxy/http/upstream_connection.h"
 #include "proxy/router/load_balancer.h"
 #include "proxy/router/router.h"
@@ -107,6 +109,10 @@ class Worker {
   // The inference JSON views: one per worker, reused by its sessions (no I/O in between).
   json::InferenceRequestParser& requestParser() { return request_parser_; }
   json::CompletionChunkParser& completionParser() { return completion_parser_; }
+  // What the exchange inspector's phases use of this worker's (scratch, JSON views, tables).
+  inspect::InspectContext& inspectContext() { return inspect_context_; }
+  // The per-exchange state of this worker's client sessions, reused.
+  ExchangePool& exchanges() { return exchanges_; }
   // The host's identity labels (host_channel.labels) as this worker holds them now; null
   // when there are none. A session keeps its copy for the exchange.
   const std::shared_ptr<const inspect::IdentityMap>& hostLabels() { return host_labels_.published(); }
@@ -148,6 +154,9 @@ class Worker {
   inspect::SignatureScratch signature_scratch_;
   json::InferenceRequestParser request_parser_{64u << 20};  // inference.max_body_bytes' ceiling
   json::CompletionChunkParser completion_parser_{256u << 20};
+  inspect::InspectContext inspect_context_{signature_scratch_, source_.buckets(), request_parser_, completion_parser_,
+                                           edges_};
+  ExchangePool exchanges_;
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   inspect::HostLabelTable host_labels_;

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "parsers/http1/message_parser.h"
 #include "proxy/core/buffer.h"
@@ -20,13 +21,27 @@ namespace dpuguard::proxy {
 
 class MessageInput {
  public:
+  // With a parser of its own, for good (an upstream connection).
   MessageInput(size_t capacity, http1::MessageParser::Kind kind, const http1::Limits& limits)
-      : buffer_(capacity), parser_(kind, limits) {}
+      : buffer_(capacity),
+        owned_(std::make_unique<http1::MessageParser>(kind, limits)),
+        parser_(owned_.get()) {}
+  // Without one: a parser is attached while messages are read and detached between them (a
+  // client connection: the parser is per-exchange state, so an idle connection holds none).
+  explicit MessageInput(size_t capacity) : buffer_(capacity) {}
 
   Buffer& buffer() { return buffer_; }
   const Buffer& buffer() const { return buffer_; }
-  http1::MessageParser& parser() { return parser_; }
-  const http1::MessageParser& parser() const { return parser_; }
+  // Valid only while a parser is attached.
+  http1::MessageParser& parser() { return *parser_; }
+  const http1::MessageParser& parser() const { return *parser_; }
+  bool attached() const { return parser_ != nullptr; }
+  // A parser is attached and a message is in progress.
+  bool inMessage() const { return parser_ != nullptr && parser_->inMessage(); }
+  // Reads with `parser` from now on (none attached).
+  void attach(http1::MessageParser& parser);
+  // Gives the parser back, reset; a message in progress is abandoned (its pin dropped).
+  void detach();
 
   // Feeds at most `max` buffered bytes to the parser and consumes what it used. A head that
   // starts here gets the whole buffer (compacted) and pins it; the pin of a finished head is
@@ -41,7 +56,8 @@ class MessageInput {
 
  private:
   Buffer buffer_;
-  http1::MessageParser parser_;
+  std::unique_ptr<http1::MessageParser> owned_;
+  http1::MessageParser* parser_ = nullptr;
 };
 
 }  // namespace dpuguard::proxy

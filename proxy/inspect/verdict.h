@@ -10,6 +10,7 @@ namespace dpuguard::proxy::inspect {
 enum class Action : uint8_t {
   kContinue,  // go on (possibly tagged: an alert, a shadow deny, a learned edge)
   kBlock,     // answer `status` locally; nothing more goes upstream
+  kCut,       // the answer in progress ends here (a notice closes it); nothing more is forwarded
 };
 
 struct Verdict {
@@ -25,6 +26,7 @@ struct Verdict {
   uint32_t retry_after_s = 0;    // 429: sent as Retry-After
 
   bool blocked() const { return action == Action::kBlock; }
+  bool isCut() const { return action == Action::kCut; }
   static Verdict allow(std::string_view rule, std::string_view tag) {
     Verdict v;
     v.rule = rule;
@@ -36,6 +38,11 @@ struct Verdict {
     v.action = Action::kBlock;
     v.status = status;
     v.message = message;
+    return v;
+  }
+  static Verdict cut(std::string_view rule, std::string_view tag) {
+    Verdict v = allow(rule, tag);
+    v.action = Action::kCut;
     return v;
   }
   // A refusal in the OpenAI error shape: {"error":{"message","type","param","code"}}.

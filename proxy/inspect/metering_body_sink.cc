@@ -1,12 +1,13 @@
 // MeteringBodySink: event-boundary forwarding and the whole-answer copy.
-#include "proxy/http/metering_body_sink.h"
+#include "proxy/inspect/metering_body_sink.h"
 
 #include "parsers/json/json_limits.h"
 
-namespace dpuguard::proxy {
+namespace dpuguard::proxy::inspect {
 
-void MeteringBodySink::start(Mode mode, json::CompletionChunkParser* parser, size_t max_copy) {
+void MeteringBodySink::start(Mode mode, http1::BodySink* next, json::CompletionChunkParser* parser, size_t max_copy) {
   mode_ = mode;
+  next_ = next;
   parser_ = parser;
   max_copy_ = max_copy;
   lost_ = false;
@@ -16,7 +17,7 @@ void MeteringBodySink::start(Mode mode, json::CompletionChunkParser* parser, siz
 }
 
 void MeteringBodySink::reset() {
-  start(Mode::kOff, nullptr, 0);
+  start(Mode::kOff, nullptr, nullptr, 0);
   if (copy_.capacity() > 64 * 1024) std::string().swap(copy_);
 }
 
@@ -31,7 +32,7 @@ void MeteringBodySink::onBodyData(std::string_view data) {
       copy_.append(data);
     }
   }
-  next_.onBodyData(data);
+  next_->onBodyData(data);
 }
 
 void MeteringBodySink::followEvents(std::string_view data) {
@@ -43,7 +44,7 @@ void MeteringBodySink::followEvents(std::string_view data) {
       // An event too large to hold: forward what was held and let the rest pass uncounted.
       lost_ = true;
       held_.append(piece).append(data);
-      next_.onBodyData(held_);
+      next_->onBodyData(held_);
       held_.clear();
       return;
     }
@@ -56,21 +57,21 @@ void MeteringBodySink::followEvents(std::string_view data) {
       return;
     }
     if (held_.empty()) {
-      next_.onBodyData(piece);
+      next_->onBodyData(piece);
     } else {
       held_.append(piece);
-      next_.onBodyData(held_);
+      next_->onBodyData(held_);
       held_.clear();
     }
   }
 }
 
 void MeteringBodySink::onChunkStart(uint64_t size) {
-  if (mode_ != Mode::kEventStream) next_.onChunkStart(size);
+  if (mode_ != Mode::kEventStream) next_->onChunkStart(size);
 }
 
 void MeteringBodySink::onChunkEnd() {
-  if (mode_ != Mode::kEventStream) next_.onChunkEnd();
+  if (mode_ != Mode::kEventStream) next_->onChunkEnd();
 }
 
 void MeteringBodySink::finish() {
@@ -81,4 +82,4 @@ void MeteringBodySink::finish() {
   copy_.resize(size);
 }
 
-}  // namespace dpuguard::proxy
+}  // namespace dpuguard::proxy::inspect

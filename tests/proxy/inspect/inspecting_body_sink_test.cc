@@ -1,7 +1,7 @@
 // InspectingBodySink: a body rule matches however the body is cut (Vectorscan 5.4.9's stream
 // scan lost matches fed in 1-2 byte writes), the bytes that complete a match are never
 // forwarded, and what is forwarded is the body, in order.
-#include "proxy/http/inspecting_body_sink.h"
+#include "proxy/inspect/inspecting_body_sink.h"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@ namespace dpuguard::proxy {
 namespace {
 
 using inspect::BodyScan;
+using inspect::InspectingBodySink;
 using inspect::Matches;
 using inspect::Signature;
 using inspect::SignatureScratch;
@@ -51,7 +52,8 @@ Outcome feed(const SignatureSet& set, std::string_view body, const std::vector<s
   BodyScan scan;
   Matches m;
   Collect next;
-  InspectingBodySink sink(scan, m, next);
+  InspectingBodySink sink(scan, m);
+  sink.start(&next);
   scan.start(&set, scratch.forSet(set));
   size_t at = 0;
   for (size_t n : pieces) {
@@ -104,7 +106,8 @@ TEST(InspectingBodySinkTest, LargePiecesPassInFewWrites) {
   BodyScan scan;
   Matches m;
   Collect next;
-  InspectingBodySink sink(scan, m, next);
+  InspectingBodySink sink(scan, m);
+  sink.start(&next);
   scan.start(set.get(), scratch.forSet(*set));
   const std::string piece(64 * 1024, 'a');
   for (int i = 0; i < 4; ++i) sink.onBodyData(piece);

@@ -1,12 +1,12 @@
 // MeteringBodySink: a streamed answer is forwarded at event boundaries whatever the reads,
 // and cut exactly before the event over the allowance; a whole answer passes as it comes.
-#include "proxy/http/metering_body_sink.h"
+#include "proxy/inspect/metering_body_sink.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace dpuguard::proxy {
+namespace dpuguard::proxy::inspect {
 namespace {
 
 class Collect final : public http1::BodySink {
@@ -25,12 +25,12 @@ class Collect final : public http1::BodySink {
 struct Metered {
   Metered(MeteringBodySink::Mode mode, uint64_t allowance, size_t max_whole = 0) {
     meter.start(allowance);
-    sink.start(mode, &parser, max_whole);
+    sink.start(mode, &next, &parser, max_whole);
   }
   json::CompletionChunkParser parser{1 << 16};
-  inspect::TokenMeter meter;
+  TokenMeter meter;
   Collect next;
-  MeteringBodySink sink{meter, next};
+  MeteringBodySink sink{meter};
 };
 
 std::string token(int i) { return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + std::to_string(i) + "\"}}]}\n\n"; }
@@ -41,11 +41,11 @@ TEST(MeteringBodySink, ForwardsWholeEventsInEverySplitAndCutsAtTheAllowance) {
   stream += "data: [DONE]\n\n";
   json::CompletionChunkParser parser(1 << 16);
   for (size_t step = 1; step <= stream.size(); step += 7) {
-    inspect::TokenMeter meter;
+    TokenMeter meter;
     Collect next;
-    MeteringBodySink sink(meter, next);
+    MeteringBodySink sink(meter);
     meter.start(3);
-    sink.start(MeteringBodySink::Mode::kEventStream, &parser, 0);
+    sink.start(MeteringBodySink::Mode::kEventStream, &next, &parser, 0);
     for (size_t at = 0; at < stream.size() && !sink.cut(); at += step) {
       sink.onBodyData(std::string_view(stream).substr(at, step));
       // Never a partial event downstream.
@@ -102,4 +102,4 @@ TEST(MeteringBodySink, WholeAnswerPassesAsItComesAndIsReadForUsage) {
 }
 
 }  // namespace
-}  // namespace dpuguard::proxy
+}  // namespace dpuguard::proxy::inspect

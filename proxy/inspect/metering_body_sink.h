@@ -15,7 +15,7 @@
 #include "parsers/sse/event_stream_parser.h"
 #include "proxy/inspect/token_meter.h"
 
-namespace dpuguard::proxy {
+namespace dpuguard::proxy::inspect {
 
 class MeteringBodySink final : public http1::BodySink {
  public:
@@ -27,9 +27,10 @@ class MeteringBodySink final : public http1::BodySink {
       "data: {\"error\":{\"message\":\"the token budget of this identity is used up\",\"type\":\"rate_limit_error\","
       "\"param\":null,\"code\":\"token_budget_exceeded\"}}\n\ndata: [DONE]\n\n";
 
-  MeteringBodySink(inspect::TokenMeter& meter, http1::BodySink& next) : meter_(meter), next_(next) {}
+  explicit MeteringBodySink(TokenMeter& meter) : meter_(meter) {}
 
-  void start(Mode mode, json::CompletionChunkParser* parser, size_t max_copy);
+  // A new answer, forwarded to `next`.
+  void start(Mode mode, http1::BodySink* next, json::CompletionChunkParser* parser, size_t max_copy);
   Mode mode() const { return mode_; }
   void onBodyData(std::string_view data) override;
   void onChunkStart(uint64_t size) override;
@@ -40,15 +41,15 @@ class MeteringBodySink final : public http1::BodySink {
   size_t held() const { return held_.size(); }
   bool cut() const { return meter_.cut(); }
   // Writes the notice that ends a cut stream to the forwarder.
-  void cutNotice() { next_.onBodyData(kCutNotice); }
+  void cutNotice() { next_->onBodyData(kCutNotice); }
   // Drops held bytes and large buffers (end of exchange).
   void reset();
 
  private:
   void followEvents(std::string_view data);
 
-  inspect::TokenMeter& meter_;
-  http1::BodySink& next_;
+  TokenMeter& meter_;
+  http1::BodySink* next_ = nullptr;
   json::CompletionChunkParser* parser_ = nullptr;
   Mode mode_ = Mode::kOff;
   sse::EventStreamParser events_{kMaxEventBytes};
@@ -58,4 +59,4 @@ class MeteringBodySink final : public http1::BodySink {
   bool lost_ = false;  // the stream stopped being followable; the rest passes uncounted
 };
 
-}  // namespace dpuguard::proxy
+}  // namespace dpuguard::proxy::inspect

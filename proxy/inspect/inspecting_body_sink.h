@@ -16,7 +16,7 @@
 #include "parsers/http1/body_sink.h"
 #include "proxy/inspect/signature_set.h"
 
-namespace dpuguard::proxy {
+namespace dpuguard::proxy::inspect {
 
 class InspectingBodySink final : public http1::BodySink {
  public:
@@ -24,8 +24,14 @@ class InspectingBodySink final : public http1::BodySink {
   // Bytes it may hold back and forward later (at finish() at the latest).
   static constexpr size_t kMaxHeld = 4 * kMinScanWrite;
 
-  InspectingBodySink(inspect::BodyScan& scan, inspect::Matches& matches, http1::BodySink& next)
-      : scan_(scan), matches_(matches), next_(next) {}
+  InspectingBodySink(BodyScan& scan, Matches& matches) : scan_(scan), matches_(matches) {}
+
+  // A new body, forwarded to `next` as it is scanned.
+  void start(http1::BodySink* next) {
+    next_ = next;
+    blocked_ = false;
+    held_n_ = 0;
+  }
 
   void onBodyData(std::string_view data) override;
   // Chunk boundaries are not forwarded: the body leaves re-chunked (see above).
@@ -35,21 +41,17 @@ class InspectingBodySink final : public http1::BodySink {
   // the held bytes forwarded.
   void finish();
   bool blocked() const { return blocked_; }
-  void reset() {
-    blocked_ = false;
-    held_n_ = 0;
-  }
 
  private:
   // One write to the scan, forwarded if nothing blocks.
   void pass(std::string_view data);
 
-  inspect::BodyScan& scan_;
-  inspect::Matches& matches_;
-  http1::BodySink& next_;
+  BodyScan& scan_;
+  Matches& matches_;
+  http1::BodySink* next_ = nullptr;
   bool blocked_ = false;
   std::array<char, kMaxHeld> held_{};
   size_t held_n_ = 0;
 };
 
-}  // namespace dpuguard::proxy
+}  // namespace dpuguard::proxy::inspect

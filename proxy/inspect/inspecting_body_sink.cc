@@ -1,14 +1,14 @@
 // InspectingBodySink: scan writes of kMinScanWrite bytes or more, held bytes at the end.
-#include "proxy/http/inspecting_body_sink.h"
+#include "proxy/inspect/inspecting_body_sink.h"
 
 #include <cstring>
 
-namespace dpuguard::proxy {
+namespace dpuguard::proxy::inspect {
 
 void InspectingBodySink::pass(std::string_view data) {
   if (blocked_ || data.empty()) return;
   blocked_ = scan_.feed(data, matches_);
-  if (!blocked_) next_.onBodyData(data);
+  if (!blocked_) next_->onBodyData(data);
 }
 
 void InspectingBodySink::onBodyData(std::string_view data) {
@@ -56,7 +56,7 @@ void InspectingBodySink::finish() {
   if (blocked_) return;
   if (!held.empty()) blocked_ = scan_.feed(held, matches_);
   if (!blocked_) blocked_ = scan_.finish(matches_);
-  if (!blocked_ && !held.empty()) next_.onBodyData(held);
+  if (!blocked_ && !held.empty()) next_->onBodyData(held);
 }
 
-}  // namespace dpuguard::proxy
+}  // namespace dpuguard::proxy::inspect

@@ -1,0 +1,45 @@
+// Transport: the byte stream a client session reads and writes: a plain socket today, a TLS
+// connection on the same socket next. No HTTP in it; the session never calls read(2) or
+// send(2) itself. Non-blocking: a step that cannot go on says kWouldBlock, and wantsRead /
+// wantsWrite tell which readiness the transport itself waits for (TLS may have to read to
+// write, or write to read); a plain socket waits for nothing of its own.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dpuguard::proxy {
+
+class Transport {
+ public:
+  enum class Io : uint8_t {
+    kDone,        // `bytes` moved (> 0)
+    kWouldBlock,  // nothing moved; wait for readiness
+    kEof,         // read: the peer ended its side
+    kError,       // the connection is broken (reset, or a TLS alert)
+  };
+  struct Result {
+    Io io = Io::kWouldBlock;
+    size_t bytes = 0;
+  };
+
+  virtual ~Transport() = default;
+  // The socket the event loop watches.
+  virtual int fd() const = 0;
+  // Reads at most `capacity` bytes of the stream into `dst`.
+  virtual Result read(char* dst, size_t capacity) = 0;
+  // Writes a prefix of `data`.
+  virtual Result write(std::string_view data) = 0;
+  // Ends our direction (FIN, or TLS close_notify then FIN); reads go on. False: not possible.
+  virtual bool shutdownWrite() = 0;
+  // True when stream bytes may be readable now that have not been read (decides a lingering
+  // close: closing with unread bytes resets the connection).
+  virtual bool hasPendingInput() const = 0;
+  virtual bool wantsRead() const { return false; }
+  virtual bool wantsWrite() const { return false; }
+  // Closes the socket. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace dpuguard::proxy

@@ -1,0 +1,384 @@
+// ClientSession, the upstream side: connecting, the request body up (streamed through the
+// inspector's request sink, or collected whole and judged first), the response down
+// (through its response sink), and giving the connection back to the pool.
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "proxy/http/client_session.h"
+#include "proxy/http/session_limits.h"
+#include "proxy/worker.h"
+
+namespace dpuguard::proxy {
+namespace {
+
+using http1::ParseStatus;
+
+bool isEventStream(const http1::MessageHead& h) {
+  for (const http1::HeaderField& f : h.headers) {
+    if (!http1::equalsIgnoreCase(f.name, "content-type")) continue;
+    const std::string_view media = f.value.substr(0, f.value.find(';'));
+    return http1::equalsIgnoreCase(media.substr(0, media.find_last_not_of(" \t") + 1),
+                                   "text/event-stream");
+  }
+  return false;
+}
+
+}  // namespace
+
+void ClientSession::onUpstreamIo(uint32_t events) {
+  if (ex_ == nullptr || x().up == nullptr) return;
+  UpstreamConnection* up = x().up;
+  if (up->connecting()) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (up->finishConnect() != 0) {
+      upstreamFailed(Outcome::kUpstreamConnectFailed, true);
+      if (!closed()) drive();
+      return;
+    }
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    const UpstreamConnection::Io r = up->readSome();
+    if (r == UpstreamConnection::Io::kProgress) {
+      last_activity_ms_ = loop_.now();
+    } else if (r == UpstreamConnection::Io::kEof) {
+      up->peer_closed = true;
+    } else if (r == UpstreamConnection::Io::kError) {
+      if (x().response_started)
+        abortExchange(Outcome::kUpstreamReset);
+      else
+        upstreamFailed(Outcome::kUpstreamReset, true);
+      if (!closed()) drive();
+      return;
+    }
+  }
+  drive();
+}
+
+bool ClientSession::connectUpstream(int exclude_endpoint) {
+  ExchangeState& s = x();
+  s.endpoint = s.cluster->lb.pick(loop_.now(), exclude_endpoint);
+  if (s.endpoint < 0) {
+    localReply(503, Outcome::kNoHealthyUpstream, "no healthy endpoint in cluster", false);
+    return false;
+  }
+  UpstreamHost& host = *s.cluster->hosts[static_cast<size_t>(s.endpoint)];
+  ++s.attempts;
+  while (!host.idle.empty()) {
+    UpstreamConnection* c = host.idle.back();
+    host.idle.pop_back();
+    if (!c->closed()) {
+      s.up = c;
+      break;
+    }
+  }
+  if (s.up == nullptr) {
+    const LimitsConfig& limits = rt_->config->limits;
+    auto* c = new UpstreamConnection(
+        worker_, host, kBodyWindow + limits.max_header_bytes + kHeadSlack, limits.parserLimits());
+    int err = 0;
+    if (!c->connect(&err)) {
+      delete c;  // never registered anywhere
+      s.cluster->lb.onFailure(static_cast<size_t>(s.endpoint), loop_.now());
+      if (s.attempts < 2 && s.cluster->lb.size() > 1) {
+        bump(worker_.metrics().upstream_retries);
+        return connectUpstream(s.endpoint);
+      }
+      localReply(502, Outcome::kUpstreamConnectFailed, "cannot connect to upstream", false);
+      return false;
+    }
+    s.up = c;
+    s.connect_started_ms = loop_.now();
+  }
+  s.up->attach(this);
+  ++host.health.active;
+  s.up->in.parser().setHeadRequest(s.head_request);
+  if (!s.up->out.append(ex_->request_head)) {
+    abortExchange(Outcome::kUpstreamProtocolError);
+    return false;
+  }
+  s.request_body.start(&s.up->out, s.request_framing, s.max_body);
+  s.upstream_sent_us = nowUs();
+  return true;
+}
+
+bool ClientSession::flushUpstream() {
+  UpstreamConnection* up = x().up;
+  if (up == nullptr || up->connecting()) return false;
+  bool wrote = false;
+  while (!up->out.empty()) {
+    const UpstreamConnection::Io r = up->writeSome();
+    if (r == UpstreamConnection::Io::kProgress) {
+      last_activity_ms_ = loop_.now();
+      wrote = true;
+      continue;
+    }
+    if (r == UpstreamConnection::Io::kError) upstreamFailed(Outcome::kUpstreamReset, true);
+    return wrote;
+  }
+  return wrote;
+}
+
+void ClientSession::releaseUpstream(bool reusable) {
+  ExchangeState& s = x();
+  if (s.up == nullptr) return;
+  UpstreamHost& host = s.up->host();
+  if (host.health.active > 0) --host.health.active;
+  if (reusable)
+    s.up->park(s.cluster != nullptr ? s.cluster->config->max_idle_connections : 0);
+  else
+    s.up->close();
+  s.up = nullptr;
+}
+
+// ---- The request body -----------------------------------------------------------------------
+
+bool ClientSession::pumpRequest() {
+  ExchangeState& s = x();
+  if (s.collecting) return collectRequest();
+  if (s.request_done || s.up == nullptr) return false;
+  if (inspector().collectsBody()) return sendCollected();
+  // A scanned body may release held bytes and the re-chunked end beyond what a feed takes.
+  const size_t reserve =
+      inspector().scansBody() ? inspect::ExchangeInspector::kRequestHeld + 2 * kFramingReserve : 0;
+  const size_t space = s.up->out.freeSpace();
+  if (space <= reserve) return false;
+  const http1::ParseResult r = in_.feed(*s.request_sink, space - reserve);
+  s.bytes_in += r.consumed;
+  const bool complete = r.status == ParseStatus::kMessageComplete;
+  if (const inspect::Verdict v = inspector().onRequestBody(complete); v.blocked()) {
+    blockBody(v);
+    return true;
+  }
+  if (s.request_body.overflow()) {
+    if (s.response_started)
+      abortExchange(Outcome::kBodyTooLarge);
+    else
+      localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
+    return true;
+  }
+  if (!complete) return bodyFed(r);
+  s.request_body.finish();  // a re-chunked body's last chunk
+  s.request_done = true;
+  if (s.response_done) finishExchange();
+  return true;
+}
+
+bool ClientSession::collectRequest() {
+  // Not scanned as it arrives: the inspector reads the decoded strings once it is whole.
+  const http1::ParseResult r = in_.feed(ex_->collector);
+  x().bytes_in += r.consumed;
+  if (ex_->collector.overflow()) {
+    refuse(inspector().bodyTooLarge(), true);
+    return true;
+  }
+  if (r.status != ParseStatus::kMessageComplete) return bodyFed(r);
+  x().collecting = false;
+  admitCollected();
+  return true;
+}
+
+void ClientSession::admitCollected() {
+  ExchangeState& s = x();
+  const size_t readable = ex_->collector.pad();
+  const inspect::Verdict v = inspector().onRequestComplete(ex_->collector.body(), readable,
+                                                           loop_.now(), worker_.inspectContext());
+  if (v.blocked()) {
+    s.request_done = true;  // read whole, nothing sent: the connection can stay
+    refuse(v, false);
+    return;
+  }
+  if (const int c = inspector().routedCluster(); c >= 0)
+    s.cluster = &rt_->clusters[static_cast<size_t>(c)];
+  addContentLength(ex_->request_head, ex_->collector.size());
+  // Head and body leave in one write (a second, separate segment per request was measured).
+  if (connectUpstream(-1)) sendCollected();
+}
+
+bool ClientSession::sendCollected() {
+  ExchangeState& s = x();
+  const std::string_view body = ex_->collector.body();
+  const size_t n = std::min(s.up->out.freeSpace(), body.size() - s.collected_sent);
+  if (n > 0) {
+    s.up->out.append(body.substr(s.collected_sent, n));
+    s.collected_sent += n;
+  }
+  if (s.collected_sent < body.size()) return n > 0;
+  s.request_done = true;
+  if (s.response_done) finishExchange();
+  return true;
+}
+
+void ClientSession::blockBody(const inspect::Verdict& v) {
+  if (x().response_started)
+    abortExchange(Outcome::kDenied);
+  else
+    localReply(v.status, Outcome::kDenied, v.message, true);
+}
+
+bool ClientSession::bodyFed(const http1::ParseResult& r) {
+  ExchangeState& s = x();
+  if (r.status == ParseStatus::kError) {
+    if (!s.response_started) {
+      rejectRequest(r.error);
+      return true;
+    }
+    s.parse_error = r.error;
+    bump(worker_.metrics().parse_errors[static_cast<size_t>(r.error)]);
+    abortExchange(Outcome::kBadRequest);
+    return true;
+  }
+  if (r.consumed == 0 && client_eof_ && in_.buffer().empty()) {
+    abortExchange(Outcome::kClientAborted);  // the client left mid-body
+    return true;
+  }
+  return r.consumed > 0;
+}
+
+// ---- The response -------------------------------------------------------------------------
+
+bool ClientSession::pumpResponse() {
+  // While body signatures are still scanning the request, nothing of the response reaches the
+  // client: an upstream that answers early (before reading the body) cannot leak a response
+  // to a request that is then blocked. It waits in the upstream buffer (backpressure).
+  if (inspector().scansBody() && !x().request_done) return false;
+  bool progress = false;
+  bool resume =
+      false;  // after a head, feed once more even with no bytes: a bodiless message ends there
+  while (ex_ != nullptr && x().up != nullptr && !x().response_done && state_ == State::kProxying) {
+    ExchangeState& s = x();
+    const size_t buffered = s.up->in.buffer().size();
+    size_t budget = buffered;
+    http1::BodySink* sink = &s.response_body;
+    if (s.awaiting_response_head) {
+      if (out_.freeSpace() < rt_->config->limits.max_header_bytes + kHeadSlack) return progress;
+    } else {
+      // A metered stream forwards held bytes with the next event and may end with the notice.
+      const size_t held = inspector().responseHeld();
+      const size_t reserve =
+          kFramingReserve +
+          (held > 0 || s.response_sink != &s.response_body
+               ? held + inspect::ExchangeInspector::kMaxNoticeBytes + kFramingReserve
+               : 0);
+      const size_t space = out_.freeSpace();
+      if (space <= reserve) return progress;
+      budget = std::min(budget, space - reserve);
+      sink = s.response_sink;
+    }
+    http1::ParseResult r;
+    if (buffered == 0 && !resume) {
+      if (!s.up->peer_closed) return progress;
+      r = s.up->in.finish(*sink);
+      if (r.status == ParseStatus::kNeedMore) {  // closed before a response began
+        upstreamFailed(Outcome::kUpstreamReset, true);
+        return true;
+      }
+    } else {
+      r = s.up->in.feed(*sink, budget);
+    }
+    const bool complete = r.status == ParseStatus::kMessageComplete && !s.interim_response;
+    if (!s.awaiting_response_head) {
+      if (const inspect::Verdict v = inspector().onResponseBody(complete); v.isCut()) {
+        cutAnswer();
+        return true;
+      }
+    }
+    progress = progress || r.consumed > 0;
+    resume = r.status == ParseStatus::kHeadComplete;
+    switch (r.status) {
+      case ParseStatus::kNeedMore:
+        if (r.consumed == 0) return progress;
+        break;
+      case ParseStatus::kHeadComplete:
+        onResponseHead();
+        progress = true;
+        break;
+      case ParseStatus::kMessageComplete:
+        progress = true;
+        if (s.interim_response) {  // a 1xx: the final response follows
+          s.interim_response = false;
+          s.awaiting_response_head = true;
+          break;
+        }
+        s.response_done = true;
+        s.response_body.finish();
+        if (!s.request_done) close_after_ = true;  // the upstream answered before the body ended
+        finishExchange();
+        return true;
+      case ParseStatus::kError:
+        s.parse_error = r.error;
+        bump(worker_.metrics().upstream_parse_errors[static_cast<size_t>(r.error)]);
+        if (s.response_started)
+          abortExchange(Outcome::kUpstreamProtocolError);
+        else
+          upstreamFailed(Outcome::kUpstreamProtocolError, true);
+        return true;
+    }
+  }
+  return progress;
+}
+
+void ClientSession::onResponseHead() {
+  ExchangeState& s = x();
+  const http1::MessageHead& h = s.up->in.parser().head();
+  if (h.status < 200) {
+    // 1xx interim responses are not forwarded: dpuguard answers Expect itself.
+    s.interim_response = true;
+    return;
+  }
+  s.awaiting_response_head = false;
+  s.upstream_head_us = nowUs();
+  worker_.metrics().upstream_latency.observeUs(
+      static_cast<uint64_t>(s.upstream_head_us - s.upstream_sent_us));
+  s.cluster->lb.onSuccess(static_cast<size_t>(s.endpoint));
+  s.status = h.status;
+
+  ResponseForwarding fwd;
+  const bool no_body = s.head_request || h.status == 204 || h.status == 304;
+  if (no_body) {
+    fwd.framing = BodyFraming::kNone;
+    fwd.keep_length_header = h.status != 204;
+  } else if (h.has_content_length) {
+    fwd.framing = BodyFraming::kContentLength;
+    fwd.content_length = h.content_length;
+  } else if (s.client_http11) {
+    fwd.framing = h.chunked ? BodyFraming::kChunked : BodyFraming::kRechunk;
+  } else {
+    fwd.framing = BodyFraming::kRaw;  // an HTTP/1.0 client: the body ends when we close
+    close_after_ = true;
+  }
+  const inspect::ResponsePlan plan =
+      inspector().onResponseHead(h.status, isEventStream(h), !no_body, worker_.inspectContext());
+  if (plan.event_by_event) {
+    // Forwarded event by event: the forwarder re-chunks (or, to HTTP/1.0, ends by closing).
+    if (fwd.framing == BodyFraming::kChunked || fwd.framing == BodyFraming::kContentLength) {
+      fwd.framing = s.client_http11 ? BodyFraming::kRechunk : BodyFraming::kRaw;
+    }
+    if (fwd.framing == BodyFraming::kRaw) close_after_ = true;
+  }
+  if (!s.client_keep_alive || draining_) close_after_ = true;
+  // Answered before the request body ended: the connection will close once the answer has
+  // gone (finishExchange), so say so now rather than close under a keep-alive response.
+  if (!s.request_done) close_after_ = true;
+  fwd.close = close_after_;
+  std::string& head = ex_->scratch;
+  head.clear();
+  writeResponseHead(h, fwd, head);
+  out_.append(head);  // room was reserved before the head was parsed
+  s.bytes_out += head.size();
+  s.response_started = true;
+  s.response_body.start(&out_, fwd.framing, kNoBodyLimit);
+  s.response_sink = &inspector().responseSink(s.response_body);
+}
+
+void ClientSession::cutAnswer() {
+  ExchangeState& s = x();
+  inspector().cutNotice();
+  s.response_body.finish();
+  s.response_done = true;
+  releaseUpstream(false);  // mid-answer: that connection cannot be reused
+  if (!s.request_done) close_after_ = true;
+  finishExchange();
+}
+
+}  // namespace dpuguard::proxy
