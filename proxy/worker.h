@@ -11,18 +11,19 @@
 #include <unordered_set>
 #include <vector>
 
+#include "parsers/json/completion_chunk.h"
+#include "parsers/json/inference_request.h"
 #include "proxy/config/config.h"
 #include "proxy/core/event_loop.h"
 #include "proxy/host/host_link.h"
-#include "parsers/json/completion_chunk.h"
-#include "parsers/json/inference_request.h"
-#include "proxy/inspect/edge_table.h"
-#include "proxy/inspect/host_label_table.h"
-#include "proxy/inspect/token_buckets.h"
-#include "proxy/inspect/pipeline.h"
-#include "proxy/inspect/exchange_inspector.h"
 #include "proxy/http/exchange.h"
+#include "proxy/http/session_services.h"
 #include "proxy/http/upstream_connection.h"
+#include "proxy/inspect/edge_table.h"
+#include "proxy/inspect/exchange_inspector.h"
+#include "proxy/inspect/host_label_table.h"
+#include "proxy/inspect/pipeline.h"
+#include "proxy/inspect/token_buckets.h"
 #include "proxy/router/load_balancer.h"
 #include "proxy/router/router.h"
 #include "proxy/telemetry/flow_log.h"
@@ -63,23 +64,7 @@ class FixedSnapshotSource final : public SnapshotSource {
   Snapshot snapshot_;
 };
 
-struct ClusterRuntime {
-  const ClusterConfig* config;
-  std::vector<UpstreamHost*> hosts;
-  LoadBalancer lb;
-};
-
-// A snapshot as one worker uses it: routes compiled, clusters bound to this worker's hosts.
-struct WorkerRuntime {
-  explicit WorkerRuntime(std::shared_ptr<const Config> c) : config(std::move(c)), router(*config), pipeline(*config) {}
-  std::shared_ptr<const Config> config;
-  Router router;
-  inspect::Pipeline pipeline;
-  std::vector<ClusterRuntime> clusters;
-  std::vector<RouteStats*> route_stats;  // by route index
-};
-
-class Worker {
+class Worker final : public SessionServices {
  public:
   // `listen_fds[i]` is this worker's socket for listener i; the worker owns them.
   Worker(SnapshotSource& source, std::vector<int> listen_fds);
@@ -99,10 +84,10 @@ class Worker {
   void adopt(int fd, const SocketAddress& peer, size_t listener_index);
   int runOnce(int timeout_ms) { return loop_.runOnce([this] { beforeWait(); }, timeout_ms); }
 
-  EventLoop& loop() { return loop_; }
-  WorkerMetrics& metrics() { return metrics_; }
-  RouteStats& unroutedStats() { return *unrouted_stats_; }
-  FlowLog& flowLog() { return flow_log_; }
+  EventLoop& loop() override { return loop_; }
+  WorkerMetrics& metrics() override { return metrics_; }
+  RouteStats& unroutedStats() override { return *unrouted_stats_; }
+  FlowLog& flowLog() override { return flow_log_; }
   inspect::EdgeTable& edges() { return edges_; }
   inspect::SignatureScratch& signatureScratch() { return signature_scratch_; }
   inspect::TokenBuckets& buckets() { return source_.buckets(); }
@@ -110,20 +95,22 @@ class Worker {
   json::InferenceRequestParser& requestParser() { return request_parser_; }
   json::CompletionChunkParser& completionParser() { return completion_parser_; }
   // What the exchange inspector's phases use of this worker's (scratch, JSON views, tables).
-  inspect::InspectContext& inspectContext() { return inspect_context_; }
+  inspect::InspectContext& inspectContext() override { return inspect_context_; }
   // The per-exchange state of this worker's client sessions, reused.
-  ExchangePool& exchanges() { return exchanges_; }
+  ExchangePool& exchanges() override { return exchanges_; }
   // The host's identity labels (host_channel.labels) as this worker holds them now; null
   // when there are none. A session keeps its copy for the exchange.
-  const std::shared_ptr<const inspect::IdentityMap>& hostLabels() { return host_labels_.published(); }
-  const std::shared_ptr<WorkerRuntime>& runtime() const { return runtime_; }
+  const std::shared_ptr<const inspect::IdentityMap>& hostLabels() override {
+    return host_labels_.published();
+  }
+  const std::shared_ptr<WorkerRuntime>& runtime() const override { return runtime_; }
 
   // This worker's channel to the host backend `name` (host://name), created on first use.
-  HostLink& hostLink(const std::string& name);
+  HostLink& hostLink(const std::string& name) override;
 
   // Deferred deletion: objects are freed between loop iterations, never under their own call.
-  void retire(ClientSession* s);
-  void retire(UpstreamConnection* c);
+  void retire(ClientSession* s) override;
+  void retire(UpstreamConnection* c) override;
 
  private:
   class Acceptor;

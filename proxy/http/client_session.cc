@@ -9,7 +9,7 @@
 
 #include "parsers/uri/path_normalizer.h"
 #include "proxy/http/session_limits.h"
-#include "proxy/worker.h"
+#include "proxy/http/session_services.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -39,7 +39,7 @@ std::string_view fieldLines(const http1::MessageHead& h) {
 
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, std::unique_ptr<Transport> transport,
+ClientSession::ClientSession(SessionServices& worker, std::unique_ptr<Transport> transport,
                              const SocketAddress& peer, size_t listener_index)
     : worker_(worker),
       loop_(worker.loop()),
@@ -54,7 +54,7 @@ ClientSession::ClientSession(Worker& worker, std::unique_ptr<Transport> transpor
 ClientSession::~ClientSession() {
   in_.detach();
   if (ex_ != nullptr) {
-    ex_->inspector.end(loop_.now(), worker_.buckets());
+    ex_->inspector.end(loop_.now(), worker_.inspectContext().buckets);
     worker_.exchanges().release(std::move(ex_));
   }
 }
@@ -348,7 +348,7 @@ void ClientSession::finishExchange() {
 void ClientSession::endExchange() {
   if (ex_ == nullptr) return;
   in_.detach();
-  ex_->inspector.end(loop_.now(), worker_.buckets());
+  ex_->inspector.end(loop_.now(), worker_.inspectContext().buckets);
   worker_.exchanges().release(std::move(ex_));
 }
 

@@ -35,13 +35,13 @@
 
 namespace dpuguard::proxy {
 
-class Worker;
+class SessionServices;
 struct WorkerRuntime;
 
 class ClientSession final : public IoHandler, public Timer, public UpstreamUser {
  public:
-  ClientSession(Worker& worker, std::unique_ptr<Transport> transport, const SocketAddress& peer,
-                size_t listener_index);
+  ClientSession(SessionServices& worker, std::unique_ptr<Transport> transport,
+                const SocketAddress& peer, size_t listener_index);
   ~ClientSession() override;
 
   void start();
@@ -112,7 +112,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   const ExchangeState& x() const { return ex_->state; }
   inspect::ExchangeInspector& inspector() { return ex_->inspector; }
 
-  Worker& worker_;
+  SessionServices& worker_;
   EventLoop& loop_;
   std::unique_ptr<Transport> transport_;
   SocketAddress peer_;

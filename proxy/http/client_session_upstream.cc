@@ -7,7 +7,7 @@
 
 #include "proxy/http/client_session.h"
 #include "proxy/http/session_limits.h"
-#include "proxy/worker.h"
+#include "proxy/http/session_services.h"
 
 namespace dpuguard::proxy {
 namespace {

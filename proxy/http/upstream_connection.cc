@@ -8,12 +8,12 @@
 #include <cerrno>
 
 #include "proxy/core/socket_ops.h"
-#include "proxy/worker.h"
+#include "proxy/http/session_services.h"
 
 namespace dpuguard::proxy {
 
-UpstreamConnection::UpstreamConnection(Worker& worker, UpstreamHost& host, size_t buffer_bytes,
-                                       const http1::Limits& limits)
+UpstreamConnection::UpstreamConnection(SessionServices& worker, UpstreamHost& host,
+                                       size_t buffer_bytes, const http1::Limits& limits)
     : in(buffer_bytes, http1::MessageParser::Kind::kResponse, limits),
       out(buffer_bytes),
       worker_(worker),

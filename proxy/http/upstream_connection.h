@@ -16,7 +16,7 @@
 namespace dpuguard::proxy {
 
 class UpstreamConnection;
-class Worker;
+class SessionServices;
 
 // Everything a worker keeps about one endpoint address: health and idle connections.
 struct UpstreamHost {
@@ -41,7 +41,8 @@ class UpstreamConnection final : public IoHandler, public Timer {
  public:
   enum class Io : uint8_t { kProgress, kAgain, kEof, kError };
 
-  UpstreamConnection(Worker& worker, UpstreamHost& host, size_t buffer_bytes, const http1::Limits& limits);
+  UpstreamConnection(SessionServices& worker, UpstreamHost& host, size_t buffer_bytes,
+                     const http1::Limits& limits);
   ~UpstreamConnection() override;
 
   // Starts a non-blocking connect; false (with errno in *err) if it failed at once.
@@ -72,7 +73,7 @@ class UpstreamConnection final : public IoHandler, public Timer {
   bool peer_closed = false;  // read returned EOF
 
  private:
-  Worker& worker_;
+  SessionServices& worker_;
   UpstreamHost& host_;
   UpstreamUser* user_ = nullptr;
   int fd_ = -1;
