@@ -18,6 +18,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -149,6 +150,10 @@ class DemoTourTest(unittest.TestCase):
     def tearDownClass(cls):
         cls._stop()
         cls.demo.stdout.close()
+        # (a failure's message already holds the logs' tails)
+        for d in (cls.cwd, cls.logdir):
+            if d and d.startswith("/tmp/"):
+                shutil.rmtree(d, ignore_errors=True)
 
     # --- helpers ------------------------------------------------------------------------
     def context(self):
