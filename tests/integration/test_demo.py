@@ -41,13 +41,13 @@ KEY = "AKIAIOSFODNN7EXAMPLE"  # what the mock leaks for step 5
 
 def completion_rules_supported():
     """(supported, why): whether this dpuguard accepts a rule with `where: [completion]`."""
-    d = tempfile.mkdtemp(prefix="dpuguard-demo-probe-")
-    with open(os.path.join(d, "rules.yaml"), "w") as f:
-        f.write("rules:\n  - {id: probe, pattern: AKIA, where: [completion], action: block, severity: high}\n")
-    with open(os.path.join(d, "probe.yaml"), "w") as f:
-        f.write('listeners: [{name: p, address: "127.0.0.1:1"}]\nclusters: [{name: c, endpoints: ["127.0.0.1:2"]}]\n'
-                f"routes: [{{name: r, match: {{path_prefix: /}}, cluster: c}}]\nsignatures: {{files: [{d}/rules.yaml]}}\n")
-    r = subprocess.run([BIN, "check-config", os.path.join(d, "probe.yaml")], capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="dpuguard-demo-probe-") as d:
+        with open(os.path.join(d, "rules.yaml"), "w") as f:
+            f.write("rules:\n  - {id: probe, pattern: AKIA, where: [completion], action: block, severity: high}\n")
+        with open(os.path.join(d, "probe.yaml"), "w") as f:
+            f.write('listeners: [{name: p, address: "127.0.0.1:1"}]\nclusters: [{name: c, endpoints: ["127.0.0.1:2"]}]\n'
+                    f"routes: [{{name: r, match: {{path_prefix: /}}, cluster: c}}]\nsignatures: {{files: [{d}/rules.yaml]}}\n")
+        r = subprocess.run([BIN, "check-config", os.path.join(d, "probe.yaml")], capture_output=True, text=True)
     out = (r.stdout + r.stderr).strip()
     if r.returncode != 0 and "where" not in out:
         raise AssertionError(f"the completion probe config failed for another reason: {out}")
