@@ -73,7 +73,8 @@ bench-load: build
 	bench/load/run
 
 # The same dpuguard with inspection off and everything on (250 signatures, inference
-# validation, limits); results in bench/results/inspection.{json,md}.
+# validation, limits), and nginx + ModSecurity + OWASP CRS, on shared and on pinned cores
+# (BENCH_PINNED=1: pinned only, 0: shared only); results in bench/results/inspection.{json,md}.
 bench-inspection: build
 	bench/load/inspection
 

@@ -1,6 +1,11 @@
 """The processes of a load run: upstreams (nginx with fixed responses, the mock LLM for SSE)
-and the three proxies as equivalent reverse proxies: one worker/thread each, keep-alive to the
-upstream, the same limits, and the same two routes (Host llm.bench -> mock LLM, else nginx)."""
+and the proxies as equivalent reverse proxies: one worker/thread each, keep-alive to the
+upstream, the same limits, and the same two routes (Host llm.bench -> mock LLM, else nginx).
+nginx_modsec is nginx again with ModSecurity v3 and the OWASP Core Rule Set (bench/load/inspection).
+
+Pinned (Processes(work, pin=("0", "1"))): upstreams on the first CPU list (with the load
+generator, see measure.wrk), proxies on the second, each started under taskset (which execs
+it: the PID is the process's own)."""
 import os
 import shutil
 import socket
@@ -10,6 +15,12 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+TASKSET = shutil.which("taskset") or "/usr/bin/taskset"
+# Debian's libnginx-mod-http-modsecurity (ModSecurity v3) and modsecurity-crs (OWASP CRS 3.3).
+MODSEC_MODULE = "/usr/lib/nginx/modules/ngx_http_modsecurity_module.so"
+MODSEC_RECOMMENDED = "/usr/share/nginx/docs/modsecurity/modsecurity.conf"  # Debian's copy, unedited
+CRS_SETUP = "/etc/modsecurity/crs/crs-setup.conf"
+CRS_RULES = "/usr/share/modsecurity-crs/rules"
 LLM_HOST = "llm.bench"  # requests with this Host go to the mock LLM on every proxy
 
 CHAT_RESPONSE = ('{"id":"cmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant",'
@@ -39,12 +50,17 @@ def wait_port(port, proc, timeout=10.0):
 class Processes:
     """Starts processes in `work` (configs and logs there) and kills them all on stop()."""
 
-    def __init__(self, work):
+    def __init__(self, work, pin=None):
+        """`pin`: (upstream CPUs, proxy CPUs) as taskset lists, or None."""
         self.work = work
         self.procs = []
+        self.pin = pin
 
-    def spawn(self, args, name):
+    def spawn(self, args, name, role="proxy"):
+        """`role`: "upstream" or "proxy", the CPUs it is pinned to in pinned mode."""
         log = open(os.path.join(self.work, f"{name}.log"), "ab")
+        if self.pin:
+            args = [TASKSET, "-c", self.pin[0] if role == "upstream" else self.pin[1], *args]
         p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(p)
         return p
@@ -79,14 +95,15 @@ http {{ access_log off; keepalive_requests 1000000; client_body_buffer_size 64k;
   }}
 }}
 """)
-        p = self.spawn([NGINX, "-c", conf, "-e", f"{w}/upstream-error.log"], "upstream")
+        p = self.spawn([NGINX, "-c", conf, "-e", f"{w}/upstream-error.log"], "upstream", role="upstream")
         wait_port(port, p)
         return port
 
     def mock_llm(self, token_delay_ms):
         port = free_port()
         p = self.spawn(["python3", os.path.join(ROOT, "tools", "mock-llm", "mock_llm.py"),
-                        "--listen", f"127.0.0.1:{port}", "--token-delay-ms", str(token_delay_ms)], "mock-llm")
+                        "--listen", f"127.0.0.1:{port}", "--token-delay-ms", str(token_delay_ms)], "mock-llm",
+                       role="upstream")
         wait_port(port, p)
         return port
 
@@ -138,14 +155,18 @@ backend llm
         wait_port(port, p)
         return port, p
 
-    def nginx(self, upstream, llm, tag=""):
+    def nginx(self, upstream, llm, tag="", modsec=False):
+        """`modsec`: with ModSecurity on, running modsec_rules() (nginx_modsec)."""
         port = free_port()
         w = self.work
-        conf = self.write(f"nginx-proxy{tag}.conf", f"""daemon off; master_process off; worker_processes 1;
+        module = f"load_module {MODSEC_MODULE};\n" if modsec else ""
+        waf = f"modsecurity on; modsecurity_rules_file {self.modsec_rules()};" if modsec else ""
+        conf = self.write(f"nginx-proxy{tag}.conf", f"""{module}daemon off; master_process off; worker_processes 1;
 pid {w}/proxy{tag}.pid; error_log {w}/proxy-error{tag}.log; worker_rlimit_nofile 20000;
 events {{ worker_connections 20000; }}
 http {{ access_log off; keepalive_requests 1000000; client_max_body_size 1m;
   client_body_buffer_size 64k; client_body_temp_path {w}/pbody; proxy_temp_path {w}/ptemp;
+  {waf}
   upstream up {{ server 127.0.0.1:{upstream}; keepalive 256; }}
   upstream llm {{ server 127.0.0.1:{llm}; keepalive 256; }}
   server {{ listen 127.0.0.1:{port} backlog=4096;
@@ -161,3 +182,28 @@ http {{ access_log off; keepalive_requests 1000000; client_max_body_size 1m;
         p = self.spawn([NGINX, "-c", conf, "-e", f"{w}/proxy-error{tag}.log"], f"nginx-proxy{tag}")
         wait_port(port, p)
         return port, p
+
+    def nginx_modsec(self, upstream, llm, tag=""):
+        """The WAF users would otherwise deploy: the same nginx proxy with ModSecurity v3 on and
+        the OWASP Core Rule Set (Debian packages)."""
+        return self.nginx(upstream, llm, tag=f"-modsec{tag}", modsec=True)
+
+    def modsec_rules(self):
+        """The main rules file: Debian's recommended ModSecurity settings (request bodies read,
+        JSON bodies parsed into ARGS, response bodies of text types read), the engine On
+        instead of DetectionOnly, the audit log here, then the CRS at paranoia level 1 (its
+        default, set explicitly) with its anomaly scoring (inbound threshold 5: blocks with 403)."""
+        for path in (MODSEC_MODULE, MODSEC_RECOMMENDED, CRS_SETUP, CRS_RULES):
+            if not os.path.exists(path):
+                raise SystemExit(f"{path} is missing: scripts/install-deps installs "
+                                 "libnginx-mod-http-modsecurity and modsecurity-crs")
+        return self.write("modsec-main.conf", f"""Include {MODSEC_RECOMMENDED}
+SecRuleEngine On
+SecRequestBodyAccess On
+SecAuditLog {self.work}/modsec-audit.log
+Include {CRS_SETUP}
+SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=1"
+Include /etc/modsecurity/crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf
+Include {CRS_RULES}/*.conf
+Include /etc/modsecurity/crs/RESPONSE-999-EXCLUSION-RULES-AFTER-CRS.conf
+""")

@@ -109,12 +109,13 @@ class _Direction:
 
 
 class SegmentingRelay:
-    def __init__(self, target_port, seed, name, target_host="127.0.0.1"):
+    def __init__(self, target_port, seed, name, target_host="127.0.0.1", listen_port=0):
+        """`listen_port` 0: a free port (self.port says which)."""
         self.target = (target_host, target_port)
         self.seed, self.name = seed, name
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
+        self.srv.bind(("127.0.0.1", listen_port))
         self.srv.listen(128)
         self.port = self.srv.getsockname()[1]
         self.stopping = threading.Event()

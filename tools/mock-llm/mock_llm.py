@@ -15,10 +15,17 @@
 Streaming answers are SSE: one `data: {...}` event per token, each in its own chunk, with
 `--token-delay-ms` between them, then `data: [DONE]`. Each event carries the moment it was
 sent (`t_ms` wall clock, `t_mono_ns` CLOCK_MONOTONIC, for latency measured on this machine).
+
+The answer is a greeting, then the prompt echoed, one token per word. A prompt that asks for
+an AWS access key (it names "AWS" and "access key") gets instead an answer that leaks one:
+AWS's documented example key id AKIAIOSFODNN7EXAMPLE, streamed as five tokens, AKIA | IOSF |
+ODNN | 7EXA | MPLE. (the last with the period after it, so the event that completes the key's
+shape is also the one that ends it): what rules on completions are there to stop.
 Standard library only.
 """
 import argparse
 import json
+import re
 import socket
 import socketserver
 import sys
@@ -33,10 +40,20 @@ LOCK = threading.Lock()
 TOKEN_DELAY = 0.05
 
 
-def words_for(prompt_text, max_tokens):
-    """One token per word: a greeting, then the prompt echoed. Without max_tokens the whole
-    reply is generated, as vLLM does up to the context length."""
-    reply = ("Hello from the mock LLM behind dpuguard. You said: " + prompt_text).split()
+LEAK_PROMPT = re.compile(r"(?is)(?=.*\baws\b)(?=.*\baccess\s+key)")
+LEAK_ANSWER = ["Sure.", " The", " deploy", " user's", " access", " key", " id", " is", " AKIA", "IOSF", "ODNN",
+               "7EXA", "MPLE.", " Its", " secret", " key", " is", " in", " the", " vault."]
+
+
+def tokens_for(prompt_text, max_tokens):
+    """The answer's tokens, spacing included: a greeting, then the prompt echoed, one token per
+    word (or the leaked key, see above). Without max_tokens the whole reply is generated, as
+    vLLM does up to the context length."""
+    if LEAK_PROMPT.search(prompt_text):
+        reply = list(LEAK_ANSWER)
+    else:
+        words = ("Hello from the mock LLM behind dpuguard. You said: " + prompt_text).split()
+        reply = [(" " if i else "") + w for i, w in enumerate(words)]
     return reply if max_tokens is None else reply[: max(1, max_tokens)]
 
 
@@ -153,22 +170,22 @@ class Handler(BaseHTTPRequestHandler):
         chat = url.path.endswith("chat/completions")
         prompt = req.get("messages", [{}])[-1].get("content", "") if chat else req.get("prompt", "")
         max_tokens = req.get("max_tokens")
-        words = words_for(str(prompt), None if max_tokens is None else int(max_tokens))
-        usage = {"prompt_tokens": len(str(prompt).split()), "completion_tokens": len(words),
-                 "total_tokens": len(str(prompt).split()) + len(words)}
+        tokens = tokens_for(str(prompt), None if max_tokens is None else int(max_tokens))
+        usage = {"prompt_tokens": len(str(prompt).split()), "completion_tokens": len(tokens),
+                 "total_tokens": len(str(prompt).split()) + len(tokens)}
         created = int(time.time())
         if not req.get("stream"):
-            text = " ".join(words)
+            text = "".join(tokens)
             choice = {"index": 0, "finish_reason": "stop"}
             choice.update({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
             return self.send_json(200, {
                 "id": "cmpl-mock", "object": "chat.completion" if chat else "text_completion", "created": created,
                 "model": req.get("model", MODEL), "choices": [choice], "usage": usage})
         self.start_chunked("text/event-stream")
-        for i, w in enumerate(words):
-            delta = {"index": 0, "delta": {"content": (" " if i else "") + w}, "finish_reason": None}
+        for token in tokens:
+            delta = {"index": 0, "delta": {"content": token}, "finish_reason": None}
             if not chat:
-                delta = {"index": 0, "text": (" " if i else "") + w, "finish_reason": None}
+                delta = {"index": 0, "text": token, "finish_reason": None}
             event = {"id": "cmpl-mock", "object": "chat.completion.chunk" if chat else "text_completion",
                      "created": created, "model": req.get("model", MODEL), "choices": [delta],
                      "t_ms": round(time.time() * 1000, 3), "t_mono_ns": time.monotonic_ns()}
