@@ -223,7 +223,7 @@ void ClientSession::startExchange() {
   const std::string_view host = h.host;
   s.route = rt_->router.match(RouteRequest{h.method, host, path, h.headers});
   if (s.route == nullptr) {
-    localReply(404, Outcome::kNoRoute, "no route matches this request", false);
+    localReply(Outcome::kNoRoute, false);
     return;
   }
   if (const http1::ParseError e = http1::exceedsLimits(h, s.route->limits);
@@ -244,7 +244,7 @@ void ClientSession::startExchange() {
   // Where no body is taken, a chunked one is refused at its head too: however its bytes
   // arrive, nothing of it goes upstream.
   if ((h.has_content_length && h.content_length > max_body) || (h.chunked && max_body == 0)) {
-    localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
+    localReply(Outcome::kBodyTooLarge, true);
     return;
   }
   inspect::RequestFacts facts;
@@ -322,11 +322,13 @@ void ClientSession::refuse(const inspect::Verdict& v, bool close) {
                     : s == 400 ? Outcome::kInvalidRequest
                                : Outcome::kDenied;
   ReplyDetail detail;
+  detail.status = s;
+  detail.message = v.message;
   detail.code = v.code;
   if (!v.error_type.empty()) detail.type = v.error_type;
   detail.param = v.param;
   detail.retry_after_s = v.retry_after_s;
-  localReply(s, o, v.message, close, detail);
+  localReply(o, close, detail);
 }
 
 // ---- The end of an exchange ---------------------------------------------------------------
@@ -367,11 +369,10 @@ void ClientSession::rejectRequest(http1::ParseError e) {
   x().parse_error = e;
   bump(worker_.metrics().parse_errors[static_cast<size_t>(e)]);
   const Outcome outcome = e == http1::ParseError::kUnsupportedExpectation ? Outcome::kExpectationFailed : Outcome::kBadRequest;
-  localReply(http1::statusFor(e), outcome, http1::parseErrorName(e), true);
+  localReply(outcome, true, {.status = http1::statusFor(e), .message = http1::parseErrorName(e)});
 }
 
-void ClientSession::localReply(int status, Outcome outcome, std::string_view message, bool close,
-                               const ReplyDetail& detail) {
+void ClientSession::localReply(Outcome outcome, bool close, const ReplyDetail& detail) {
   ExchangeState& s = x();
   releaseUpstream(false);
   if (!close && !s.request_done) {
@@ -381,11 +382,10 @@ void ClientSession::localReply(int status, Outcome outcome, std::string_view mes
     s.request_done = !close;
   }
   close = close || !s.client_keep_alive || draining_;
-  s.status = status;
   s.outcome = outcome;
   std::string& reply = ex_->scratch;
   reply.clear();
-  writeLocalReply(status, outcomeName(outcome), message, close, reply, detail);
+  s.status = writeLocalReply(outcome, close, reply, detail);
   if (out_.append(reply))
     s.bytes_out += reply.size();
   else close = true;
@@ -425,9 +425,7 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
     connectUpstream(outcome == Outcome::kUpstreamConnectFailed ? s.endpoint : -1);
     return;
   }
-  const bool timeout = outcome == Outcome::kUpstreamConnectTimeout || outcome == Outcome::kRouteTimeout ||
-                       outcome == Outcome::kIdleTimeout;
-  localReply(timeout ? 504 : 502, outcome, timeout ? "upstream did not answer in time" : "upstream failed", false);
+  localReply(outcome, false);
 }
 
 void ClientSession::abortExchange(Outcome outcome) {
@@ -562,7 +560,7 @@ void ClientSession::onTimer() {
           ex_ = worker_.exchanges().acquire();
           in_.attach(ex_->parser);
         }
-        localReply(408, Outcome::kHeaderTimeout, "request head not received in time", true);
+        localReply(Outcome::kHeaderTimeout, true);
       } else {
         closeConnection();  // idle keep-alive connection
       }
@@ -570,7 +568,7 @@ void ClientSession::onTimer() {
     case State::kProxying: {
       const ExchangeState& s = x();
       if (s.collecting) {
-        localReply(408, Outcome::kIdleTimeout, "request body not received in time", true);
+        localReply(Outcome::kBodyTimeout, true);
       } else if (s.up != nullptr && s.up->connecting() &&
                  now >= s.connect_started_ms + s.cluster->config->connect_timeout_ms) {
         upstreamFailed(Outcome::kUpstreamConnectTimeout, true);

@@ -30,8 +30,8 @@
 #include "proxy/http/head_writer.h"
 #include "proxy/http/local_reply.h"
 #include "proxy/http/message_input.h"
-#include "proxy/http/outcome.h"
 #include "proxy/http/upstream_connection.h"
+#include "proxy/telemetry/outcome.h"
 
 namespace dpuguard::proxy {
 
@@ -83,8 +83,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   void refuse(const inspect::Verdict& v, bool close);
   // A request the parser or the path normalizer refused: precise status, close, count, log.
   void rejectRequest(http1::ParseError e);
-  void localReply(int status, Outcome outcome, std::string_view message, bool close,
-                  const ReplyDetail& detail = {});
+  // Answers `outcome` locally; its status and message come from the outcome's row (outcome.h).
+  void localReply(Outcome outcome, bool close, const ReplyDetail& detail = {});
   void upstreamFailed(Outcome outcome, bool endpoint_failure);
   void abortExchange(Outcome outcome);
   void finishExchange();

@@ -59,7 +59,7 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
   ExchangeState& s = x();
   s.endpoint = s.cluster->lb.pick(loop_.now(), exclude_endpoint);
   if (s.endpoint < 0) {
-    localReply(503, Outcome::kNoHealthyUpstream, "no healthy endpoint in cluster", false);
+    localReply(Outcome::kNoHealthyUpstream, false);
     return false;
   }
   UpstreamHost& host = *s.cluster->hosts[static_cast<size_t>(s.endpoint)];
@@ -84,7 +84,7 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
         bump(worker_.metrics().upstream_retries);
         return connectUpstream(s.endpoint);
       }
-      localReply(502, Outcome::kUpstreamConnectFailed, "cannot connect to upstream", false);
+      localReply(Outcome::kUpstreamConnectFailed, false);
       return false;
     }
     s.up = c;
@@ -154,7 +154,7 @@ bool ClientSession::pumpRequest() {
     if (s.response_started)
       abortExchange(Outcome::kBodyTooLarge);
     else
-      localReply(413, Outcome::kBodyTooLarge, "request body larger than max_body_bytes", true);
+      localReply(Outcome::kBodyTooLarge, true);
     return true;
   }
   if (!complete) return bodyFed(r);
@@ -213,7 +213,7 @@ void ClientSession::blockBody(const inspect::Verdict& v) {
   if (x().response_started)
     abortExchange(Outcome::kDenied);
   else
-    localReply(v.status, Outcome::kDenied, v.message, true);
+    refuse(v, true);
 }
 
 bool ClientSession::bodyFed(const http1::ParseResult& r) {

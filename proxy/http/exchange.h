@@ -14,8 +14,8 @@
 #include "parsers/http1/parse_error.h"
 #include "proxy/http/body_collector.h"
 #include "proxy/http/body_forwarder.h"
-#include "proxy/http/outcome.h"
 #include "proxy/inspect/exchange_inspector.h"
+#include "proxy/telemetry/outcome.h"
 
 namespace dpuguard::proxy {
 

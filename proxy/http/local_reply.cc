@@ -34,8 +34,14 @@ std::string_view reasonPhrase(int status) {
   }
 }
 
-void writeLocalReply(int status, std::string_view code, std::string_view message, bool close, std::string& out,
-                     const ReplyDetail& detail) {
+int writeLocalReply(Outcome outcome, bool close, std::string& out, const ReplyDetail& detail) {
+  const OutcomeInfo& row = outcomeInfo(outcome);
+  int status = replyStatus(outcome, detail.status);
+  std::string_view message = !detail.message.empty() ? detail.message : row.reason;
+  if (status == 0) {
+    status = 500;
+    message = "internal error";
+  }
   std::string body = "{\"error\":{\"message\":\"";
   for (char c : message) {  // messages are ours, but keep the JSON valid whatever they hold
     if (c == '"' || c == '\\') body.push_back('\\');
@@ -47,7 +53,7 @@ void writeLocalReply(int status, std::string_view code, std::string_view message
   body += detail.param.empty() ? std::string_view("null") : std::string_view();
   if (!detail.param.empty()) body.append("\"").append(detail.param).append("\"");
   body += ",\"code\":\"";
-  body += detail.code.empty() ? code : detail.code;
+  body += detail.code.empty() ? row.name : detail.code;
   body += "\"}}\n";
   out += "HTTP/1.1 ";
   out += std::to_string(status);
@@ -59,6 +65,7 @@ void writeLocalReply(int status, std::string_view code, std::string_view message
   out += std::to_string(body.size());
   out += close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";
   out += body;
+  return status;
 }
 
 }  // namespace dpuguard::proxy

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "parsers/http1/parse_error.h"
-#include "proxy/http/outcome.h"
+#include "proxy/telemetry/outcome.h"
 
 namespace dpuguard::proxy {
 

@@ -8,7 +8,7 @@ import socket
 import time
 import unittest
 
-from harness import ProxyTestCase, config, curl, identities, read_to_end, signatures, status_of
+from harness import ProxyTestCase, config, curl, identities, raw_exchange, read_to_end, signatures, status_of
 
 NOTEBOOK = "spiffe://cluster/ns/research/sa/notebook"
 FRONTEND = "spiffe://cluster/ns/serving/sa/chat-frontend"
@@ -67,6 +67,16 @@ class InferenceTest(ProxyTestCase):
 """
         self.up, self.big = up, big
         return self.p.dpuguard(config([up], extra_top=IDENTITIES + top, cluster_extra=clusters, routes=ROUTES))
+
+    def test_a_stalled_body_is_408_body_timeout(self):
+        # An inference body is read whole before anything goes upstream; one that stops
+        # arriving is the client's fault (408), not an upstream timeout (504).
+        dp = self.start(inference() + "limits:\n  idle_timeout_ms: 300\n")
+        resp = raw_exchange(dp.port, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\"")
+        self.assertEqual(status_of(resp), 408, resp[:200])
+        self.assertEqual(error_of(resp.split(b"\r\n\r\n", 1)[1])["code"], "body_timeout")
+        self.assertEqual(dp.wait_flow_log(1)[-1]["reason"], "body_timeout")
 
     def test_schema_violations_get_openai_style_400s(self):
         dp = self.start(inference())
