@@ -12,8 +12,8 @@
 #include <chrono>
 
 #include "parsers/http1/message_parser.h"
+#include "parsers/http1/reason_phrase.h"
 #include "proxy/core/socket_ops.h"
-#include "proxy/http/local_reply.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -30,9 +30,10 @@ void sendAll(int fd, const std::string& s) {
 }
 
 std::string response(int status, std::string_view type, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reasonPhrase(status)) +
-         "\r\nContent-Type: " + std::string(type) + "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(http1::reasonPhrase(status)) +
+         "\r\nContent-Type: " + std::string(type) +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+         body;
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "parsers/http1/reason_phrase.h"
 #include "proxy/host/host_link.h"
-#include "proxy/http/local_reply.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -181,9 +181,10 @@ void HostStream::onResponseHead(const shm::ResponseHeadView& head) {
   const bool end = (head.prefix.flags & shm::kHeadEndStream) != 0;
   // The reason phrase does not cross the ring (clients ignore it, RFC 9112 §4): the usual one.
   char line[64];
-  out_.append(line, static_cast<size_t>(std::snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", status,
-                                                      static_cast<int>(reasonPhrase(status).size()),
-                                                      reasonPhrase(status).data())));
+  out_.append(
+      line, static_cast<size_t>(std::snprintf(line, sizeof line, "HTTP/1.1 %d %.*s\r\n", status,
+                                              static_cast<int>(http1::reasonPhrase(status).size()),
+                                              http1::reasonPhrase(status).data())));
   shm::FieldCursor cursor = head.fields;
   shm::WireField f;
   while (cursor.next(f)) {

@@ -10,9 +10,6 @@
 
 namespace dpuguard::proxy {
 
-// Standard reason phrase for `status` ("Bad Request").
-std::string_view reasonPhrase(int status);
-
 // What a reply says beyond what its Outcome's row gives (outcome.h): the status a kCarried
 // row takes from the decision, a more precise message, OpenAI's error object fields, and
 // Retry-After for a 429.

@@ -67,6 +67,19 @@ TEST(LocalReplyTest, CarriedStatusAndDetail) {
   EXPECT_NE(bodyOf(out).find("\"message\":\"head_too_large\""), std::string::npos);
 }
 
+// Status lines always carry the usual phrase: a 505 once went out as "HTTP/1.1 505 ".
+TEST(LocalReplyTest, EveryStatusLineHasItsPhrase) {
+  for (int i = 0; i < kOutcomeCount; ++i) {
+    std::string out;
+    const int status = writeLocalReply(static_cast<Outcome>(i), true, out);
+    EXPECT_EQ(out.find("HTTP/1.1 " + std::to_string(status) + " \r\n"), std::string::npos) << out;
+  }
+  std::string out;
+  writeLocalReply(Outcome::kBadRequest, true, out,
+                  {.status = 505, .message = "unsupported_version"});
+  EXPECT_EQ(out.rfind("HTTP/1.1 505 HTTP Version Not Supported\r\n", 0), 0u) << out;
+}
+
 TEST(LocalReplyTest, AnOutcomeWithoutAReplyIsStillWellFormed) {
   std::string out;
   EXPECT_EQ(writeLocalReply(Outcome::kProxied, true, out), 500);
