@@ -1,7 +1,7 @@
 // configToJson: a faithful, redacted view of the running snapshot.
 #include "proxy/config/config_json.h"
 
-#include "proxy/telemetry/flow_log.h"
+#include "proxy/core/json_escape.h"
 
 namespace dpuguard::proxy {
 namespace {

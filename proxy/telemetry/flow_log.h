@@ -37,8 +37,4 @@ class FlowLog {
   std::string buffer_;
 };
 
-// Appends `s` as the inside of a JSON string: quotes, backslashes, control and non-ASCII
-// bytes escaped as \u00XX, so any byte sequence from the wire yields valid ASCII JSON.
-void appendJsonEscaped(std::string& out, std::string_view s);
-
 }  // namespace dpuguard::proxy

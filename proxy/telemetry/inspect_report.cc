@@ -1,6 +1,6 @@
 #include "proxy/telemetry/inspect_report.h"
 
-#include "proxy/telemetry/flow_log.h"
+#include "proxy/core/json_escape.h"
 
 namespace dpuguard::proxy {
 namespace {
