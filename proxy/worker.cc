@@ -153,8 +153,8 @@ void Worker::adoptSnapshot() {
   for (const ClusterConfig& cc : c.clusters) {
     std::vector<UpstreamHost*> hosts;
     std::vector<EndpointHealth*> health;
-    for (const SocketAddress& a : cc.endpoints) {
-      hosts.push_back(host(a));
+    for (const Endpoint& e : cc.endpoints) {
+      hosts.push_back(host(e));
       health.push_back(&hosts.back()->health);
     }
     rt->clusters.push_back(ClusterRuntime{&cc, hosts, LoadBalancer(cc, health)});
@@ -186,11 +186,11 @@ HostLink& Worker::hostLink(const std::string& name) {
   return *link;
 }
 
-UpstreamHost* Worker::host(const SocketAddress& address) {
-  auto& slot = hosts_[address.text];
+UpstreamHost* Worker::host(const Endpoint& endpoint) {
+  auto& slot = hosts_[endpoint.text];
   if (!slot) {
     slot = std::make_unique<UpstreamHost>();
-    slot->address = address;
+    slot->endpoint = endpoint;
   }
   return slot.get();
 }

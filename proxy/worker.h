@@ -122,7 +122,7 @@ class Worker final : public SessionServices {
   void adoptSnapshot();
   void adoptHostLabels(const HostLabelsConfig& config);
   void accept(size_t listener_index, int fd);
-  UpstreamHost* host(const SocketAddress& address);
+  UpstreamHost* host(const Endpoint& endpoint);
 
   SnapshotSource& source_;
   std::vector<int> listen_fds_;

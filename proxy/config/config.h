@@ -9,6 +9,7 @@
 
 #include "parsers/http1/limits.h"
 #include "parsers/uri/path_normalizer.h"
+#include "proxy/config/endpoint.h"
 #include "proxy/config/inspect_config.h"
 #include "proxy/core/socket_address.h"
 
@@ -51,8 +52,7 @@ enum class LbPolicy : uint8_t { kRoundRobin, kLeastRequest };
 
 struct ClusterConfig {
   std::string name;
-  // TCP addresses, or `host://NAME` entries (text only, no sockaddr) for host-resident backends.
-  std::vector<SocketAddress> endpoints;
+  std::vector<Endpoint> endpoints;  // TCP addresses and host://NAME backends, resolved
   LbPolicy lb = LbPolicy::kRoundRobin;
   uint32_t connect_timeout_ms = 1000;
   uint32_t max_idle_connections = 64;    // per endpoint and worker, kept for reuse

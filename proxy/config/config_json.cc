@@ -50,7 +50,7 @@ std::string configToJson(const Config& c) {
   }
   for (const ClusterConfig& cl : c.clusters) {
     std::vector<std::string> eps;
-    for (const SocketAddress& a : cl.endpoints) eps.push_back(str(a.text));
+    for (const Endpoint& e : cl.endpoints) eps.push_back(str(e.text));
     clusters.push_back("{\"name\":" + str(cl.name) + ",\"endpoints\":" + list(eps) + ",\"lb\":" +
                        str(cl.lb == LbPolicy::kRoundRobin ? "round_robin" : "least_request") +
                        ",\"connect_timeout_ms\":" + std::to_string(cl.connect_timeout_ms) +

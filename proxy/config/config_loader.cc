@@ -17,13 +17,6 @@
 namespace dpuguard::proxy {
 namespace {
 
-// host://NAME and host_channel.events: NAME becomes a file name (SOCKET_DIR/NAME.sock).
-bool isHostBackendName(const std::string& name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
-  });
-}
-
 void readHostLabels(Context& ctx, const YAML::Node& node, HostLabelsConfig& l) {
   MapReader r(ctx, node, "host_channel.labels", {"from", "within", "max_labels"});
   r.require("from");
@@ -148,23 +141,15 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
       for (size_t k = 0; k < eps.size(); ++k) {
         const YAML::Node& e = eps[k];
         const std::string text = e.IsScalar() ? e.Scalar() : "";
-        if (text.rfind("host://", 0) == 0) {
-          if (!isHostBackendName(text.substr(7))) {
-            ctx.error(e.Mark(), "endpoint '" + text + "': a host backend name is 1-64 of a-z, 0-9, '-' and '_'");
-            continue;
-          }
-          SocketAddress host_endpoint;
-          host_endpoint.text = text;  // no sockaddr: reached over the host channel
-          cl.endpoints.push_back(host_endpoint);
-          continue;
-        }
         std::string why;
-        auto a = SocketAddress::parse(text, &why);
-        if (!a) {
-          ctx.error(e.Mark(), "endpoint '" + text + "': " + why);
-          continue;
+        if (std::optional<Endpoint> ep =
+                e.IsScalar() ? Endpoint::parse(text, &why) : std::nullopt) {
+          cl.endpoints.push_back(std::move(*ep));
+        } else {
+          ctx.error(e.Mark(), e.IsScalar() ? "endpoint '" + text + "': " + why
+                                           : "cluster '" + cl.name +
+                                                 "': an endpoint must be HOST:PORT or host://NAME");
         }
-        cl.endpoints.push_back(*a);
       }
     }
     for (const ClusterConfig& other : c.clusters) {

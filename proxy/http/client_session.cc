@@ -268,9 +268,7 @@ void ClientSession::startExchange() {
   fwd.target = ex_->scratch;
   // An HTTP/1.0 client may send no Host; HTTP/1.1 upstream needs one (RFC 9112 §3.2). Like
   // nginx's $proxy_host, name the upstream: its first endpoint's address.
-  std::string_view upstream_name = s.cluster->config->endpoints.front().text;
-  if (upstream_name.rfind(kHostScheme, 0) == 0) upstream_name.remove_prefix(kHostScheme.size());
-  fwd.host = !host.empty() ? host : upstream_name;
+  fwd.host = !host.empty() ? host : s.cluster->config->endpoints.front().authority();
   ex_->client = peer_.hostText();
   fwd.client_ip = ex_->client;
   fwd.framing = s.collecting ? BodyFraming::kNone  // the length is added once the body is whole
@@ -616,7 +614,7 @@ void ClientSession::logExchange() {
   if (s.cluster != nullptr)
     rec.cluster = s.cluster->config->name;  // routing by model may have changed it
   if (s.cluster != nullptr && s.endpoint >= 0) {
-    rec.endpoint = s.cluster->hosts[static_cast<size_t>(s.endpoint)]->address.text;
+    rec.endpoint = s.cluster->hosts[static_cast<size_t>(s.endpoint)]->endpoint.text;
   }
   rec.status = s.status;
   rec.bytes_in = s.bytes_in;

@@ -25,13 +25,16 @@ UpstreamConnection::~UpstreamConnection() {
 
 bool UpstreamConnection::connect(int* err) {
   bool in_progress = false;
-  const std::string_view target = host_.address.text;
-  if (target.rfind(kHostScheme, 0) == 0) {
-    // A host-resident backend: our end of a stream over the shm channel (never "connecting").
-    fd_ = worker_.hostLink(std::string(target.substr(kHostScheme.size())))
-              .openStream(worker_.runtime()->config->limits.parserLimits(), err);
-  } else {
-    fd_ = connectSocket(host_.address, &in_progress, err);
+  const Endpoint& endpoint = host_.endpoint;
+  switch (endpoint.kind) {
+    case Endpoint::Kind::kHost:
+      // A host-resident backend: our end of a stream over the shm channel (never "connecting").
+      fd_ = worker_.hostLink(endpoint.backend)
+                .openStream(worker_.runtime()->config->limits.parserLimits(), err);
+      break;
+    case Endpoint::Kind::kTcp:
+      fd_ = connectSocket(endpoint.address, &in_progress, err);
+      break;
   }
   if (fd_ < 0) return false;
   connecting_ = in_progress;

@@ -1,7 +1,7 @@
-// UpstreamConnection: one TCP connection to an upstream endpoint, with its buffers and
-// response parser. While serving an exchange it reports I/O to its user (a ClientSession);
-// while parked in its host's pool it closes itself on any event (peer closed, or unsolicited
-// bytes) or when it has been idle too long.
+// UpstreamConnection: one connection to an upstream endpoint (TCP, or a stream over the shm
+// host channel to a host backend), with its buffers and response parser. While serving an
+// exchange it reports I/O to its user (a ClientSession); while parked in its host's pool it
+// closes itself on any event (peer closed, or unsolicited bytes) or when idle too long.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ class SessionServices;
 
 // Everything a worker keeps about one endpoint address: health and idle connections.
 struct UpstreamHost {
-  SocketAddress address;
+  Endpoint endpoint;
   EndpointHealth health;
   std::vector<UpstreamConnection*> idle;  // most recently parked last
 };
@@ -30,9 +30,6 @@ class UpstreamUser {
   virtual ~UpstreamUser() = default;
   virtual void onUpstreamIo(uint32_t events) = 0;
 };
-
-// Endpoints written `host://NAME` are reached over the shm host channel (proxy/host/).
-inline constexpr std::string_view kHostScheme = "host://";
 
 // Idle pooled connections older than this are closed (most servers close theirs sooner).
 inline constexpr int64_t kPoolIdleTimeoutMs = 30000;

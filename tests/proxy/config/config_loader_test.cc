@@ -274,7 +274,10 @@ routes:
 )";
   auto r = ConfigLoader::loadString(good, "t.yaml");
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].message);
-  EXPECT_EQ(r.config->clusters[0].endpoints[0].text, "host://inference");
+  const Endpoint& ep = r.config->clusters[0].endpoints[0];
+  EXPECT_EQ(ep.kind, Endpoint::Kind::kHost);
+  EXPECT_EQ(ep.backend, "inference");
+  EXPECT_EQ(ep.text, "host://inference");
   EXPECT_EQ(r.config->host_channel.socket_dir, "/tmp/dpuguard-test");
   EXPECT_EQ(r.config->host_channel.ring_slots, 128u);
   const std::string bad = R"(listeners:
@@ -296,6 +299,27 @@ routes:
   EXPECT_NE(e.find("t.yaml:6:20: 'ring_slot_bytes' must be between 1024"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:5:3: host_channel: 'ring_slots' must be a power of two, got 100"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:10:17: endpoint 'host://': a host backend name"), std::string::npos) << e;
+}
+
+TEST(ConfigLoaderTest, EndpointsAreResolvedOnceWithPositionedErrors) {
+  std::string y = kMinimal;
+  const std::string eps = R"(endpoints: ["127.0.0.1:8000"])";
+  y.replace(y.find(eps), eps.size(),
+            R"(endpoints: ["[::1]:8001", "host://llm", "127.0.0.1:8000"])");
+  LoadResult r = ConfigLoader::loadString(y, "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  const std::vector<Endpoint>& got = r.config->clusters[0].endpoints;
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].kind, Endpoint::Kind::kTcp);
+  EXPECT_EQ(got[0].address.port(), 8001);
+  EXPECT_EQ(got[1].kind, Endpoint::Kind::kHost);
+  EXPECT_EQ(got[1].authority(), "llm");
+  EXPECT_EQ(got[2].address.text, "127.0.0.1:8000");
+  std::string bad = kMinimal;
+  bad.replace(bad.find(eps), eps.size(), R"(endpoints: ["127.0.0.1:8000", {host: x}, "10.0.0.1"])");
+  EXPECT_EQ(errorsOf(bad),
+            "t.yaml:6:35: cluster 'llm': an endpoint must be HOST:PORT or host://NAME\n"
+            "t.yaml:6:46: endpoint '10.0.0.1': expected HOST:PORT\n");
 }
 
 TEST(ConfigLoaderTest, HostLabelsAreDelegatedNetworks) {
