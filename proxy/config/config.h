@@ -10,6 +10,7 @@
 #include "parsers/http1/limits.h"
 #include "parsers/uri/path_normalizer.h"
 #include "proxy/config/endpoint.h"
+#include "proxy/config/enum_names.h"
 #include "proxy/config/inspect_config.h"
 #include "proxy/core/socket_address.h"
 
@@ -35,6 +36,11 @@ struct LimitsConfig {
 
 // How request paths are normalized before routing (parsers/uri/path_normalizer.h).
 using PathNormalizationConfig = uri::NormalizeOptions;
+inline constexpr EnumName<uri::EscapedSlashAction> kEscapedSlashNames[] = {
+    {"reject", uri::EscapedSlashAction::kReject},
+    {"keep", uri::EscapedSlashAction::kKeep},
+    {"unescape", uri::EscapedSlashAction::kUnescape},
+};
 
 struct ListenerConfig {
   std::string name;
@@ -49,6 +55,10 @@ struct AdminConfig {
 };
 
 enum class LbPolicy : uint8_t { kRoundRobin, kLeastRequest };
+inline constexpr EnumName<LbPolicy> kLbPolicyNames[] = {
+    {"round_robin", LbPolicy::kRoundRobin},
+    {"least_request", LbPolicy::kLeastRequest},
+};
 
 struct ClusterConfig {
   std::string name;

@@ -26,11 +26,8 @@ std::string limitsJson(const LimitsConfig& l) {
 }
 
 std::string pathNormalizationJson(const PathNormalizationConfig& p) {
-  const char* action = p.escaped_slashes == uri::EscapedSlashAction::kReject ? "reject"
-                       : p.escaped_slashes == uri::EscapedSlashAction::kKeep ? "keep"
-                                                                             : "unescape";
-  return std::string("{\"merge_slashes\":") + (p.merge_slashes ? "true" : "false") + ",\"escaped_slashes\":\"" +
-         action + "\"}";
+  return std::string("{\"merge_slashes\":") + (p.merge_slashes ? "true" : "false") +
+         ",\"escaped_slashes\":" + str(enumName(kEscapedSlashNames, p.escaped_slashes)) + "}";
 }
 
 std::string list(const std::vector<std::string>& items) {
@@ -51,8 +48,8 @@ std::string configToJson(const Config& c) {
   for (const ClusterConfig& cl : c.clusters) {
     std::vector<std::string> eps;
     for (const Endpoint& e : cl.endpoints) eps.push_back(str(e.text));
-    clusters.push_back("{\"name\":" + str(cl.name) + ",\"endpoints\":" + list(eps) + ",\"lb\":" +
-                       str(cl.lb == LbPolicy::kRoundRobin ? "round_robin" : "least_request") +
+    clusters.push_back("{\"name\":" + str(cl.name) + ",\"endpoints\":" + list(eps) +
+                       ",\"lb\":" + str(enumName(kLbPolicyNames, cl.lb)) +
                        ",\"connect_timeout_ms\":" + std::to_string(cl.connect_timeout_ms) +
                        ",\"max_idle_connections\":" + std::to_string(cl.max_idle_connections) +
                        ",\"eject_after_failures\":" + std::to_string(cl.eject_after_failures) +

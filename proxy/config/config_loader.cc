@@ -82,13 +82,7 @@ void readLimits(Context& ctx, const YAML::Node& node, const std::string& what, L
 void readPathNormalization(Context& ctx, const YAML::Node& node, const std::string& what, PathNormalizationConfig& p) {
   MapReader r(ctx, node, what, {"merge_slashes", "escaped_slashes"});
   r.readBool("merge_slashes", p.merge_slashes);
-  if (YAML::Node n = r.get("escaped_slashes"); n.IsDefined()) {
-    const std::string v = n.IsScalar() ? n.Scalar() : "";
-    if (v == "reject") p.escaped_slashes = uri::EscapedSlashAction::kReject;
-    else if (v == "keep") p.escaped_slashes = uri::EscapedSlashAction::kKeep;
-    else if (v == "unescape") p.escaped_slashes = uri::EscapedSlashAction::kUnescape;
-    else ctx.error(n.Mark(), "'escaped_slashes' must be reject, keep or unescape, got '" + v + "'" + didYouMean(v, {"reject", "keep", "unescape"}));
-  }
+  r.readEnum("escaped_slashes", p.escaped_slashes, kEscapedSlashNames);
 }
 
 void readListeners(Context& ctx, MapReader& top, Config& c) {
@@ -128,12 +122,7 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
     r.readUint("max_idle_connections", cl.max_idle_connections, 0, 100000);
     r.readUint("eject_after_failures", cl.eject_after_failures, 0, 1000);
     r.readUint("eject_ms", cl.eject_ms, 1, kMaxTimeoutMs);
-    if (YAML::Node lb = r.get("lb"); lb.IsDefined()) {
-      const std::string v = lb.IsScalar() ? lb.Scalar() : "";
-      if (v == "round_robin") cl.lb = LbPolicy::kRoundRobin;
-      else if (v == "least_request") cl.lb = LbPolicy::kLeastRequest;
-      else ctx.error(lb.Mark(), "'lb' must be round_robin or least_request, got '" + v + "'" + didYouMean(v, {"round_robin", "least_request"}));
-    }
+    r.readEnum("lb", cl.lb, kLbPolicyNames);
     YAML::Node eps = r.get("endpoints");
     if (eps.IsDefined() && (!eps.IsSequence() || eps.size() == 0)) {
       ctx.error(eps.Mark(), "cluster '" + cl.name + "': 'endpoints' must be a non-empty list of HOST:PORT");

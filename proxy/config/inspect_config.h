@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/config/enum_names.h"
 #include "proxy/config/inference_config.h"
 #include "proxy/core/ip_prefix.h"
 #include "proxy/inspect/edge_baseline.h"
@@ -27,8 +28,18 @@ enum class PolicyMode : uint8_t {
   kLearn,    // rules, and every allowed identity -> route edge is recorded in the baseline
   kEnforce,  // rules, and an edge missing from the baseline is blocked or alerted
 };
+inline constexpr EnumName<PolicyMode> kPolicyModeNames[] = {
+    {"off", PolicyMode::kOff},
+    {"rules", PolicyMode::kRules},
+    {"learn", PolicyMode::kLearn},
+    {"enforce", PolicyMode::kEnforce},
+};
 
 enum class RuleAction : uint8_t { kAllow, kDeny };
+inline constexpr EnumName<RuleAction> kRuleActionNames[] = {
+    {"allow", RuleAction::kAllow},
+    {"deny", RuleAction::kDeny},
+};
 
 struct PolicyRule {
   std::string id;

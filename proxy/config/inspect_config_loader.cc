@@ -9,25 +9,8 @@
 namespace dpuguard::proxy {
 namespace {
 
-template <typename E>
-void readEnum(Context& ctx, MapReader& r, const std::string& key, E& out,
-              const std::vector<std::pair<std::string, E>>& names) {
-  YAML::Node n = r.get(key);
-  if (!n.IsDefined()) return;
-  const std::string v = n.IsScalar() ? n.Scalar() : "";
-  Keys known;
-  for (const auto& [name, value] : names) {
-    if (name == v) {
-      out = value;
-      return;
-    }
-    known.push_back(name);
-  }
-  ctx.error(n.Mark(), "'" + key + "' must be one of " + joinKeys(known) + ", got '" + v + "'" + didYouMean(v, known));
-}
-
-const std::vector<std::pair<std::string, RuleAction>> kActions = {{"allow", RuleAction::kAllow},
-                                                                  {"deny", RuleAction::kDeny}};
+// policy.unknown_edge: whether an edge missing from the baseline is blocked.
+constexpr EnumName<bool> kUnknownEdgeNames[] = {{"block", true}, {"alert", false}};
 
 void readIdentities(Context& ctx, MapReader& top, InspectConfig& in) {
   forEachItem(ctx, top.get("identities"), "identities", [&](const YAML::Node& n, size_t i) {
@@ -54,14 +37,10 @@ void readIdentities(Context& ctx, MapReader& top, InspectConfig& in) {
 void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyConfig& p) {
   MapReader r(ctx, node, "policy", {"mode", "default", "baseline_file", "unknown_edge", "rules"});
   p.mode = PolicyMode::kRules;
-  readEnum(ctx, r, "mode", p.mode,
-           {{"off", PolicyMode::kOff}, {"rules", PolicyMode::kRules}, {"learn", PolicyMode::kLearn},
-            {"enforce", PolicyMode::kEnforce}});
-  readEnum(ctx, r, "default", p.default_action, kActions);
+  r.readEnum("mode", p.mode, kPolicyModeNames);
+  r.readEnum("default", p.default_action, kRuleActionNames);
   r.readString("baseline_file", p.baseline_file);
-  bool block = true;
-  readEnum(ctx, r, "unknown_edge", block, {{"block", true}, {"alert", false}});
-  p.unknown_edge_block = block;
+  r.readEnum("unknown_edge", p.unknown_edge_block, kUnknownEdgeNames);
   if ((p.mode == PolicyMode::kLearn || p.mode == PolicyMode::kEnforce) && p.baseline_file.empty()) {
     ctx.error(node.Mark(), "policy: mode learn and enforce need 'baseline_file'");
   }
@@ -97,7 +76,7 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
     if (YAML::Node pp = rr.get("path_prefix"); pp.IsDefined() && (rule.path_prefix.empty() || rule.path_prefix[0] != '/')) {
       ctx.error(pp.Mark(), "'path_prefix' must start with '/'");
     }
-    readEnum(ctx, rr, "action", rule.action, kActions);
+    rr.readEnum("action", rule.action, kRuleActionNames);
     rr.readBool("shadow", rule.shadow);
     for (const PolicyRule& other : p.rules) {
       if (!rule.id.empty() && other.id == rule.id) ctx.error(n.Mark(), "duplicate policy rule id '" + rule.id + "'");

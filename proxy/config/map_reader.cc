@@ -30,6 +30,25 @@ bool isToken(const std::string& s) {
   });
 }
 
+int readName(Context& ctx, const YAML::Node& n, const std::string& what,
+             const std::vector<std::string_view>& names) {
+  const std::string v = n.IsScalar() ? n.Scalar() : "";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (n.IsScalar() && names[i] == v) return static_cast<int>(i);
+  }
+  const Keys known(names.begin(), names.end());
+  std::string accepted;  // "a", "a or b", "a, b or c"
+  for (size_t i = 0; i < known.size(); ++i) {
+    accepted += (i == 0 ? "" : i + 1 == known.size() ? " or " : ", ") + known[i];
+  }
+  const std::string got = n.IsScalar()     ? "'" + v + "'" + didYouMean(v, known)
+                          : n.IsSequence() ? std::string("a list")
+                          : n.IsMap()      ? std::string("a mapping")
+                                           : std::string("nothing");
+  ctx.error(n.Mark(), what + " must be " + accepted + ", got " + got);
+  return -1;
+}
+
 // A list of strings; "*" alone means any (an empty list).
 std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const std::string& what) {
   std::vector<std::string> out;

@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "proxy/config/config_error.h"
+#include "proxy/config/enum_names.h"
 #include "proxy/core/socket_address.h"
 
 namespace dpuguard::proxy {
@@ -47,6 +50,25 @@ std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const
 // (did you mean 'y'?)" at the entry otherwise.
 void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
                 const std::string& owner, const std::string& what);
+
+// The index of scalar `n` in `names`; otherwise -1 after an error at `n` that lists them:
+// "WHAT must be A, B or C, got 'x' (did you mean 'y'?)". The core of readEnum.
+int readName(Context& ctx, const YAML::Node& n, const std::string& what,
+             const std::vector<std::string_view>& names);
+
+// Reads scalar `n` as one of the names in `table` (a config enum's EnumName table): true with
+// `out` set, else false with a positioned error listing the accepted names. `what` is the
+// subject of that error: "'lb'", "'where' entries".
+template <typename E>
+bool readEnum(Context& ctx, const YAML::Node& n, const std::string& what, E& out,
+              std::span<const EnumName<std::type_identity_t<E>>> table) {
+  std::vector<std::string_view> names;
+  for (const EnumName<E>& row : table) names.push_back(row.name);
+  const int i = readName(ctx, n, what, names);
+  if (i < 0) return false;
+  out = table[static_cast<size_t>(i)].value;
+  return true;
+}
 
 class MapReader;
 // The required `id` of a rule-like entry, a token (letters, digits, '-', '_'); `what` names the
@@ -127,6 +149,14 @@ class MapReader {
       return;
     }
     out = static_cast<T>(v);
+  }
+
+  // `key`, if present, as one of the names in `table` (readEnum above).
+  template <typename E>
+  void readEnum(const std::string& key, E& out,
+                std::span<const EnumName<std::type_identity_t<E>>> table) {
+    if (YAML::Node n = get(key); n.IsDefined())
+      proxy::readEnum(ctx_, n, "'" + key + "'", out, table);
   }
 
   void readAddress(const std::string& key, SocketAddress& out) {

@@ -12,20 +12,29 @@ namespace {
 
 constexpr size_t kMaxPatternBytes = 4096;
 
+constexpr EnumName<inspect::Where> kWhereNames[] = {
+    {"path", inspect::Where::kPath},     {"query", inspect::Where::kQuery},
+    {"header", inspect::Where::kHeader}, {"body", inspect::Where::kBody},
+    {"prompt", inspect::Where::kPrompt},
+};
+
+constexpr EnumName<inspect::SignatureAction> kActionNames[] = {
+    {"block", inspect::SignatureAction::kBlock},
+    {"alert", inspect::SignatureAction::kAlert},
+};
+
 void readWhere(Context& ctx, const YAML::Node& n, inspect::Signature& s) {
   if (!n.IsSequence() || n.size() == 0) {
-    ctx.error(n.Mark(), "'where' must be a non-empty list of path, query, header, body, prompt");
+    std::string names;
+    for (const EnumName<inspect::Where>& w : kWhereNames)
+      names += (names.empty() ? "" : ", ") + std::string(w.name);
+    ctx.error(n.Mark(), "'where' must be a non-empty list of " + names);
     return;
   }
-  const Keys names = {"path", "query", "header", "body", "prompt"};  // the order of inspect::Where
   for (const YAML::Node& w : n) {
-    const std::string v = w.IsScalar() ? w.Scalar() : "";
-    const auto it = std::find(names.begin(), names.end(), v);
-    if (it == names.end()) {
-      ctx.error(w.Mark(), "'where' entries are path, query, header, body or prompt, got '" + v + "'" + didYouMean(v, names));
-      continue;
-    }
-    s.where |= static_cast<uint8_t>(1u << (it - names.begin()));
+    inspect::Where place;
+    if (readEnum(ctx, w, "'where' entries", place, kWhereNames))
+      s.where |= static_cast<uint8_t>(1u << static_cast<unsigned>(place));
   }
 }
 
@@ -73,12 +82,7 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
           }
         }
         if (YAML::Node w = r.get("where"); w.IsDefined()) readWhere(ctx, w, s);
-        if (YAML::Node a = r.get("action"); a.IsDefined()) {
-          const std::string v = a.IsScalar() ? a.Scalar() : "";
-          if (v == "block") s.action = inspect::SignatureAction::kBlock;
-          else if (v == "alert") s.action = inspect::SignatureAction::kAlert;
-          else ctx.error(a.Mark(), "'action' must be block or alert, got '" + v + "'" + didYouMean(v, {"block", "alert"}));
-        }
+        r.readEnum("action", s.action, kActionNames);
         if (YAML::Node sv = r.get("severity"); sv.IsDefined()) {
           const Keys levels = {"low", "medium", "high", "critical"};
           if (std::find(levels.begin(), levels.end(), s.severity) == levels.end()) {

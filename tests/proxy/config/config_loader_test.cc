@@ -69,9 +69,10 @@ policy:
   EXPECT_EQ(errorsOf(y),
             "t.yaml:11:11: identity 'a': '10.0.0.1/8' has host bits set after /8\n"
             "t.yaml:13:5: identity #2 is missing required key 'identity'\n"
-            "t.yaml:15:9: 'mode' must be one of off, rules, learn, enforce, got 'enforse' (did you mean 'enforce'?)\n"
+            "t.yaml:15:9: 'mode' must be off, rules, learn or enforce, got 'enforse' (did you mean "
+            "'enforce'?)\n"
             "t.yaml:18:16: rule 'r1': unknown route 'al' (did you mean 'all'?)\n"
-            "t.yaml:19:15: 'action' must be one of allow, deny, got 'permit'\n");
+            "t.yaml:19:15: 'action' must be allow or deny, got 'permit'\n");
   const std::string enforce = std::string(kMinimal) + "policy: {mode: enforce, baseline_file: /nonexistent/edges}\n";
   EXPECT_EQ(errorsOf(enforce),
             "t.yaml:10:40: policy: cannot read baseline_file '/nonexistent/edges' (run with mode learn first to write it)\n");

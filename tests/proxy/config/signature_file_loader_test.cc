@@ -38,7 +38,8 @@ TEST(SignatureFileLoader, PromptIsAPlaceOfItsOwn) {
   loadSignatureText(text, "r.yaml", &errors);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].toString(),
-            "r.yaml:4:13: 'where' entries are path, query, header, body or prompt, got 'prompts' (did you mean 'prompt'?)");
+            "r.yaml:4:13: 'where' entries must be path, query, header, body or prompt, got "
+            "'prompts' (did you mean 'prompt'?)");
 }
 
 TEST(SignatureFileLoader, ARawControlCharacterInAPatternIsAPositionedError) {
