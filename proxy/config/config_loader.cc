@@ -10,38 +10,13 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/config/host_channel_loader.h"
 #include "proxy/config/inference_config_loader.h"
 #include "proxy/config/inspect_config_loader.h"
 #include "proxy/config/map_reader.h"
 
 namespace dpuguard::proxy {
 namespace {
-
-void readHostLabels(Context& ctx, const YAML::Node& node, HostLabelsConfig& l) {
-  MapReader r(ctx, node, "host_channel.labels", {"from", "within", "max_labels"});
-  r.require("from");
-  r.require("within");
-  r.readString("from", l.from);
-  if (YAML::Node f = r.get("from"); f.IsDefined() && !isHostBackendName(l.from)) {
-    ctx.error(f.Mark(), "host_channel.labels: 'from' must be a host backend name (1-64 of a-z, 0-9, '-' and '_'), got '" + l.from + "'");
-  }
-  r.readUint("max_labels", l.max_labels, 1, 1u << 20);
-  YAML::Node within = r.get("within");
-  if (!within.IsDefined()) return;
-  if (!within.IsSequence() || within.size() == 0) {
-    ctx.error(within.Mark(), "host_channel.labels: 'within' must be a non-empty list of CIDRs (the networks the host may label)");
-    return;
-  }
-  for (const YAML::Node& c : within) {
-    std::string why;
-    const std::string text = c.IsScalar() ? c.Scalar() : "";
-    if (auto p = IpPrefix::parse(text, &why)) {
-      l.within.push_back(*p);
-    } else {
-      ctx.error(c.Mark(), "host_channel.labels: 'within' entry '" + text + "': " + why);
-    }
-  }
-}
 
 const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
                        "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy", "signatures",
@@ -53,8 +28,6 @@ const Keys kLimitKeys = {"max_header_bytes",      "max_headers",         "max_ur
 const Keys kRouteLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
                               "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
                               "max_trailer_bytes",     "max_body_bytes",      "idle_timeout_ms"};
-
-constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
 
 // The parser limits (http1::Limits), shared by listener and route `limits`.
 template <typename L>
@@ -274,29 +247,8 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
         MapReader lr(ctx, log, "logging", {"flow_log"});
         lr.readString("flow_log", config->logging.flow_log);
       }
-      if (YAML::Node hc = top.get("host_channel"); hc.IsDefined()) {
-        HostChannelConfig& h = config->host_channel;
-        MapReader hr(ctx, hc, "host_channel",
-                     {"socket_dir", "ring_slots", "ring_slot_bytes", "stall_timeout_ms", "handshake_timeout_ms",
-                      "events", "labels"});
-        hr.readString("socket_dir", h.socket_dir);
-        if (YAML::Node l = hr.get("labels"); l.IsDefined()) readHostLabels(ctx, l, h.labels);
-        hr.readString("events", h.events);
-        if (!h.events.empty() && !isHostBackendName(h.events)) {
-          ctx.error(hr.get("events").Mark(), "host_channel: 'events' must be a host backend name (1-64 of a-z, 0-9, '-' and '_'), got '" + h.events + "'");
-        }
-        hr.readUint("ring_slots", h.ring_slots, 2, 65536);
-        hr.readUint("ring_slot_bytes", h.ring_slot_bytes, 1024, 1u << 20);
-        hr.readUint("stall_timeout_ms", h.stall_timeout_ms, 100, kMaxTimeoutMs);
-        hr.readUint("handshake_timeout_ms", h.handshake_timeout_ms, 10, 60000);
-        if ((h.ring_slots & (h.ring_slots - 1)) != 0) {
-          ctx.error(hc.Mark(), "host_channel: 'ring_slots' must be a power of two, got " + std::to_string(h.ring_slots));
-        }
-        if (h.ring_slot_bytes % 64 != 0) {
-          ctx.error(hc.Mark(), "host_channel: 'ring_slot_bytes' must be a multiple of 64, got " +
-                                   std::to_string(h.ring_slot_bytes));
-        }
-      }
+      if (YAML::Node hc = top.get("host_channel"); hc.IsDefined())
+        readHostChannel(ctx, hc, config->host_channel);
     }
   } catch (const YAML::Exception& e) {
     ctx.error(e.mark, e.msg);

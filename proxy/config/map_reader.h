@@ -21,6 +21,9 @@ namespace dpuguard::proxy {
 
 using Keys = std::vector<std::string>;
 
+// The longest timeout any `*_timeout_ms` key takes: a day.
+inline constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
+
 class Context {
  public:
   explicit Context(std::string file) : file_(std::move(file)) {}
