@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 #include "proxy/server.h"
 
 namespace {

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "proxy/config/config_json.h"
-#include "proxy/config/config_loader.h"
 #include "proxy/core/socket_ops.h"
+#include "proxy/loader/config_loader.h"
 #include "proxy/telemetry/prometheus.h"
 
 namespace dpuguard::proxy {

@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "bench/support/heap_counter.h"
-#include "proxy/config/config_loader.h"
 #include "proxy/core/socket_ops.h"
+#include "proxy/loader/config_loader.h"
 #include "proxy/worker.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // Inspection settings of a config snapshot (CONFIG.md "identities", "policy"): who a client
 // is (CIDR -> workload identity) and what each identity may reach. Plain aggregates; the
-// compiled forms live in proxy/inspect/.
+// compiled forms live in proxy/inspect/, which includes this file, never the reverse.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +11,15 @@
 #include "proxy/config/enum_names.h"
 #include "proxy/config/inference_config.h"
 #include "proxy/core/ip_prefix.h"
-#include "proxy/inspect/edge_baseline.h"
-#include "proxy/inspect/signature_set.h"
 
 namespace dpuguard::proxy {
+
+// Built by the loader (proxy/loader/) with proxy/inspect/, both layers above this one; held
+// here only by pointer.
+namespace inspect {
+class EdgeBaseline;
+class SignatureSet;
+}  // namespace inspect
 
 struct IdentityLabel {
   std::string cidr;      // as written, for /config and errors

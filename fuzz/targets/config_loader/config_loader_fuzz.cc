@@ -10,7 +10,7 @@
 #include <string>
 
 #include "fuzz/common/fuzz_target.h"
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "fuzz/targets/http1_session/loopback_probe.h"
 #include "fuzz/targets/http1_session/rig_config.h"
 #include "fuzz/targets/http1_session/wire_scan.h"
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 #include "proxy/worker.h"
 
 namespace dpuguard::fuzz::session {

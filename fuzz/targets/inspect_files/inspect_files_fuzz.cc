@@ -10,9 +10,9 @@
 #include <string>
 
 #include "fuzz/common/fuzz_target.h"
-#include "proxy/config/signature_file_loader.h"
 #include "proxy/inspect/edge_baseline.h"
 #include "proxy/inspect/signature_set.h"
+#include "proxy/loader/signature_file_loader.h"
 
 namespace {
 

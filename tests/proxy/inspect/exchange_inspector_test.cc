@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 
 namespace dpuguard::proxy::inspect {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "proxy/config/signature_file_loader.h"
 #include "proxy/inspect/signature_set.h"
+#include "proxy/loader/signature_file_loader.h"
 
 namespace dpuguard::proxy::inspect {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 
 namespace dpuguard::proxy {
 namespace {

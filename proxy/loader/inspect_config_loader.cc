@@ -1,10 +1,12 @@
-#include "proxy/config/inspect_config_loader.h"
-
-#include "proxy/config/signature_file_loader.h"
+#include "proxy/loader/inspect_config_loader.h"
 
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "proxy/inspect/edge_baseline.h"
+#include "proxy/inspect/signature_set.h"
+#include "proxy/loader/signature_file_loader.h"
 
 namespace dpuguard::proxy {
 namespace {

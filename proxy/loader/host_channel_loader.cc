@@ -1,5 +1,5 @@
 // Loader for `host_channel`: socket directory, rings, the events backend and host labels.
-#include "proxy/config/host_channel_loader.h"
+#include "proxy/loader/host_channel_loader.h"
 
 namespace dpuguard::proxy {
 namespace {

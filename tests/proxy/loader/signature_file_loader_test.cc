@@ -1,6 +1,6 @@
 // loadSignatureText: a rule file's problems are positioned errors, including the typo that
 // would otherwise ship a rule that never fires (a raw control byte in a pattern).
-#include "proxy/config/signature_file_loader.h"
+#include "proxy/loader/signature_file_loader.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // ConfigLoader: YAML -> Config with positioned errors. yaml-cpp may throw; that is fine here
 // (start-up / reload only) and every exception becomes a ConfigError.
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -10,10 +10,10 @@
 #include <set>
 #include <sstream>
 
-#include "proxy/config/host_channel_loader.h"
-#include "proxy/config/inference_config_loader.h"
-#include "proxy/config/inspect_config_loader.h"
-#include "proxy/config/map_reader.h"
+#include "proxy/loader/host_channel_loader.h"
+#include "proxy/loader/inference_config_loader.h"
+#include "proxy/loader/inspect_config_loader.h"
+#include "proxy/loader/map_reader.h"
 
 namespace dpuguard::proxy {
 namespace {

@@ -1,6 +1,6 @@
-#include "proxy/config/map_reader.h"
+#include "proxy/loader/map_reader.h"
 
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 
 namespace dpuguard::proxy {
 

@@ -1,6 +1,6 @@
 // ConfigLoader: good files load into the expected snapshot; bad files give every error with
 // its exact FILE:LINE:COL and a hint where one helps.
-#include "proxy/config/config_loader.h"
+#include "proxy/loader/config_loader.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // readEnum: one table per config enum; a bad value is an error at its FILE:LINE:COL that
 // lists every accepted name, with a hint for a near miss. enumName writes a value back.
-#include "proxy/config/map_reader.h"
+#include "proxy/loader/map_reader.h"
 
 #include <gtest/gtest.h>
 

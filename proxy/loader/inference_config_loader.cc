@@ -1,6 +1,6 @@
 // Loader for `inference` (validated routes, routing by model, per-identity limits) and
 // `rate_limits` (token buckets per identity and route). Every error is positioned.
-#include "proxy/config/inference_config_loader.h"
+#include "proxy/loader/inference_config_loader.h"
 
 #include <charconv>
 

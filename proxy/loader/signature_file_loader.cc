@@ -1,11 +1,11 @@
-#include "proxy/config/signature_file_loader.h"
+#include "proxy/loader/signature_file_loader.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
-#include "proxy/config/map_reader.h"
+#include "proxy/loader/map_reader.h"
 
 namespace dpuguard::proxy {
 namespace {

@@ -1,5 +1,5 @@
 // readHostChannel: the `host_channel` key on its own, every problem at its FILE:LINE:COL.
-#include "proxy/config/host_channel_loader.h"
+#include "proxy/loader/host_channel_loader.h"
 
 #include <gtest/gtest.h>
 

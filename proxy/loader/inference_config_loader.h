@@ -2,7 +2,7 @@
 #pragma once
 
 #include "proxy/config/config.h"
-#include "proxy/config/map_reader.h"
+#include "proxy/loader/map_reader.h"
 
 namespace dpuguard::proxy {
 
