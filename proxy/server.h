@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "proxy/admin/admin_server.h"
-#include "proxy/telemetry/inspect_report.h"
+#include "proxy/inspect/inspect_report.h"
 #include "proxy/worker.h"
 
 namespace dpuguard::proxy {

@@ -1,4 +1,4 @@
-#include "proxy/telemetry/inspect_report.h"
+#include "proxy/inspect/inspect_report.h"
 
 #include "proxy/core/json_escape.h"
 
