@@ -14,15 +14,19 @@ constexpr size_t kMaxPatternBytes = 4096;
 
 void readWhere(Context& ctx, const YAML::Node& n, inspect::Signature& s) {
   if (!n.IsSequence() || n.size() == 0) {
-    ctx.error(n.Mark(), "'where' must be a non-empty list of path, query, header, body, prompt");
+    ctx.error(n.Mark(),
+              "'where' must be a non-empty list of path, query, header, body, prompt, completion");
     return;
   }
-  const Keys names = {"path", "query", "header", "body", "prompt"};  // the order of inspect::Where
+  // The order of inspect::Where.
+  const Keys names = {"path", "query", "header", "body", "prompt", "completion"};
   for (const YAML::Node& w : n) {
     const std::string v = w.IsScalar() ? w.Scalar() : "";
     const auto it = std::find(names.begin(), names.end(), v);
     if (it == names.end()) {
-      ctx.error(w.Mark(), "'where' entries are path, query, header, body or prompt, got '" + v + "'" + didYouMean(v, names));
+      ctx.error(w.Mark(),
+                "'where' entries are path, query, header, body, prompt or completion, got '" + v +
+                    "'" + didYouMean(v, names));
       continue;
     }
     s.where |= static_cast<uint8_t>(1u << (it - names.begin()));
