@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace dpuguard::proxy::inspect {
 namespace {
@@ -45,7 +46,9 @@ hs_scratch* SignatureScratch::forSet(const SignatureSet& set) {
 }
 
 std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature> sigs, ConfigError* error) {
+  static std::atomic<uint64_t> serials{0};
   std::shared_ptr<SignatureSet> set(new SignatureSet());
+  set->serial_ = ++serials;
   set->sigs_ = std::move(sigs);
   for (size_t w = 0; w < kWhereCount; ++w) {
     std::vector<const char*> patterns;
@@ -109,11 +112,11 @@ void BodyScan::start(const SignatureSet* set, hs_scratch* scratch) {
   set_ = set != nullptr && set->bodyDatabase() != nullptr ? set : nullptr;
   scratch_ = scratch;
   if (set_ == nullptr) return;
-  if (opened_for_ != set_) {  // a new snapshot's database: a new stream, once
-    if (stream_ != nullptr) hs_close_stream(stream_, nullptr, nullptr, nullptr);
+  if (opened_for_ != set_->serial()) {  // a new snapshot's database: a new stream, once
+    if (stream_ != nullptr) hs_close_stream(stream_, nullptr, nullptr, nullptr);  // frees only
     stream_ = nullptr;
     if (hs_open_stream(set_->bodyDatabase(), 0, &stream_) != HS_SUCCESS) stream_ = nullptr;
-    opened_for_ = set_;
+    opened_for_ = set_->serial();
   } else {
     hs_reset_stream(stream_, 0, nullptr, nullptr, nullptr);  // no callbacks: nothing pending matters
   }

@@ -84,12 +84,17 @@ class SignatureSet {
 
   hs_database* bodyDatabase() const { return dbs_[static_cast<size_t>(Where::kBody)]; }
   hs_database* database(Where w) const { return dbs_[static_cast<size_t>(w)]; }
+  // Unique per compiled set in this process: a scan that keeps streams open between exchanges
+  // knows them by it, not by the set's address (a later snapshot's set may be allocated where
+  // a freed one was, and its streams must not be reset against the new database).
+  uint64_t serial() const { return serial_; }
 
  private:
   SignatureSet() = default;
   std::vector<Signature> sigs_;
   std::array<hs_database*, kWhereCount> dbs_{};
   std::array<std::vector<uint32_t>, kWhereCount> ids_;  // database-local id -> index in sigs_
+  uint64_t serial_ = 0;
   bool completion_any_route_ = false;
   std::vector<int> canary_routes_;  // sorted, unique
   friend class BodyScan;
@@ -112,7 +117,7 @@ class BodyScan {
 
  private:
   const SignatureSet* set_ = nullptr;
-  const SignatureSet* opened_for_ = nullptr;
+  uint64_t opened_for_ = 0;  // serial() of the set stream_ belongs to
   hs_stream* stream_ = nullptr;
   hs_scratch* scratch_ = nullptr;
 };
