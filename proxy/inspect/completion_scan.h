@@ -17,10 +17,10 @@
 // hs_reset_and_copy_stream). That costs a rescan of ~24 bytes and a state copy per short
 // event; it buys zero added latency, and the event that completes a match is the one in hand.
 //
-// Text per choice: choices (n > 1) are interleaved event by event, so each choice index below
-// kMaxLanes has a lane of its own (its own stream); choices from kMaxLanes - 1 up share the last
-// lane. Within a lane, a NUL byte is put between pieces of different fields (content,
-// reasoning, one tool call's arguments and the next) so no match spans two fields.
+// Text per choice: choices (n > 1) are interleaved event by event, so choice indexes below
+// kMaxLanes - 1 have a lane (a stream) of their own and the rest share the last lane. Within
+// a lane, a NUL byte is put between pieces of different fields (content, reasoning, one tool
+// call's arguments and the next) or choices, so no match spans two of them.
 #pragma once
 
 #include <array>
