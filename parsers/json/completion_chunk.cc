@@ -1,6 +1,8 @@
 // CompletionChunkParser: choices[].{delta,message}.{content,reasoning_content,tool_calls},
-// choices[].text, and usage.{prompt_tokens,completion_tokens}.
+// choices[].text, and usage.{prompt_tokens,completion_tokens}; the generated text on request.
 #include "parsers/json/completion_chunk.h"
+
+#include <limits>
 
 #include "parsers/json/json_document.h"
 
@@ -30,6 +32,83 @@ bool producedOutput(object choice) {
   return false;
 }
 
+uint32_t indexOr(object o, uint32_t position) {
+  uint64_t index = 0;
+  if (o["index"].get_uint64().get(index)) return position;
+  return index > std::numeric_limits<uint32_t>::max() ? std::numeric_limits<uint32_t>::max()
+                                                      : static_cast<uint32_t>(index);
+}
+
+// Appends `v`, when it is a non-empty string, as a piece. All pieces together are at most the
+// document's size, and simdjson parses documents of at most 4 GiB: offsets fit in 32 bits.
+void addPiece(element v, OutputPiece p, GeneratedText& text) {
+  std::string_view s;
+  if (v.get_string().get(s) || s.empty()) return;
+  p.offset = static_cast<uint32_t>(text.bytes.size());
+  p.size = static_cast<uint32_t>(s.size());
+  text.bytes.append(s).push_back('\0');
+  text.pieces.push_back(p);
+}
+
+void addArguments(element function, OutputPiece p, GeneratedText& text) {
+  object f;
+  if (function.get_object().get(f)) return;
+  for (const simdjson::dom::key_value_pair kv : f) {
+    if (kv.key == "arguments") addPiece(kv.value, p, text);
+  }
+}
+
+// Fields are walked, not looked up, so a key given twice is read twice: a client's parser
+// may keep the last one where simdjson's lookup finds the first.
+void addMessageText(object o, OutputPiece p, GeneratedText& text) {
+  for (const simdjson::dom::key_value_pair kv : o) {
+    const std::string_view key = kv.key;
+    if (key == "content") {
+      p.channel = OutputChannel::kContent;
+      addPiece(kv.value, p, text);
+    } else if (key == "refusal") {
+      p.channel = OutputChannel::kRefusal;
+      addPiece(kv.value, p, text);
+    } else if (key == "reasoning_content" || key == "reasoning") {
+      p.channel = OutputChannel::kReasoning;
+      addPiece(kv.value, p, text);
+    } else if (key == "function_call") {  // the deprecated `functions` API
+      OutputPiece t = p;
+      t.channel = OutputChannel::kToolArguments;
+      addArguments(kv.value, t, text);
+    } else if (key == "tool_calls") {
+      array calls;
+      if (kv.value.get_array().get(calls)) continue;
+      OutputPiece t = p;
+      t.channel = OutputChannel::kToolArguments;
+      uint32_t position = 0;
+      for (element c : calls) {
+        object call;
+        if (!c.get_object().get(call)) {
+          t.tool = indexOr(call, position);
+          for (const simdjson::dom::key_value_pair f : call) {
+            if (f.key == "function") addArguments(f.value, t, text);
+          }
+        }
+        ++position;
+      }
+    }
+  }
+}
+
+void addChoiceText(object choice, uint32_t position, GeneratedText& text) {
+  OutputPiece p;
+  p.choice = indexOr(choice, position);
+  for (const simdjson::dom::key_value_pair kv : choice) {
+    object o;
+    if (kv.key == "text") {
+      addPiece(kv.value, p, text);
+    } else if ((kv.key == "delta" || kv.key == "message") && !kv.value.get_object().get(o)) {
+      addMessageText(o, p, text);
+    }
+  }
+}
+
 }  // namespace
 
 struct CompletionChunkParser::Impl {
@@ -40,16 +119,23 @@ struct CompletionChunkParser::Impl {
 CompletionChunkParser::CompletionChunkParser(size_t max_bytes) : impl_(std::make_unique<Impl>(max_bytes)) {}
 CompletionChunkParser::~CompletionChunkParser() = default;
 
-bool CompletionChunkParser::parse(std::string_view json, size_t capacity, CompletionChunk& out) {
+bool CompletionChunkParser::parse(std::string_view json, size_t capacity, CompletionChunk& out,
+                                  GeneratedText* text) {
   out = CompletionChunk{};
+  if (text != nullptr) text->clear();
   element doc;
   object root;
   if (impl_->doc.parse(json, capacity).get(doc) || doc.get_object().get(root)) return false;
   array choices;
   if (!root["choices"].get_array().get(choices)) {
+    uint32_t position = 0;
     for (element c : choices) {
       object choice;
-      if (!c.get_object().get(choice) && producedOutput(choice)) ++out.text_pieces;
+      if (!c.get_object().get(choice)) {
+        if (producedOutput(choice)) ++out.text_pieces;
+        if (text != nullptr) addChoiceText(choice, position, *text);
+      }
+      ++position;
     }
   }
   object usage;

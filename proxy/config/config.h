@@ -94,6 +94,13 @@ struct RouteConfig {
   uint32_t idle_timeout_ms = 0;  // 0 = the listener's limit
   // Parser limits this route tightens; checked after routing (head) or from then on (body).
   http1::Limits limits = http1::Limits::unbounded();
+  // Strings that must never appear in an answer on this route (planted in its system prompt):
+  // each is a blocking `completion` signature of this route, dpg-leak-<name>-<n>, compiled
+  // into the snapshot's SignatureSet. Literal, case-sensitive, kMinCanaryBytes..kMaxCanaryBytes.
+  std::vector<std::string> canaries;
+  static constexpr size_t kMinCanaryBytes = 8;  // shorter ones would cut ordinary answers
+  static constexpr size_t kMaxCanaryBytes = 256;
+  static constexpr size_t kMaxCanaries = 64;
 };
 
 // The shared-memory host channel (SHM_DESIGN.md): where `host://NAME` endpoints are found

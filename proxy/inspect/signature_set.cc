@@ -2,6 +2,9 @@
 
 #include <hs/hs.h>
 
+#include <algorithm>
+#include <atomic>
+
 namespace dpuguard::proxy::inspect {
 namespace {
 
@@ -43,7 +46,9 @@ hs_scratch* SignatureScratch::forSet(const SignatureSet& set) {
 }
 
 std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature> sigs, ConfigError* error) {
+  static std::atomic<uint64_t> serials{0};
   std::shared_ptr<SignatureSet> set(new SignatureSet());
+  set->serial_ = ++serials;
   set->sigs_ = std::move(sigs);
   for (size_t w = 0; w < kWhereCount; ++w) {
     std::vector<const char*> patterns;
@@ -55,10 +60,16 @@ std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature>
       flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | (s.caseless ? HS_FLAG_CASELESS : 0));
       ids.push_back(static_cast<unsigned>(set->ids_[w].size()));
       set->ids_[w].push_back(static_cast<uint32_t>(i));
+      if (w == static_cast<size_t>(Where::kCompletion)) {
+        if (s.route >= 0) set->canary_routes_.push_back(s.route);
+        set->completion_any_route_ = set->completion_any_route_ || s.route < 0;
+      }
     }
     if (patterns.empty()) continue;
     hs_compile_error_t* err = nullptr;
-    const unsigned mode = w == static_cast<size_t>(Where::kBody) ? HS_MODE_STREAM : HS_MODE_BLOCK;
+    const bool streamed =
+        w == static_cast<size_t>(Where::kBody) || w == static_cast<size_t>(Where::kCompletion);
+    const unsigned mode = streamed ? HS_MODE_STREAM : HS_MODE_BLOCK;
     if (hs_compile_multi(patterns.data(), flags.data(), ids.data(), static_cast<unsigned>(patterns.size()), mode,
                          nullptr, &set->dbs_[w], &err) != HS_SUCCESS) {
       const Signature* bad = err->expression >= 0 ? &set->sigs_[set->ids_[w][static_cast<size_t>(err->expression)]] : nullptr;
@@ -69,7 +80,15 @@ std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature>
       return nullptr;
     }
   }
+  std::sort(set->canary_routes_.begin(), set->canary_routes_.end());
+  set->canary_routes_.erase(std::unique(set->canary_routes_.begin(), set->canary_routes_.end()),
+                            set->canary_routes_.end());
   return set;
+}
+
+bool SignatureSet::scansCompletion(int route) const {
+  return completion_any_route_ ||
+         std::binary_search(canary_routes_.begin(), canary_routes_.end(), route);
 }
 
 SignatureSet::~SignatureSet() {
@@ -93,11 +112,11 @@ void BodyScan::start(const SignatureSet* set, hs_scratch* scratch) {
   set_ = set != nullptr && set->bodyDatabase() != nullptr ? set : nullptr;
   scratch_ = scratch;
   if (set_ == nullptr) return;
-  if (opened_for_ != set_) {  // a new snapshot's database: a new stream, once
-    if (stream_ != nullptr) hs_close_stream(stream_, nullptr, nullptr, nullptr);
+  if (opened_for_ != set_->serial()) {  // a new snapshot's database: a new stream, once
+    if (stream_ != nullptr) hs_close_stream(stream_, nullptr, nullptr, nullptr);  // frees only
     stream_ = nullptr;
     if (hs_open_stream(set_->bodyDatabase(), 0, &stream_) != HS_SUCCESS) stream_ = nullptr;
-    opened_for_ = set_;
+    opened_for_ = set_->serial();
   } else {
     hs_reset_stream(stream_, 0, nullptr, nullptr, nullptr);  // no callbacks: nothing pending matters
   }

@@ -1,9 +1,11 @@
 // SignatureSet: the DPI rules of one config snapshot, compiled once with Vectorscan
 // (Hyperscan API): one block-mode database per head field (path, query, header values), one
 // stream-mode database for request bodies, so a pattern split across body chunks still
-// matches, and one block-mode database for prompts (an inference request's decoded strings,
-// scanned once the body is whole). Immutable and shared by the workers; each worker brings
-// its own SignatureScratch and each exchange its own BodyScan.
+// matches, one block-mode database for prompts (an inference request's decoded strings,
+// scanned once the body is whole), and one stream-mode database for completions (the text a
+// model generates, CompletionScan), compiled only when a rule reads it. Immutable and shared
+// by the workers; each worker brings its own SignatureScratch and each exchange its own
+// BodyScan / CompletionScan.
 #pragma once
 
 #include <array>
@@ -23,8 +25,9 @@ namespace dpuguard::proxy::inspect {
 
 // kBody: the raw bytes of a request body on routes without inference validation. kPrompt: on
 // inference routes, the body's strings with JSON escapes decoded (what the model reads).
-enum class Where : uint8_t { kPath, kQuery, kHeader, kBody, kPrompt };
-inline constexpr size_t kWhereCount = 5;
+// kCompletion: the text of an answer, decoded (what the model wrote; CompletionScan).
+enum class Where : uint8_t { kPath, kQuery, kHeader, kBody, kPrompt, kCompletion };
+inline constexpr size_t kWhereCount = 6;
 
 enum class SignatureAction : uint8_t { kBlock, kAlert };
 
@@ -38,6 +41,7 @@ struct Signature {
   std::string file;      // where it was defined, for errors and /config
   int line = 0;
   int column = 0;
+  int route = -1;  // a route's canary (completion only): the index of that route; -1 any
 };
 
 // Up to kMaxMatches distinct rule ids that matched one exchange, first block first.
@@ -74,15 +78,27 @@ class SignatureSet {
   // Block-mode scan of one head field or a prompt; matches are added to `m`.
   void scan(Where w, std::string_view data, hs_scratch* scratch, Matches& m) const;
 
+  // Whether answers on route `route` (index in Config::routes) have completion rules to meet:
+  // one for every route, or a canary of that route.
+  bool scansCompletion(int route) const;
+
   hs_database* bodyDatabase() const { return dbs_[static_cast<size_t>(Where::kBody)]; }
   hs_database* database(Where w) const { return dbs_[static_cast<size_t>(w)]; }
+  // Unique per compiled set in this process: a scan that keeps streams open between exchanges
+  // knows them by it, not by the set's address (a later snapshot's set may be allocated where
+  // a freed one was, and its streams must not be reset against the new database).
+  uint64_t serial() const { return serial_; }
 
  private:
   SignatureSet() = default;
   std::vector<Signature> sigs_;
   std::array<hs_database*, kWhereCount> dbs_{};
   std::array<std::vector<uint32_t>, kWhereCount> ids_;  // database-local id -> index in sigs_
+  uint64_t serial_ = 0;
+  bool completion_any_route_ = false;
+  std::vector<int> canary_routes_;  // sorted, unique
   friend class BodyScan;
+  friend class CompletionScan;
   friend class SignatureScratch;
 };
 
@@ -101,7 +117,7 @@ class BodyScan {
 
  private:
   const SignatureSet* set_ = nullptr;
-  const SignatureSet* opened_for_ = nullptr;
+  uint64_t opened_for_ = 0;  // serial() of the set stream_ belongs to
   hs_stream* stream_ = nullptr;
   hs_scratch* scratch_ = nullptr;
 };

@@ -6,8 +6,15 @@ namespace dpuguard::proxy::inspect {
 bool TokenMeter::admitEvent(std::string_view data, json::CompletionChunkParser& parser) {
   if (cut_) return false;
   json::CompletionChunk chunk;
+  const bool parsed =
+      !data.empty() && data.front() == '{' && parser.parse(data, data.size(), chunk);
+  return admitChunk(parsed, chunk);
+}
+
+bool TokenMeter::admitChunk(bool parsed, const json::CompletionChunk& chunk) {
+  if (cut_) return false;
   // "[DONE]", comments-only and non-JSON events carry no tokens and pass.
-  if (data.empty() || data.front() != '{' || !parser.parse(data, data.size(), chunk)) return true;
+  if (!parsed) return true;
   if (chunk.text_pieces > 0 && counted_ + chunk.text_pieces > allowance_) {
     cut_ = true;
     return false;

@@ -17,6 +17,9 @@ class TokenMeter {
   void start(uint64_t allowance) { *this = TokenMeter{}; allowance_ = allowance; }
   // One SSE event's data. False: it would take the answer past the allowance; cut before it.
   bool admitEvent(std::string_view data, json::CompletionChunkParser& parser);
+  // The same for an event the caller has parsed (one parse for this and CompletionScan):
+  // `parsed` is what parser.parse(data, ..., chunk, &text) returned.
+  bool admitChunk(bool parsed, const json::CompletionChunk& chunk);
   // A whole (non-streamed) JSON answer; `capacity` as for the parser.
   void onWholeAnswer(std::string_view body, size_t capacity, json::CompletionChunkParser& parser);
 

@@ -159,12 +159,45 @@ void readMatch(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
   });
 }
 
+// A route's canaries: literal strings an answer must never contain (see RouteConfig). Errors
+// never quote one: a canary is as secret as the prompt it is planted in.
+void readCanaries(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
+  const std::string what = "route '" + rt.name + "' canaries: ";
+  const std::string bytes = std::to_string(RouteConfig::kMinCanaryBytes) + "-" +
+                            std::to_string(RouteConfig::kMaxCanaryBytes) + " bytes";
+  if (!n.IsSequence() || n.size() == 0 || n.size() > RouteConfig::kMaxCanaries) {
+    ctx.error(n.Mark(), what + "must be a list of 1-" + std::to_string(RouteConfig::kMaxCanaries) +
+                            " strings");
+    return;
+  }
+  for (const YAML::Node& c : n) {
+    const std::string v = c.IsScalar() ? c.Scalar() : "";
+    const bool control = std::any_of(v.begin(), v.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+    });
+    if (!c.IsScalar()) {
+      ctx.error(c.Mark(), what + "each must be a string of " + bytes + ", got a non-string");
+    } else if (v.size() < RouteConfig::kMinCanaryBytes || v.size() > RouteConfig::kMaxCanaryBytes) {
+      // A short one would match ordinary answers, and an answer is cut on a match.
+      ctx.error(c.Mark(), what + "each must be a string of " + bytes + ", got " +
+                              std::to_string(v.size()) + " bytes");
+    } else if (control) {
+      ctx.error(c.Mark(), what + "control characters are not allowed");
+    } else if (std::find(rt.canaries.begin(), rt.canaries.end(), v) != rt.canaries.end()) {
+      ctx.error(c.Mark(), what + "listed twice");
+    } else {
+      rt.canaries.push_back(v);
+    }
+  }
+}
+
 void readRoutes(Context& ctx, MapReader& top, Config& c) {
   Keys cluster_names;
   for (const ClusterConfig& cl : c.clusters) cluster_names.push_back(cl.name);
   forEachItem(ctx, top.get("routes"), "routes", [&](const YAML::Node& n, size_t i) {
     RouteConfig rt;
-    MapReader r(ctx, n, "route #" + std::to_string(i + 1), {"name", "match", "cluster", "timeout_ms", "limits"});
+    MapReader r(ctx, n, "route #" + std::to_string(i + 1),
+                {"name", "match", "cluster", "timeout_ms", "limits", "canaries"});
     r.require("name");
     r.require("cluster");
     r.readString("name", rt.name);
@@ -179,6 +212,7 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
       lr.readUint("max_body_bytes", rt.max_body_bytes, 0, 1ull << 40);
       lr.readUint("idle_timeout_ms", rt.idle_timeout_ms, 1, kMaxTimeoutMs);
     }
+    if (YAML::Node cn = r.get("canaries"); cn.IsDefined()) readCanaries(ctx, cn, rt);
     if (YAML::Node cn = r.get("cluster"); cn.IsDefined() && !rt.cluster.empty()) {
       auto it = std::find(cluster_names.begin(), cluster_names.end(), rt.cluster);
       if (it == cluster_names.end()) {

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/edge_baseline.h"
 #include "proxy/inspect/signature_set.h"
 #include "proxy/loader/signature_file_loader.h"
@@ -87,7 +88,28 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
   });
 }
 
-void readSignatures(Context& ctx, const YAML::Node& node, SignaturesConfig& s) {
+// Every route's canaries as completion signatures of that route (CompletionScan).
+std::vector<inspect::Signature> canarySignatures(const std::string& file,
+                                                 const std::vector<RouteConfig>& routes) {
+  std::vector<inspect::Signature> out;
+  for (size_t r = 0; r < routes.size(); ++r) {
+    for (size_t i = 0; i < routes[r].canaries.size(); ++i) {
+      out.push_back(inspect::canarySignature(routes[r].name, static_cast<int>(r), i + 1,
+                                             routes[r].canaries[i]));
+      out.back().file = file;
+    }
+  }
+  return out;
+}
+
+void compileSignatures(Context& ctx, std::vector<inspect::Signature> all, SignaturesConfig& s) {
+  ConfigError error;
+  s.set = inspect::SignatureSet::compile(std::move(all), &error);
+  if (!s.set) ctx.errors().push_back(std::move(error));
+}
+
+void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::Signature> canaries,
+                    SignaturesConfig& s) {
   MapReader r(ctx, node, "signatures", {"files"});
   r.require("files");
   const std::string file = ctx.file();
@@ -117,10 +139,15 @@ void readSignatures(Context& ctx, const YAML::Node& node, SignaturesConfig& s) {
     if (!errors.empty() && errors.front().line == 0) errors.front() = {file, f.Mark().line + 1, f.Mark().column + 1, "cannot open rule file '" + path + "'"};
     for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
   }
+  for (inspect::Signature& sig : canaries) {
+    if (!ids.insert(sig.id).second) {
+      ctx.errors().push_back(
+          {file, 0, 0, "signature id '" + sig.id + "' is a rule file's and a route's canary"});
+    }
+    all.push_back(std::move(sig));
+  }
   if (!ctx.errors().empty()) return;  // compile only a set that loaded cleanly
-  ConfigError error;
-  s.set = inspect::SignatureSet::compile(std::move(all), &error);
-  if (!s.set) ctx.errors().push_back(std::move(error));
+  compileSignatures(ctx, std::move(all), s);
 }
 
 }  // namespace
@@ -128,7 +155,12 @@ void readSignatures(Context& ctx, const YAML::Node& node, SignaturesConfig& s) {
 void readInspection(Context& ctx, MapReader& top, Config& c) {
   readIdentities(ctx, top, c.inspect);
   if (YAML::Node p = top.get("policy"); p.IsDefined()) readPolicy(ctx, p, c, c.inspect.policy);
-  if (YAML::Node s = top.get("signatures"); s.IsDefined()) readSignatures(ctx, s, c.inspect.signatures);
+  std::vector<inspect::Signature> canaries = canarySignatures(ctx.file(), c.routes);
+  if (YAML::Node s = top.get("signatures"); s.IsDefined()) {
+    readSignatures(ctx, s, std::move(canaries), c.inspect.signatures);
+  } else if (!canaries.empty() && ctx.errors().empty()) {
+    compileSignatures(ctx, std::move(canaries), c.inspect.signatures);
+  }
 }
 
 }  // namespace dpuguard::proxy

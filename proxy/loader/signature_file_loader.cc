@@ -15,7 +15,7 @@ constexpr size_t kMaxPatternBytes = 4096;
 constexpr EnumName<inspect::Where> kWhereNames[] = {
     {"path", inspect::Where::kPath},     {"query", inspect::Where::kQuery},
     {"header", inspect::Where::kHeader}, {"body", inspect::Where::kBody},
-    {"prompt", inspect::Where::kPrompt},
+    {"prompt", inspect::Where::kPrompt}, {"completion", inspect::Where::kCompletion},
 };
 
 constexpr EnumName<inspect::SignatureAction> kActionNames[] = {

@@ -7,7 +7,7 @@
 //   - a body one byte over the limit is refused as too large, never parsed;
 //   - both parses offer the same strings (what signatures scan), never longer than the body
 //     (unescaping only shrinks, and each NUL takes a closing quote's place); a refused parse
-//     offers none.
+//     offers none; the same holds for a chunk's generated text (completion signatures).
 // Input: byte 0 picks the view (0 chat, 1 completions, 2 embeddings, 3 completion chunk),
 // the rest is the JSON text.
 #include <cstdlib>
@@ -59,11 +59,27 @@ void checkRequest(InferenceApi api, std::string_view body) {
 
 void checkChunk(std::string_view json) {
   static CompletionChunkParser a(kMaxBody), b(kMaxBody);
+  static GeneratedText tx, ty;
   CompletionChunk x, y;
   std::string padded(json);
   padded.resize(json.size() + kJsonPadding, '\0');
-  const bool ok = a.parse(json, json.size(), x);
-  if (ok != b.parse(std::string_view(padded.data(), json.size()), padded.size(), y)) std::abort();
+  const bool ok = a.parse(json, json.size(), x, &tx);
+  const std::string_view in_place(padded.data(), json.size());
+  if (ok != b.parse(in_place, padded.size(), y, &ty)) std::abort();
+  if (tx.bytes != ty.bytes || tx.pieces.size() != ty.pieces.size()) std::abort();
+  if (!ok && (!tx.bytes.empty() || !tx.pieces.empty())) std::abort();
+  // The generated text (output guardrails): never longer than the JSON, each piece non-empty,
+  // inside the bytes, NUL-terminated, back to back in order.
+  if (tx.bytes.size() > json.size()) std::abort();
+  size_t at = 0;
+  for (const OutputPiece& p : tx.pieces) {
+    if (p.size == 0 || p.offset != at || size_t{p.offset} + p.size >= tx.bytes.size() ||
+        tx.bytes[p.offset + p.size] != '\0' || p.channel > OutputChannel::kToolArguments) {
+      std::abort();
+    }
+    at = size_t{p.offset} + p.size + 1;
+  }
+  if (at != tx.bytes.size()) std::abort();
   if (!ok) return;
   if (x.has_usage != y.has_usage || x.completion_tokens != y.completion_tokens || x.prompt_tokens != y.prompt_tokens ||
       x.text_pieces != y.text_pieces) {

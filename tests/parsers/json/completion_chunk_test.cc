@@ -54,5 +54,81 @@ TEST(CompletionChunk, RefusesWhatIsNotAnObject) {
   EXPECT_TRUE(ok);  // an object with odd fields: nothing counted, nothing trusted
 }
 
+// The generated text, as the output guardrails read it: "piece|piece|..." with the channel
+// (c content, f refusal, r reasoning, t tool arguments), choice and tool of each.
+std::string text(std::string_view json, bool* ok = nullptr) {
+  static CompletionChunkParser p(1 << 16);
+  CompletionChunk c;
+  GeneratedText t;
+  t.bytes = "stale";  // cleared by parse
+  const bool parsed = p.parse(json, json.size(), c, &t);
+  if (ok) *ok = parsed;
+  std::string out;
+  for (const OutputPiece& piece : t.pieces) {
+    out += out.empty() ? "" : "|";
+    out += "cfrt"[static_cast<int>(piece.channel)];
+    out += std::to_string(piece.choice) + "." + std::to_string(piece.tool) + ":" +
+           std::string(t.piece(piece));
+    if (t.bytes[piece.offset + piece.size] != '\0') return "no NUL after a piece";
+  }
+  if (t.bytes.size() > json.size()) return "longer than the JSON";
+  return out;
+}
+
+TEST(CompletionChunkText, DeltaContentDecoded) {
+  EXPECT_EQ(text(R"({"choices":[{"index":0,"delta":{"content":"\u0041KIA \"q\" \\ \n"}}]})"),
+            "c0.0:AKIA \"q\" \\ \n");
+  // A surrogate pair is one code point, in UTF-8.
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"content":"\ud83d\ude00!"}}]})"),
+            "c0.0:\xF0\x9F\x98\x80!");
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"role":"assistant","content":""}}]})"), "");
+  EXPECT_EQ(
+      text(
+          R"({"choices":[{"delta":{"content":null},"finish_reason":"stop"}],"usage":{"completion_tokens":3}})"),
+      "");
+}
+
+TEST(CompletionChunkText, EveryKindOfOutputWithItsChoice) {
+  EXPECT_EQ(text(R"({"choices":[{"index":3,"text":"legacy"}]})"), "c3.0:legacy");
+  EXPECT_EQ(text(R"({"choices":[{"text":"a"},{"text":"b"}]})"),
+            "c0.0:a|c1.0:b");  // no index: position
+  EXPECT_EQ(text(R"({"choices":[{"index":1,"delta":{"reasoning_content":"hmm","content":"ok"}}]})"),
+            "r1.0:hmm|c1.0:ok");
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"reasoning":"so"}}]})"), "r0.0:so");
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"refusal":"no"}}]})"), "f0.0:no");
+  EXPECT_EQ(
+      text(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":2,"function":{"arguments":"{\"a\":"}}]}}]})"),
+      "t0.2:{\"a\":");
+  EXPECT_EQ(
+      text(
+          R"({"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}},{"function":{"arguments":"[1]"}}]}}]})"),
+      "t0.0:{}|t0.1:[1]");
+  EXPECT_EQ(
+      text(R"({"choices":[{"message":{"function_call":{"name":"f","arguments":"{\"x\":1}"}}}]})"),
+      "t0.0:{\"x\":1}");
+  EXPECT_EQ(
+      text(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"whole answer"}}]})"),
+      "c0.0:whole answer");
+}
+
+TEST(CompletionChunkText, HostileShapesAreReadNotTrusted) {
+  // A key given twice is read twice (a client may keep the last).
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"content":"benign","content":"AKIA"}}]})"),
+            "c0.0:benign|c0.0:AKIA");
+  EXPECT_EQ(text(R"({"choices":[{"index":99999999999,"text":"x"}]})"), "c4294967295.0:x");
+  EXPECT_EQ(
+      text(R"({"choices":[{"index":-1,"text":"x"},7,{"delta":"s"},{"delta":{"content":5}}]})"),
+      "c0.0:x");
+  bool ok = true;
+  EXPECT_EQ(text("[DONE]", &ok), "");
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"content":"\ud800"}}]})", &ok),
+            "");  // a lone surrogate: not JSON
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(text(R"({"choices":[{"delta":{"content":"x"}}]} trailing)", &ok), "");
+  EXPECT_FALSE(ok);
+}
+
 }  // namespace
 }  // namespace dpuguard::json

@@ -192,5 +192,20 @@ TEST(TokenMeter, CountsPiecesPrefersUsageAndCutsAtTheAllowance) {
   EXPECT_EQ(m.completionTokens(), 1u);
 }
 
+// One parse for the meter and the output guardrails: the caller's chunk counts the same.
+TEST(TokenMeter, AdmitsAChunkTheCallerParsed) {
+  json::CompletionChunkParser parser(1 << 16);
+  json::GeneratedText text;
+  TokenMeter m;
+  m.start(1);
+  json::CompletionChunk chunk;
+  const std::string_view token = R"({"choices":[{"delta":{"content":"x"}}]})";
+  EXPECT_TRUE(m.admitChunk(parser.parse(token, token.size(), chunk, &text), chunk));
+  EXPECT_EQ(text.pieces.size(), 1u);
+  EXPECT_TRUE(m.admitChunk(parser.parse("[DONE]", 6, chunk, &text), chunk));  // not JSON: passes
+  EXPECT_FALSE(m.admitChunk(parser.parse(token, token.size(), chunk, &text), chunk));
+  EXPECT_EQ(m.completionTokens(), 1u);
+}
+
 }  // namespace
 }  // namespace dpuguard::proxy::inspect

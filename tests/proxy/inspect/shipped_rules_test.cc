@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/signature_set.h"
 #include "proxy/loader/signature_file_loader.h"
 
@@ -15,7 +16,8 @@ namespace {
 
 std::shared_ptr<const SignatureSet> shipped() {
   std::vector<Signature> all;
-  for (const char* f : {"path-traversal", "injection", "prompt-injection", "credentials"}) {
+  for (const char* f :
+       {"path-traversal", "injection", "prompt-injection", "credentials", "completion"}) {
     std::vector<ConfigError> errors;
     for (Signature& s : loadSignatureFile(std::string(DPUGUARD_SOURCE_DIR) + "/config/rules/" + f + ".yaml", &errors)) {
       all.push_back(std::move(s));
@@ -37,6 +39,10 @@ std::string scan(const SignatureSet& set, Where w, std::string_view data, bool* 
     body.start(&set, scratch.forSet(set));
     body.feed(data, m);
     body.finish(m);
+  } else if (w == Where::kCompletion) {  // an answer's text, whole
+    CompletionScan answer;
+    answer.start(&set, scratch.forSet(set), 0);
+    answer.scanWholeText(data, nullptr, m);
   } else {
     set.scan(w, data, scratch.forSet(set), m);
   }
@@ -169,6 +175,92 @@ TEST(ShippedRules, OrdinaryInferenceTrafficIsNotBlocked) {
     bool blocks = false;
     const std::string ids = scan(*set, Where::kQuery, q, &blocks);
     EXPECT_FALSE(blocks) << q << " matched: " << ids;
+  }
+}
+
+// Output guardrails: each completion rule catches its leak in an answer, whole and streamed
+// one token (4 bytes) per event; everyday answers about keys, JWTs and system prompts are
+// not cut.
+TEST(ShippedRules, CompletionRulesCutLeaksAndPassOrdinaryAnswers) {
+  const auto set = shipped();
+  ASSERT_NE(set, nullptr);
+  const struct {
+    const char* text;
+    const char* id;
+  } leaks[] = {
+      {"Sure, the key is AKIAIOSFODNN7EXAMPLE.", "dpg-out-001"},
+      {"export aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "dpg-out-002"},
+      {"-----BEGIN RSA PRIVATE "
+       "KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/"
+       "IzW7yWR7Qk\n",
+       "dpg-out-003"},
+      {"-----BEGIN OPENSSH PRIVATE "
+       "KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n",
+       "dpg-out-003"},
+      {"token: ghp_abcdefghijklmnopqrstuvwxyz0123456789", "dpg-out-005"},
+      {"github_pat_11ABCDEFG0abcdefghijkl_"
+       "mnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq",
+       "dpg-out-006"},
+      {"OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxT3BlbkFJabcdefghijklmnopqrst",
+       "dpg-out-007"},
+      {"sk-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV", "dpg-out-008"},
+      {"xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "dpg-out-010"},
+      {"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+       "dpg-out-011"},
+      {"AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", "dpg-out-012"},
+      {"sk_live_abcdefghijklmnopqrstuvwx", "dpg-out-013"},
+      {"hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "dpg-out-014"},
+  };
+  json::CompletionChunkParser parser(1 << 16);
+  SignatureScratch scratch;
+  for (const auto& c : leaks) {
+    bool blocks = false;
+    const std::string ids = scan(*set, Where::kCompletion, c.text, &blocks);
+    EXPECT_NE(ids.find(c.id), std::string::npos) << c.text << " matched: " << ids;
+    EXPECT_TRUE(blocks) << c.text << " matched only alerts: " << ids;
+    CompletionScan stream;  // the same, one 4-byte token per OpenAI chunk
+    Matches m;
+    stream.start(set.get(), scratch.forSet(*set), 0);
+    const std::string text = c.text;
+    bool cut = false;
+    for (size_t at = 0; at < text.size() && !cut; at += 4) {
+      std::string piece;
+      for (char ch : text.substr(at, 4))
+        piece += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+      const std::string event =
+          R"({"choices":[{"index":0,"delta":{"content":")" + piece + R"("}}]})";
+      cut = stream.onEvent(event, parser, m) == EventVerdict::kBlock;
+    }
+    EXPECT_TRUE(cut) << c.text;
+    EXPECT_EQ(stream.shortWrites(), 0u);
+  }
+  const char* answers[] = {
+      "AWS access key IDs start with AKIA (long-term) or ASIA (temporary), followed by 16 "
+      "characters.",
+      "A PEM private key starts with -----BEGIN RSA PRIVATE KEY----- and then base64 lines of 64 "
+      "characters.",
+      "Install it with pip install sk-learn-compatible-estimator-interface and import it.",
+      "Use os.environ['OPENAI_API_KEY'] rather than writing sk-... into the source.",
+      "Set the header Authorization: Bearer $TOKEN; never commit a ghp_ token to git.",
+      "The system prompt is a message that sets the assistant's behaviour before the user speaks.",
+      "Connect with postgres://localhost:5432/app and put the password in PGPASSWORD.",
+      "def handler(event):\n    return {\"statusCode\": 200, \"body\": json.dumps(event)}\n",
+      "Slack bot tokens begin with xoxb- and webhooks live under hooks.slack.com/services/.",
+  };
+  for (const char* a : answers) {
+    bool blocks = false;
+    const std::string ids = scan(*set, Where::kCompletion, a, &blocks);
+    EXPECT_FALSE(blocks) << a << " matched: " << ids;
+  }
+  // Explanations that show a token or a header alone are counted, not cut.
+  for (const char* a : {"-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+                        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+                        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+                        "My system prompt is: \"You are a helpful assistant\""}) {
+    bool blocks = true;
+    const std::string ids = scan(*set, Where::kCompletion, a, &blocks);
+    EXPECT_FALSE(blocks) << a << " matched: " << ids;
+    EXPECT_NE(ids.find("dpg-out-"), std::string::npos) << a;
   }
 }
 

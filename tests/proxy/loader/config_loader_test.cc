@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "proxy/inspect/signature_set.h"
+
 namespace dpuguard::proxy {
 namespace {
 
@@ -223,6 +225,48 @@ TEST(ConfigLoaderTest, RouteLimitsTightenParserLimitsButNotTheHeaderTimeout) {
   EXPECT_EQ(r.config->routes[0].limits.max_headers, 5u);
   EXPECT_EQ(r.config->routes[0].limits.max_trailer_bytes, 100u);
   EXPECT_EQ(r.config->routes[0].limits.max_uri_bytes, UINT32_MAX);  // not set: no extra bound
+}
+
+// A route's canaries become blocking completion signatures of that route only, compiled into
+// the snapshot's set (with the rule files' ones, or alone).
+TEST(ConfigLoaderTest, RouteCanariesAreCompletionSignaturesOfTheirRoute) {
+  std::string y = kMinimal;
+  y += "    canaries: [\"CANARY-7f3a-9b21\", 'sys-prompt-canary-2']\n";
+  y += "  - name: other\n    cluster: llm\n";
+  LoadResult r = ConfigLoader::loadString(y, "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  EXPECT_EQ(r.config->routes[0].canaries.size(), 2u);
+  const auto& set = r.config->inspect.signatures.set;
+  ASSERT_NE(set, nullptr);
+  ASSERT_EQ(set->signatures().size(), 2u);
+  EXPECT_EQ(set->signatures()[1].id, "dpg-leak-all-2");
+  EXPECT_EQ(set->signatures()[1].route, 0);
+  EXPECT_EQ(set->signatures()[1].severity, "critical");
+  EXPECT_TRUE(set->scans(inspect::Where::kCompletion));
+  EXPECT_FALSE(set->scans(inspect::Where::kBody));
+  EXPECT_TRUE(set->scansCompletion(0));
+  EXPECT_FALSE(set->scansCompletion(1));
+  // Without canaries or signatures there is no set at all.
+  EXPECT_EQ(ConfigLoader::loadString(kMinimal, "t.yaml").config->inspect.signatures.set, nullptr);
+
+  std::string bad = kMinimal;
+  bad +=
+      "    canaries: [short, \"CANARY-7f3a-9b21\", \"CANARY-7f3a-9b21\", [x], \"tab\\tcanary\"]\n";
+  const std::string e = errorsOf(bad);
+  const std::string what = "route 'all' canaries: ";
+  EXPECT_NE(e.find("t.yaml:10:16: " + what + "each must be a string of 8-256 bytes, got 5 bytes"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:10:43: " + what + "listed twice"), std::string::npos) << e;
+  EXPECT_NE(
+      e.find("t.yaml:10:63: " + what + "each must be a string of 8-256 bytes, got a non-string"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find(what + "control characters are not allowed"), std::string::npos) << e;
+  EXPECT_EQ(e.find("CANARY-7f3a"), std::string::npos) << "a canary is a secret: " << e;
+  EXPECT_NE(errorsOf(std::string(kMinimal) + "    canaries: []\n")
+                .find("t.yaml:10:15: " + what + "must be a list of 1-64 strings"),
+            std::string::npos);
 }
 
 TEST(ConfigLoaderTest, PathNormalizationPerListener) {

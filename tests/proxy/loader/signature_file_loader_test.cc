@@ -38,8 +38,24 @@ TEST(SignatureFileLoader, PromptIsAPlaceOfItsOwn) {
   loadSignatureText(text, "r.yaml", &errors);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].toString(),
-            "r.yaml:4:13: 'where' entries must be path, query, header, body or prompt, got "
-            "'prompts' (did you mean 'prompt'?)");
+            "r.yaml:4:13: 'where' entries must be path, query, header, body, prompt or "
+            "completion, got 'prompts' (did you mean 'prompt'?)");
+}
+
+TEST(SignatureFileLoader, CompletionReadsTheAnswer) {
+  std::vector<ConfigError> errors;
+  std::string text = rule(R"('\bAKIA[0-9A-Z]{16}')");
+  text.replace(text.find("[body]"), 6, "[completion]");
+  const auto sigs = loadSignatureText(text, "r.yaml", &errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].toString();
+  ASSERT_EQ(sigs.size(), 1u);
+  EXPECT_EQ(sigs[0].where, 1u << static_cast<unsigned>(inspect::Where::kCompletion));
+  EXPECT_EQ(sigs[0].route, -1);  // a rule file's rules hold on every route; canaries are per route
+  text.replace(text.find("[completion]"), 12, "[completions]");
+  loadSignatureText(text, "r.yaml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].toString().find("(did you mean 'completion'?)"), std::string::npos)
+      << errors[0].toString();
 }
 
 TEST(SignatureFileLoader, ARawControlCharacterInAPatternIsAPositionedError) {
