@@ -315,10 +315,11 @@ bool ClientSession::inspectHead(const http1::MessageHead& h, size_t route_index)
 
 void ClientSession::refuse(const inspect::Verdict& v, bool close) {
   const int s = v.status;
-  const Outcome o = s == 429   ? Outcome::kRateLimited
-                    : s == 413 ? Outcome::kBodyTooLarge
-                    : s == 400 ? Outcome::kInvalidRequest
-                               : Outcome::kDenied;
+  const Outcome o = v.tag == "completion_block" ? Outcome::kCompletionBlocked
+                    : s == 429                  ? Outcome::kRateLimited
+                    : s == 413                  ? Outcome::kBodyTooLarge
+                    : s == 400                  ? Outcome::kInvalidRequest
+                                                : Outcome::kDenied;
   ReplyDetail detail;
   detail.status = s;
   detail.message = v.message;
@@ -333,11 +334,10 @@ void ClientSession::refuse(const inspect::Verdict& v, bool close) {
 
 void ClientSession::finishExchange() {
   ExchangeState& s = x();
-  const bool reusable = s.request_done && s.response_done && s.up != nullptr &&
-                        !s.up->peer_closed && s.up->in.buffer().empty() &&
-                        s.up->in.parser().head().keep_alive;
-  releaseUpstream(reusable);
-  s.outcome = inspector().cut() ? Outcome::kBudgetCut : Outcome::kProxied;
+  releaseUpstream(reusableUpstream());
+  s.outcome = inspector().budgetCut()          ? Outcome::kBudgetCut
+              : inspector().guardrailStopped() ? Outcome::kCompletionCut
+                                               : Outcome::kProxied;
   logExchange();
   state_ = (close_after_ || !s.client_keep_alive || draining_ || !s.request_done)
                ? State::kClosing

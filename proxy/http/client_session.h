@@ -106,6 +106,11 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool pumpResponse();
   void onResponseHead();
   void cutAnswer();  // the inspector cut the answer: end it with its notice
+  // A held answer the inspector let through: its head with the length, then its bytes as
+  // the client's output takes them; the exchange ends when the last one is out.
+  void sendHeldHead();
+  bool sendHeld();
+  bool reusableUpstream() const;
   void releaseUpstream(bool reusable);
 
   ExchangeState& x() { return ex_->state; }

@@ -14,14 +14,21 @@ namespace {
 
 using http1::ParseStatus;
 
-bool isEventStream(const http1::MessageHead& h) {
+// The media type of a head's Content-Type, without parameters ("" when there is none).
+std::string_view mediaType(const http1::MessageHead& h) {
   for (const http1::HeaderField& f : h.headers) {
     if (!http1::equalsIgnoreCase(f.name, "content-type")) continue;
     const std::string_view media = f.value.substr(0, f.value.find(';'));
-    return http1::equalsIgnoreCase(media.substr(0, media.find_last_not_of(" \t") + 1),
-                                   "text/event-stream");
+    return media.substr(0, media.find_last_not_of(" \t") + 1);
   }
-  return false;
+  return {};
+}
+
+// application/json or any application/...+json (RFC 6839 §3.1).
+bool isJson(std::string_view media) {
+  if (http1::equalsIgnoreCase(media, "application/json")) return true;
+  return media.size() > 17 && http1::equalsIgnoreCase(media.substr(0, 12), "application/") &&
+         http1::equalsIgnoreCase(media.substr(media.size() - 5), "+json");
 }
 
 }  // namespace
@@ -242,6 +249,7 @@ bool ClientSession::pumpResponse() {
   // client: an upstream that answers early (before reading the body) cannot leak a response
   // to a request that is then blocked. It waits in the upstream buffer (backpressure).
   if (inspector().scansBody() && !x().request_done) return false;
+  if (x().holding && x().response_started) return sendHeld();  // a judged answer on its way
   bool progress = false;
   bool resume =
       false;  // after a head, feed once more even with no bytes: a bodiless message ends there
@@ -278,8 +286,14 @@ bool ClientSession::pumpResponse() {
     }
     const bool complete = r.status == ParseStatus::kMessageComplete && !s.interim_response;
     if (!s.awaiting_response_head) {
-      if (const inspect::Verdict v = inspector().onResponseBody(complete); v.isCut()) {
+      const inspect::Verdict v = inspector().onResponseBody(complete);
+      if (v.isCut()) {
         cutAnswer();
+        return true;
+      }
+      if (v.blocked()) {  // a held answer the output guardrails refused: 502 instead of it
+        releaseUpstream(complete && reusableUpstream());
+        refuse(v, false);
         return true;
       }
     }
@@ -301,8 +315,13 @@ bool ClientSession::pumpResponse() {
           break;
         }
         s.response_done = true;
-        s.response_body.finish();
         if (!s.request_done) close_after_ = true;  // the upstream answered before the body ended
+        if (s.holding) {  // judged and let through: now it goes, with its length
+          releaseUpstream(reusableUpstream());
+          sendHeldHead();
+          return true;
+        }
+        s.response_body.finish();
         finishExchange();
         return true;
       case ParseStatus::kError:
@@ -347,14 +366,26 @@ void ClientSession::onResponseHead() {
     fwd.framing = BodyFraming::kRaw;  // an HTTP/1.0 client: the body ends when we close
     close_after_ = true;
   }
-  const inspect::ResponsePlan plan =
-      inspector().onResponseHead(h.status, isEventStream(h), !no_body, worker_.inspectContext());
+  const std::string_view media = mediaType(h);
+  const inspect::ResponsePlan plan = inspector().onResponseHead(
+      {.status = h.status,
+       .has_body = !no_body,
+       .event_stream = http1::equalsIgnoreCase(media, "text/event-stream"),
+       .json = isJson(media)},
+      worker_.inspectContext());
   if (plan.event_by_event) {
     // Forwarded event by event: the forwarder re-chunks (or, to HTTP/1.0, ends by closing).
     if (fwd.framing == BodyFraming::kChunked || fwd.framing == BodyFraming::kContentLength) {
       fwd.framing = s.client_http11 ? BodyFraming::kRechunk : BodyFraming::kRaw;
     }
     if (fwd.framing == BodyFraming::kRaw) close_after_ = true;
+  }
+  if (plan.held) {
+    // Nothing of it goes before the guardrails have read it whole: the head is written now,
+    // without framing, and sent with the held answer's length (sendHeldHead).
+    fwd.framing = BodyFraming::kNone;
+    fwd.keep_length_header = false;
+    s.holding = true;
   }
   if (!s.client_keep_alive || draining_) close_after_ = true;
   // Answered before the request body ended: the connection will close once the answer has
@@ -364,16 +395,47 @@ void ClientSession::onResponseHead() {
   std::string& head = ex_->scratch;
   head.clear();
   writeResponseHead(h, fwd, head);
+  s.response_body.start(&out_, fwd.framing, kNoBodyLimit);
+  s.response_sink = &inspector().responseSink(s.response_body);
+  if (s.holding) return;  // the head waits in scratch
   out_.append(head);  // room was reserved before the head was parsed
   s.bytes_out += head.size();
   s.response_started = true;
-  s.response_body.start(&out_, fwd.framing, kNoBodyLimit);
-  s.response_sink = &inspector().responseSink(s.response_body);
+}
+
+bool ClientSession::reusableUpstream() const {
+  const ExchangeState& s = x();
+  return s.request_done && s.response_done && s.up != nullptr && !s.up->peer_closed &&
+         s.up->in.buffer().empty() && s.up->in.parser().head().keep_alive;
+}
+
+void ClientSession::sendHeldHead() {
+  ExchangeState& s = x();
+  addContentLength(ex_->scratch, inspector().heldAnswer().size());
+  out_.append(ex_->scratch);  // room was reserved before the head was parsed
+  s.bytes_out += ex_->scratch.size();
+  s.response_started = true;
+  s.held_sent = 0;
+  sendHeld();
+}
+
+bool ClientSession::sendHeld() {
+  ExchangeState& s = x();
+  const std::string_view body = inspector().heldAnswer();
+  const size_t n = std::min(out_.freeSpace(), body.size() - s.held_sent);
+  if (n > 0) {
+    out_.append(body.substr(s.held_sent, n));
+    s.held_sent += n;
+    s.bytes_out += n;
+  }
+  if (s.held_sent < body.size()) return n > 0;
+  finishExchange();
+  return true;
 }
 
 void ClientSession::cutAnswer() {
   ExchangeState& s = x();
-  inspector().cutNotice();
+  inspector().notice();
   s.response_body.finish();
   s.response_done = true;
   releaseUpstream(false);  // mid-answer: that connection cannot be reused

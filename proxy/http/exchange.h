@@ -43,6 +43,8 @@ struct ExchangeState {
   bool response_started = false;  // a byte of the final response reached the client's output
   bool response_done = false;
   bool interim_response = false;  // parsing a 1xx that precedes the final response
+  bool holding = false;           // the answer is held whole until the inspector has judged it
+  size_t held_sent = 0;           // bytes of the held answer written to the client's output
   bool head_request = false;
   bool client_http11 = true;
   bool client_keep_alive = true;

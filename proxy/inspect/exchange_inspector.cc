@@ -15,6 +15,7 @@ Verdict ExchangeInspector::onRequestHead(const RequestFacts& f, int64_t now_ms,
                                          InspectContext& ctx) {
   const Pipeline& p = *s_.pipeline;
   s_.route = f.route;
+  s_.route_index = static_cast<int>(f.route_index);
   if (!p.active()) return s_.verdict;
   host_labels_ = f.host_labels;
   s_.identity = p.identityOf(f.client, host_labels_.get());
@@ -103,41 +104,79 @@ bool ExchangeInspector::scanPrompt(InspectContext& ctx) {
   return s_.matches.block >= 0;
 }
 
-ResponsePlan ExchangeInspector::onResponseHead(int status, bool event_stream, bool has_body,
-                                               InspectContext& ctx) {
-  if (!s_.inference || !has_body) return {};
-  if (event_stream) {
+ResponsePlan ExchangeInspector::onResponseHead(const ResponseFacts& f, InspectContext& ctx) {
+  const SignatureSet* set = s_.pipeline->signatures();
+  const bool guarded = f.has_body && set != nullptr && set->scansCompletion(s_.route_index);
+  if (!f.has_body || (!s_.inference && !guarded)) return {};
+  parser_ = &ctx.completions;
+  if (guarded) {
+    completion_.start(set, ctx.scratch.forSet(*set), s_.route_index);
+    s_.matches_before_answer = s_.matches.count;
+  }
+  const size_t max_copy = s_.pipeline->inference().config().max_response_bytes;
+  if (f.event_stream) {
     s_.answer = MeteringBodySink::Mode::kEventStream;
-    s_.answer_copy = 0;
-    parser_ = &ctx.completions;
     return {.event_by_event = true};
   }
-  if (status == 200) {
+  if (f.status != 200) return {};
+  if (guarded && f.json) {  // judged whole before a byte of it is sent
+    s_.answer = MeteringBodySink::Mode::kHeldAnswer;
+    s_.answer_copy = max_copy;
+    return {.held = true};
+  }
+  if (s_.inference) {
     s_.answer = MeteringBodySink::Mode::kWholeAnswer;
-    s_.answer_copy = s_.pipeline->inference().config().max_response_bytes;
-    parser_ = &ctx.completions;
+    s_.answer_copy = max_copy;
   }
   return {};
 }
 
 http1::BodySink& ExchangeInspector::responseSink(http1::BodySink& next) {
   if (s_.answer == MeteringBodySink::Mode::kOff) return next;
-  metering_.start(s_.answer, &next, parser_, s_.answer_copy);
+  metering_.start(s_.answer, &next, parser_, s_.answer_copy, &completion_, &s_.matches);
   return metering_;
 }
 
 size_t ExchangeInspector::responseHeld() const {
-  return s_.answer == MeteringBodySink::Mode::kEventStream ? metering_.held() : 0;
+  return metering_.held();
 }
 
 Verdict ExchangeInspector::onResponseBody(bool complete) {
   if (s_.answer == MeteringBodySink::Mode::kOff) return s_.verdict;
-  if (meter_.cut()) {
-    s_.verdict = Verdict::cut("inference", "budget_cut");
-    return s_.verdict;
+  if (metering_.stopped() == MeteringBodySink::Stop::kNone && complete) metering_.finish();
+  switch (metering_.stopped()) {
+    case MeteringBodySink::Stop::kBudget:
+      s_.verdict = Verdict::cut("inference", "budget_cut");
+      return s_.verdict;
+    case MeteringBodySink::Stop::kGuardrail:
+      s_.verdict = guardrailVerdict(s_.answer == MeteringBodySink::Mode::kHeldAnswer);
+      return s_.verdict;
+    case MeteringBodySink::Stop::kNone:
+      break;
   }
-  if (complete) metering_.finish();
+  // Alerts of the output guardrails are logged and counted, like body signatures'.
+  if (complete && completion_.active() && s_.matches.count > s_.matches_before_answer &&
+      !s_.verdict.blocked()) {
+    const Signature& first =
+        s_.pipeline->signatures()->signatures()[s_.matches.ids[s_.matches_before_answer]];
+    s_.verdict = Verdict::allow(
+        s_.verdict.rule.empty() ? std::string_view(first.id) : s_.verdict.rule, "completion_alert");
+  }
   return s_.verdict;
+}
+
+Verdict ExchangeInspector::guardrailVerdict(bool held) const {
+  // No blocking rule matched but the guard stopped: the text could not be read (an event
+  // over kMaxEventBytes, an answer over max_response_bytes, a scan that could not run).
+  const std::string_view rule =
+      s_.matches.block >= 0
+          ? std::string_view(s_.pipeline->signatures()->signatures()[s_.matches.block].id)
+          : std::string_view("completion_unreadable");
+  if (!held) return Verdict::cut(rule, "completion_block");
+  Verdict v = Verdict::refuse(502, rule, "completion_blocked", "dpuguard_error", {},
+                              "the answer was stopped by an output guardrail");
+  v.tag = "completion_block";
+  return v;
 }
 
 void ExchangeInspector::onLog(FlowRecord& rec, bool answered, int64_t now_ms, int64_t unix_ms,
@@ -172,6 +211,7 @@ void ExchangeInspector::end(int64_t now_ms, TokenBuckets& buckets) {
   body_scan_.start(nullptr, nullptr);
   scanning_.start(nullptr);
   metering_.reset();
+  completion_.start(nullptr, nullptr, -1);
   host_labels_.reset();
   s_ = {};
 }

@@ -11,8 +11,10 @@
 //   onRequestComplete  a collected body: inference validation, prompt signatures, routing by
 //                      model, the token budget's reservation
 //   onResponseHead     how the answer is followed (event by event, or whole)
-//   responseSink       decorator over the client's sink: token metering, the budget cut;
-//                      onResponseBody: its verdict (kCut: end the answer with cutNotice())
+//   responseSink       decorator over the client's sink: token metering, the budget cut,
+//                      output guardrails (completion signatures and the route's canaries);
+//                      onResponseBody: its verdict (kCut: end the stream with notice();
+//                      kBlock: a held whole answer is refused, 502)
 //   onLog              fills the flow record, settles the budget, records the edge
 //   end                the exchange is over (an unsettled reservation is given back)
 //
@@ -29,6 +31,7 @@
 #include "parsers/json/completion_chunk.h"
 #include "parsers/json/inference_request.h"
 #include "proxy/core/ip_prefix.h"
+#include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/edge_table.h"
 #include "proxy/inspect/identity_map.h"
 #include "proxy/inspect/inference_policy.h"
@@ -68,9 +71,20 @@ struct RequestFacts {
   uint64_t content_length = 0;
 };
 
+// The facts of an answer's head the inspector decides on.
+struct ResponseFacts {
+  int status = 0;
+  bool has_body = false;
+  bool event_stream = false;  // Content-Type text/event-stream
+  bool json = false;          // Content-Type application/json (or +json)
+};
+
 // How the answer is forwarded, decided at its head.
 struct ResponsePlan {
   bool event_by_event = false;  // forwarded one SSE event at a time: the framing is re-chunked
+  // Held whole until onResponseBody(complete) judges it (completion rules on a whole answer):
+  // the caller sends the head only then, with the length of heldAnswer().
+  bool held = false;
 };
 
 class ExchangeInspector {
@@ -109,20 +123,26 @@ class ExchangeInspector {
   // Routing by model: the cluster the request goes to instead of the route's (-1: the route's).
   int routedCluster() const { return s_.routed_cluster; }
 
-  // The answer's head (`status`; `event_stream`: text/event-stream; `has_body`: a body follows).
-  ResponsePlan onResponseHead(int status, bool event_stream, bool has_body, InspectContext& ctx);
+  // The answer's head.
+  ResponsePlan onResponseHead(const ResponseFacts& facts, InspectContext& ctx);
   // The answer's body passes through this on its way to `next`; called once per answer.
   http1::BodySink& responseSink(http1::BodySink& next);
   // Bytes the response sink holds (a partial SSE event): the caller keeps room for them and
   // for the cut notice.
   size_t responseHeld() const;
-  static constexpr size_t kMaxNoticeBytes = MeteringBodySink::kCutNotice.size();
+  static constexpr size_t kMaxNoticeBytes = MeteringBodySink::kMaxNoticeBytes;
   // After each feed through responseSink; `complete`: the body ended with it. kCut: end the
-  // answer now with cutNotice() (nothing more of the upstream's is forwarded).
+  // stream now with notice() (nothing more of the upstream's is forwarded). kBlock: the held
+  // answer is refused (502, the OpenAI-style body kBlockedAnswer).
   Verdict onResponseBody(bool complete);
-  // Writes the notice that ends a cut answer to the response sink's `next`.
-  void cutNotice() { metering_.cutNotice(); }
-  bool cut() const { return meter_.cut(); }
+  // Writes the notice that ends a cut stream to the response sink's `next`.
+  void notice() { metering_.notice(); }
+  // The held answer, once onResponseBody(true) let it pass.
+  std::string_view heldAnswer() const { return metering_.heldAnswer(); }
+  bool budgetCut() const { return metering_.stopped() == MeteringBodySink::Stop::kBudget; }
+  bool guardrailStopped() const {
+    return metering_.stopped() == MeteringBodySink::Stop::kGuardrail;
+  }
 
   // The exchange is logged: inspection's fields of `rec` (views valid until the next begin()),
   // the budget settled with the answer's tokens (`answered`: a response reached the client),
@@ -137,12 +157,15 @@ class ExchangeInspector {
 
  private:
   bool scanPrompt(InspectContext& ctx);
+  // The verdict of a stream or answer the output guardrails stopped.
+  Verdict guardrailVerdict(bool held) const;
 
   // Plain per-exchange state, reset with `= {}`.
   struct State {
     const Pipeline* pipeline = nullptr;
     std::string_view identity;  // owned by the pipeline or host_labels_
     std::string_view route;
+    int route_index = -1;
     Verdict verdict;
     Matches matches;
     bool inference = false;  // the body is collected and validated, the answer metered
@@ -151,7 +174,8 @@ class ExchangeInspector {
     uint64_t prompt_estimate = 0;
     Reservation reservation;
     MeteringBodySink::Mode answer = MeteringBodySink::Mode::kOff;
-    size_t answer_copy = 0;  // kWholeAnswer: bytes read for its usage
+    size_t answer_copy = 0;  // kWholeAnswer, kHeldAnswer: bytes kept for usage and the scan
+    size_t matches_before_answer = 0;
   };
   State s_;
   TokenMeter meter_;
@@ -161,6 +185,7 @@ class ExchangeInspector {
   BodyScan body_scan_;
   InspectingBodySink scanning_{body_scan_, s_.matches};
   MeteringBodySink metering_{meter_};
+  CompletionScan completion_;
   std::string decoded_query_;
   std::string model_;
   std::string dpi_ids_;

@@ -37,6 +37,9 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kOutcomes = {{
     {Outcome::kInvalidRequest, "invalid_request", 400, "invalid request body", kFixed},
     {Outcome::kRateLimited, "rate_limited", 429, "rate limit exceeded", kFixed},
     {Outcome::kBudgetCut, "budget_cut", 0, "", kNone},
+    {Outcome::kCompletionCut, "completion_cut", 0, "", kNone},
+    {Outcome::kCompletionBlocked, "completion_blocked", 502,
+     "the answer was stopped by an output guardrail", kFixed},
 }};
 
 // The table is indexed by the enum; a row out of place is a compile error, not a wrong name.

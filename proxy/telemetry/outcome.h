@@ -29,9 +29,11 @@ enum class Outcome : uint8_t {
   kInvalidRequest,          // 400: an inference request body failed validation
   kRateLimited,             // 429: a rate limit or the token budget
   kBudgetCut,               // a streamed answer was ended at the identity's token budget
+  kCompletionCut,      // a streamed answer was ended by an output guardrail (where: completion)
+  kCompletionBlocked,  // 502: a whole answer an output guardrail refused, sent instead of it
 };
 
-inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kBudgetCut) + 1;
+inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kCompletionBlocked) + 1;
 
 // How a local reply for an outcome gets its status:
 //   kNone     the outcome never answers locally: the upstream answered (kProxied, kBudgetCut)

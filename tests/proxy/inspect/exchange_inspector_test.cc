@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "proxy/inspect/completion_scan.h"
 #include "proxy/loader/config_loader.h"
 
 namespace dpuguard::proxy::inspect {
@@ -22,16 +23,22 @@ constexpr std::string_view kOperator = "spiffe://test/ns/ops/sa/operator";
 std::string configText() {
   const std::string rules = std::string(DPUGUARD_SOURCE_DIR) + "/config/rules/";
   return "listeners: [{name: public, address: \"127.0.0.1:1\"}]\n"
-         "clusters: [{name: llm, endpoints: [\"127.0.0.1:2\"]}, {name: big, endpoints: [\"127.0.0.1:3\"]}]\n"
+         "clusters: [{name: llm, endpoints: [\"127.0.0.1:2\"]}, {name: big, endpoints: "
+         "[\"127.0.0.1:3\"]}]\n"
          "routes: [{name: chat, match: {path_prefix: /v1/chat/completions}, cluster: llm},\n"
-         "         {name: upload, match: {path_prefix: /upload}, cluster: llm}]\n"
+         "         {name: upload, match: {path_prefix: /upload}, cluster: llm, canaries: "
+         "[\"CANARY-1234abcd\"]}]\n"
          "identities: [{cidr: 10.0.0.1/32, identity: \"spiffe://test/ns/ops/sa/operator\"},\n"
          "             {cidr: 10.0.0.2/32, identity: \"spiffe://test/ns/research/sa/notebook\"}]\n"
-         "policy: {mode: rules, default: deny, rules: [{id: ops-all, identities: [\"spiffe://test/ns/ops/sa/operator\"],"
+         "policy: {mode: rules, default: deny, rules: [{id: ops-all, identities: "
+         "[\"spiffe://test/ns/ops/sa/operator\"],"
          " routes: \"*\", action: allow}]}\n"
-         "signatures: {files: [\"" + rules + "injection.yaml\", \"" + rules + "prompt-injection.yaml\"]}\n"
+         "signatures: {files: [\"" +
+         rules + "injection.yaml\", \"" + rules + "prompt-injection.yaml\", \"" + rules +
+         "completion.yaml\"]}\n"
          "inference: {routes: [chat], max_body_bytes: 4096, models: {small: llm, large: big},\n"
-         "  limits: [{identities: \"*\", models: [small, large], max_tokens: 100, tokens_per_minute: 150}]}\n";
+         "  limits: [{identities: \"*\", models: [small, large], max_tokens: 100, "
+         "tokens_per_minute: 150}]}\n";
 }
 
 class ExchangeInspectorTest : public ::testing::Test {
@@ -66,15 +73,19 @@ class ExchangeInspectorTest : public ::testing::Test {
   }
 
   // Feeds `answer` through the response sink in pieces of `piece` bytes; returns the verdict
-  // of the first feed that cut, else the last.
-  Verdict answer(std::string_view sse, size_t piece, Collect& client) {
-    in_.onResponseHead(200, true, true, ctx_);
+  // of the first feed that cut or blocked, else the last. `sse`: an event stream, else a
+  // whole JSON answer.
+  Verdict answer(std::string_view body, size_t piece, Collect& client, bool sse = true,
+                 ResponsePlan* plan_out = nullptr) {
+    const ResponsePlan plan = in_.onResponseHead(
+        {.status = 200, .has_body = true, .event_stream = sse, .json = !sse}, ctx_);
+    if (plan_out != nullptr) *plan_out = plan;
     http1::BodySink& sink = in_.responseSink(client);
     Verdict v;
-    for (size_t at = 0; at < sse.size(); at += piece) {
-      sink.onBodyData(sse.substr(at, piece));
-      v = in_.onResponseBody(at + piece >= sse.size());
-      if (v.isCut()) return v;
+    for (size_t at = 0; at < body.size(); at += piece) {
+      sink.onBodyData(body.substr(at, piece));
+      v = in_.onResponseBody(at + piece >= body.size());
+      if (v.isCut() || v.blocked()) return v;
     }
     return v;
   }
@@ -211,7 +222,7 @@ TEST_F(ExchangeInspectorTest, AStreamedAnswerIsCutAtTheTokenBudgetInEverySplit) 
     v = answer(sse, piece, cut_client);
     ASSERT_TRUE(v.isCut()) << piece;
     EXPECT_EQ(v.tag, "budget_cut");
-    in_.cutNotice();
+    in_.notice();
     const std::string& got = cut_client.out;
     // Whole events only, then the notice.
     ASSERT_GE(got.size(), MeteringBodySink::kCutNotice.size());
@@ -226,6 +237,107 @@ TEST_F(ExchangeInspectorTest, AStreamedAnswerIsCutAtTheTokenBudgetInEverySplit) 
     EXPECT_EQ(rec.completion_tokens, static_cast<int64_t>(events.size() / event("tok").size()));
     in_.end(now_, buckets_);
   }
+}
+
+TEST_F(ExchangeInspectorTest, ACompletionRuleCutsTheStreamBeforeTheEventThatCompletesTheKey) {
+  // The key id's 16 characters after AKIA arrive over four events; the fourth completes it.
+  const std::string sse = event("The key is AKIA") + event("IOSF") + event("ODNN") + event("7EXA") +
+                          event("MPLE") + event(" bye") + "data: [DONE]\n\n";
+  const size_t before_completing = sse.find(event("MPLE"));
+  for (size_t piece : {1, 2, 9, 100, 4096}) {
+    ASSERT_FALSE(head(facts("10.0.0.1", "upload", 1, "GET", "/upload/x")).blocked());
+    Collect client;
+    const Verdict v = answer(sse, piece, client);
+    ASSERT_TRUE(v.isCut()) << piece;
+    EXPECT_EQ(v.rule, "dpg-out-001");
+    EXPECT_EQ(v.tag, "completion_block");
+    EXPECT_TRUE(in_.guardrailStopped());
+    EXPECT_FALSE(in_.budgetCut());
+    in_.notice();
+    EXPECT_EQ(client.out,
+              sse.substr(0, before_completing) + std::string(CompletionScan::kBlockNotice))
+        << piece;
+    FlowRecord rec;
+    in_.onLog(rec, true, now_, 5000, ctx_);
+    EXPECT_EQ(rec.verdict, "completion_block");
+    EXPECT_EQ(rec.dpi, "dpg-out-001");
+    in_.end(now_, buckets_);
+  }
+}
+
+TEST_F(ExchangeInspectorTest, ACompletionAlertPassesTheStreamWholeAndIsLogged) {
+  const std::string sse =
+      event("connect to postgres://app:") + event("hunter2@db.internal/x") + "data: [DONE]\n\n";
+  for (size_t piece : {1, 7, 4096}) {
+    head(facts("10.0.0.1", "upload", 1, "GET", "/upload/x"));
+    Collect client;
+    const Verdict v = answer(sse, piece, client);
+    EXPECT_FALSE(v.isCut() || v.blocked());
+    EXPECT_EQ(v.tag, "completion_alert");
+    EXPECT_EQ(client.out, sse);
+    FlowRecord rec;
+    in_.onLog(rec, true, now_, 5000, ctx_);
+    EXPECT_EQ(rec.dpi, "dpg-out-018");
+    in_.end(now_, buckets_);
+  }
+}
+
+TEST_F(ExchangeInspectorTest, AWholeAnswerIsHeldAndACanaryInItRefusesIt) {
+  const std::string leak =
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":"it is CANARY-1234abcd"}}]})";
+  const std::string fine =
+      R"({"choices":[{"index":0,"message":{"role":"assistant","content":"all good"}}]})";
+  for (size_t piece : {1, 13, 4096}) {
+    head(facts("10.0.0.1", "upload", 1, "GET", "/upload/x"));
+    Collect client;
+    ResponsePlan plan;
+    Verdict v = answer(leak, piece, client, false, &plan);
+    EXPECT_TRUE(plan.held);
+    ASSERT_TRUE(v.blocked()) << piece;
+    EXPECT_EQ(v.status, 502);
+    EXPECT_EQ(v.code, "completion_blocked");
+    EXPECT_EQ(v.rule, "dpg-leak-upload-1");
+    EXPECT_TRUE(client.out.empty());  // nothing of it was forwarded
+    in_.end(now_, buckets_);
+
+    head(facts("10.0.0.1", "upload", 1, "GET", "/upload/x"));
+    v = answer(fine, piece, client, false);
+    EXPECT_FALSE(v.blocked());
+    EXPECT_TRUE(client.out.empty());
+    EXPECT_EQ(in_.heldAnswer(), fine);  // the caller sends it, with its length
+    in_.end(now_, buckets_);
+  }
+  // Completion rules read every route's JSON answers (a route without canaries too); an
+  // answer that is not JSON is not held.
+  head(facts("10.0.0.1", "chat", 0, "GET", "/v1/chat/completions"));
+  EXPECT_TRUE(in_.onResponseHead({.status = 200, .has_body = true, .json = true}, ctx_).held);
+  in_.end(now_, buckets_);
+  head(facts("10.0.0.1", "chat", 0, "GET", "/v1/chat/completions"));
+  EXPECT_FALSE(in_.onResponseHead({.status = 200, .has_body = true, .json = false}, ctx_).held);
+  in_.end(now_, buckets_);
+}
+
+TEST_F(ExchangeInspectorTest, WithoutCompletionRulesAnswersPassUntouched) {
+  std::string text = configText();
+  text.replace(text.find(", canaries: [\"CANARY-1234abcd\"]"),
+               std::string(", canaries: [\"CANARY-1234abcd\"]").size(), "");
+  const std::string rules =
+      "\"" + std::string(DPUGUARD_SOURCE_DIR) + "/config/rules/completion.yaml\"";
+  text.replace(text.find(", " + rules), rules.size() + 2, "");
+  const LoadResult r = ConfigLoader::loadString(text, "no-completion.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].toString();
+  const Pipeline pipeline(*r.config);
+  ExchangeInspector in;
+  in.begin(pipeline);
+  RequestFacts f = facts("10.0.0.1", "upload", 1, "GET", "/upload/x");
+  ASSERT_FALSE(in.onRequestHead(f, now_, ctx_).blocked());
+  const ResponsePlan plan =
+      in.onResponseHead({.status = 200, .has_body = true, .json = true}, ctx_);
+  EXPECT_FALSE(plan.held);
+  EXPECT_FALSE(plan.event_by_event);
+  Collect client;
+  EXPECT_EQ(&in.responseSink(client), &client);  // no decorator at all
+  in.end(now_, buckets_);
 }
 
 TEST_F(ExchangeInspectorTest, BeginResetsEverythingFromTheLastExchange) {

@@ -54,7 +54,7 @@ TEST(MeteringBodySink, ForwardsWholeEventsInEverySplitAndCutsAtTheAllowance) {
     ASSERT_TRUE(sink.cut()) << step;
     EXPECT_EQ(next.out, token(0) + token(1) + token(2)) << step;
     EXPECT_EQ(meter.completionTokens(), 3u);
-    sink.cutNotice();
+    sink.notice();
     EXPECT_NE(next.out.find("token_budget_exceeded"), std::string::npos);
     EXPECT_EQ(next.out.substr(next.out.size() - 14), "data: [DONE]\n\n");
   }

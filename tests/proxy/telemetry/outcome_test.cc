@@ -50,6 +50,8 @@ TEST(OutcomeTest, DocumentedNamesAndStatuses) {
       {Outcome::kInvalidRequest, "invalid_request", 400},
       {Outcome::kRateLimited, "rate_limited", 429},
       {Outcome::kBudgetCut, "budget_cut", 0},
+      {Outcome::kCompletionCut, "completion_cut", 0},
+      {Outcome::kCompletionBlocked, "completion_blocked", 502},
   };
   ASSERT_EQ(std::size(documented), static_cast<size_t>(kOutcomeCount));
   for (const auto& d : documented) {
