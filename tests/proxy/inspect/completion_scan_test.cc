@@ -129,6 +129,18 @@ size_t firstBlockEnd(const SignatureSet& reference, std::string_view text, int r
   return 0;
 }
 
+// The shipped-like rules compiled once per test, with the scan's companions.
+class CompletionScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NE(set, nullptr); }
+
+  const std::shared_ptr<const SignatureSet> set = compiled(rules());
+  SignatureScratch scratch;
+  json::CompletionChunkParser parser{1 << 16};
+  CompletionScan scan;
+  Matches m;
+};
+
 TEST(CompletionScan, InactiveWhereNoCompletionRuleApplies) {
   SignatureScratch scratch;
   json::CompletionChunkParser parser(1 << 16);
@@ -229,13 +241,7 @@ TEST(CompletionScan, AnAlertIsCountedAndNotBlocked) {
   EXPECT_EQ(o.m.block, -1);
 }
 
-TEST(CompletionScan, EscapesAreDecodedBeforeTheScan) {
-  const auto set = compiled(rules());
-  ASSERT_NE(set, nullptr);
-  SignatureScratch scratch;
-  json::CompletionChunkParser parser(1 << 16);
-  CompletionScan scan;
-  Matches m;
+TEST_F(CompletionScanTest, EscapesAreDecodedBeforeTheScan) {
   scan.start(set.get(), scratch.forSet(*set), 0);
   EXPECT_EQ(scan.onEvent(chunkJson("key \\u0041KIA"), parser, m), EventVerdict::kForward);
   EXPECT_EQ(scan.onEvent(chunkJson("IOSFODNN7EXAMP"), parser, m), EventVerdict::kForward);
@@ -274,13 +280,7 @@ TEST(CompletionScan, CanariesBelongToTheirRoute) {
   EXPECT_TRUE(stream(*r, {"say a.b*c(d)[e] now"}, 0).blocked);
 }
 
-TEST(CompletionScan, ChoicesToolCallsAndReasoningAreScannedEachOnItsOwn) {
-  const auto set = compiled(rules());
-  ASSERT_NE(set, nullptr);
-  SignatureScratch scratch;
-  json::CompletionChunkParser parser(1 << 16);
-  CompletionScan scan;
-  Matches m;
+TEST_F(CompletionScanTest, ChoicesToolCallsAndReasoningAreScannedEachOnItsOwn) {
   // n = 2, interleaved: choice 1's key is split across its events, choice 0's between them.
   scan.start(set.get(), scratch.forSet(*set), 0);
   const char* one[] = {"AKIA", "IOSF", "ODNN", "7EXA", "MPLE"};
@@ -311,25 +311,13 @@ TEST(CompletionScan, ChoicesToolCallsAndReasoningAreScannedEachOnItsOwn) {
   EXPECT_EQ(scan.onEvent(tool("ODNN7EXAMPLE\\\"}"), parser, m), EventVerdict::kBlock);
 }
 
-TEST(CompletionScan, AnEventThatIsNotJsonIsScannedAsItIs) {
-  const auto set = compiled(rules());
-  ASSERT_NE(set, nullptr);
-  SignatureScratch scratch;
-  json::CompletionChunkParser parser(1 << 16);
-  CompletionScan scan;
-  Matches m;
+TEST_F(CompletionScanTest, AnEventThatIsNotJsonIsScannedAsItIs) {
   scan.start(set.get(), scratch.forSet(*set), 0);
   EXPECT_EQ(scan.onEvent("not json AKIAIOSF", parser, m), EventVerdict::kForward);
   EXPECT_EQ(scan.onEvent("ODNN7EXAMPLE", parser, m), EventVerdict::kBlock);
 }
 
-TEST(CompletionScan, EndAnchoredMatchesAreCheckedBeforeDone) {
-  const auto set = compiled(rules());
-  ASSERT_NE(set, nullptr);
-  SignatureScratch scratch;
-  json::CompletionChunkParser parser(1 << 16);
-  CompletionScan scan;
-  Matches m;
+TEST_F(CompletionScanTest, EndAnchoredMatchesAreCheckedBeforeDone) {
   scan.start(set.get(), scratch.forSet(*set), 0);
   EXPECT_EQ(scan.onEvent(chunkJson("and that is the end"), parser, m), EventVerdict::kForward);
   EXPECT_EQ(scan.onEvent("[DONE]", parser, m), EventVerdict::kBlock);
