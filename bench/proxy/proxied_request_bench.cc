@@ -154,15 +154,16 @@ class FixedUpstream {
 };
 
 // Inspection with everything on: identity, a default-deny policy, the shipped signature sets
-// (path, query, headers, bodies, prompts), inference validation with a token budget, and a
-// rate limit, all set so that the benchmark's requests pass.
+// (path, query, headers, bodies, prompts, and the output guardrails, which hold the JSON
+// answer until it is scanned), inference validation with a token budget, and a rate limit,
+// all set so that the benchmark's requests pass.
 std::string everythingOn() {
   const std::string rules = std::string(DPUGUARD_SOURCE_DIR) + "/config/rules/";
   return "identities: [{cidr: 127.0.0.1/32, identity: spiffe://bench/ns/ops/sa/client}]\n"
          "policy: {mode: rules, default: deny, rules: [{id: bench-allow, identities: [\"spiffe://bench/ns/ops/sa/client\"],"
          " routes: \"*\", action: allow}]}\n"
          "signatures: {files: [\"" + rules + "path-traversal.yaml\", \"" + rules + "injection.yaml\", \"" + rules +
-         "prompt-injection.yaml\", \"" + rules + "credentials.yaml\"]}\n"
+         "prompt-injection.yaml\", \"" + rules + "credentials.yaml\", \"" + rules + "completion.yaml\"]}\n"
          "inference: {routes: [all], max_body_bytes: 1048576, limits: [{identities: \"*\", max_tokens: 4096,"
          " tokens_per_minute: 1000000000}]}\n"
          "rate_limits: [{id: bench-rate, identities: \"*\", rate: 1000000/s, burst: 1000000}]\n";
