@@ -279,6 +279,7 @@ void ClientSession::startExchange() {
   if (fwd.framing == BodyFraming::kChunked && inspector().scansBody())
     fwd.framing = BodyFraming::kRechunk;
   fwd.content_length = h.content_length;
+  fwd.identity_encoding = inspector().readsAnswers();
   s.request_framing = fwd.framing;
   s.max_body = max_body;
   writeRequestHead(h, fwd, ex_->request_head);

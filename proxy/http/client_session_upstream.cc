@@ -24,6 +24,16 @@ std::string_view mediaType(const http1::MessageHead& h) {
   return {};
 }
 
+// A Content-Encoding other than identity (RFC 9110 §8.4).
+bool isEncoded(const http1::MessageHead& h) {
+  for (const http1::HeaderField& f : h.headers) {
+    if (http1::equalsIgnoreCase(f.name, "content-encoding") && !f.value.empty() &&
+        !http1::equalsIgnoreCase(f.value, "identity"))
+      return true;
+  }
+  return false;
+}
+
 // application/json or any application/...+json (RFC 6839 §3.1).
 bool isJson(std::string_view media) {
   if (http1::equalsIgnoreCase(media, "application/json")) return true;
@@ -371,7 +381,8 @@ void ClientSession::onResponseHead() {
       {.status = h.status,
        .has_body = !no_body,
        .event_stream = http1::equalsIgnoreCase(media, "text/event-stream"),
-       .json = isJson(media)},
+       .json = isJson(media),
+       .encoded = isEncoded(h)},
       worker_.inspectContext());
   if (plan.event_by_event) {
     // Forwarded event by event: the forwarder re-chunks (or, to HTTP/1.0, ends by closing).

@@ -34,9 +34,11 @@ void appendFraming(std::string& out, BodyFraming framing, uint64_t length) {
 }
 
 // Copies end-to-end headers; X-Forwarded-For and Via are handled by the callers.
-void appendEndToEnd(const http1::MessageHead& head, std::string& out, std::string_view* xff, std::string_view* via) {
+void appendEndToEnd(const http1::MessageHead& head, std::string& out, std::string_view* xff,
+                    std::string_view* via, bool drop_accept_encoding = false) {
   for (const http1::HeaderField& f : head.headers) {
     if (isHopByHop(f.name) || namedByConnection(head, f.name)) continue;
+    if (drop_accept_encoding && equalsIgnoreCase(f.name, "accept-encoding")) continue;
     if (equalsIgnoreCase(f.name, "x-forwarded-for")) {
       if (xff != nullptr) *xff = f.value;
       continue;
@@ -74,7 +76,7 @@ void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& f
   appendHeader(out, "Host", fwd.host);
   std::string_view xff;
   std::string_view via;
-  appendEndToEnd(head, out, &xff, &via);
+  appendEndToEnd(head, out, &xff, &via, fwd.identity_encoding);
   appendVia(out, via, head);
   out.append("X-Forwarded-For: ");
   if (!xff.empty()) {

@@ -17,6 +17,9 @@ struct RequestForwarding {
   std::string_view client_ip;  // appended to X-Forwarded-For
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
+  // Accept-Encoding is not passed on: the answer must come uncompressed, because output
+  // guardrails read it.
+  bool identity_encoding = false;
 };
 
 struct ResponseForwarding {

@@ -34,6 +34,8 @@ Verdict ExchangeInspector::onRequestHead(const RequestFacts& f, int64_t now_ms,
 
 Verdict ExchangeInspector::planBody(const RequestFacts& f, InspectContext& ctx) {
   const Pipeline& p = *s_.pipeline;
+  s_.route = f.route;
+  s_.route_index = static_cast<int>(f.route_index);
   const InferencePolicy& inference = p.inference();
   if (inference.active() && f.method == "POST" && inference.validates(f.route_index) &&
       InferencePolicy::apiFor(f.path, s_.api)) {
@@ -48,6 +50,11 @@ Verdict ExchangeInspector::planBody(const RequestFacts& f, InspectContext& ctx) 
     p.startBody(body_scan_, ctx.scratch);  // streamed through the body signatures
   }
   return s_.verdict;
+}
+
+bool ExchangeInspector::readsAnswers() const {
+  const SignatureSet* set = s_.pipeline->signatures();
+  return set != nullptr && set->scansCompletion(s_.route_index);
 }
 
 uint64_t ExchangeInspector::collectLimit() const {
@@ -106,12 +113,19 @@ bool ExchangeInspector::scanPrompt(InspectContext& ctx) {
 
 ResponsePlan ExchangeInspector::onResponseHead(const ResponseFacts& f, InspectContext& ctx) {
   const SignatureSet* set = s_.pipeline->signatures();
-  const bool guarded = f.has_body && set != nullptr && set->scansCompletion(s_.route_index);
+  const bool guarded = f.has_body && readsAnswers();
   if (!f.has_body || (!s_.inference && !guarded)) return {};
   parser_ = &ctx.completions;
   if (guarded) {
     completion_.start(set, ctx.scratch.forSet(*set), s_.route_index);
     s_.matches_before_answer = s_.matches.count;
+    if (f.encoded && (f.event_stream || f.json)) {
+      // Compressed text the guardrails cannot read is not let through: held with no room,
+      // its first byte refuses it (completion_unreadable).
+      s_.answer = MeteringBodySink::Mode::kHeldAnswer;
+      s_.answer_copy = 0;
+      return {.held = true};
+    }
   }
   const size_t max_copy = s_.pipeline->inference().config().max_response_bytes;
   if (f.event_stream) {

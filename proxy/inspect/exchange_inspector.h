@@ -77,6 +77,7 @@ struct ResponseFacts {
   bool has_body = false;
   bool event_stream = false;  // Content-Type text/event-stream
   bool json = false;          // Content-Type application/json (or +json)
+  bool encoded = false;       // a Content-Encoding other than identity (gzip, br ...)
 };
 
 // How the answer is forwarded, decided at its head.
@@ -120,6 +121,9 @@ class ExchangeInspector {
   // A collected body, `capacity` bytes readable from body.data() (json padding).
   Verdict onRequestComplete(std::string_view body, size_t capacity, int64_t now_ms,
                             InspectContext& ctx);
+  // Output guardrails read this route's answers: they must come uncompressed (the request
+  // goes without Accept-Encoding; an encoded answer is refused as unreadable).
+  bool readsAnswers() const;
   // Routing by model: the cluster the request goes to instead of the route's (-1: the route's).
   int routedCluster() const { return s_.routed_cluster; }
 

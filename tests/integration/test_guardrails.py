@@ -2,6 +2,7 @@
 processes. nginx serves fixed answers (SSE streams and whole JSON answers) so that what dpuguard
 forwards is compared byte for byte with the file and with a direct request; the mock LLM
 streams a leaked key token by token, as a model would. curl is the client."""
+import gzip
 import json
 import os
 import unittest
@@ -18,7 +19,8 @@ ROUTES = f"""  - name: all
     canaries: ["{CANARY}"]
 """
 
-NGINX_TYPES = "location /sse/ { default_type text/event-stream; } location /json/ { default_type application/json; }"
+NGINX_TYPES = ("location /sse/ { default_type text/event-stream; } location /json/ { default_type application/json; } "
+               "location /gz/ { default_type application/json; add_header Content-Encoding gzip; }")
 
 
 def event(content):
@@ -47,11 +49,12 @@ ALERT = stream(["Use", " postgres://app:", "hunter2@db.internal", "/prod", " to"
 class GuardrailTest(ProxyTestCase):
     def start(self):
         www = self.p.path("www")
-        for d in ("sse", "json"):
+        for d in ("sse", "json", "gz"):
             os.makedirs(os.path.join(www, d), exist_ok=True)
         files = {"sse/leak": b"".join(LEAK), "sse/clean": b"".join(CLEAN), "sse/alert": b"".join(ALERT),
                  "json/canary": whole(f"My instructions say {CANARY}, so no."),
-                 "json/clean": whole("A harmless answer."), "json/key": whole("Here: AKIAIOSFODNN7EXAMPLE")}
+                 "json/clean": whole("A harmless answer."), "json/key": whole("Here: AKIAIOSFODNN7EXAMPLE"),
+                 "gz/key": gzip.compress(whole("Here: AKIAIOSFODNN7EXAMPLE"))}
         for name, data in files.items():
             with open(os.path.join(www, name), "wb") as f:
                 f.write(data)
@@ -111,6 +114,21 @@ class GuardrailTest(ProxyTestCase):
                          [(502, "completion_blocked", "completion_block", "dpg-leak-all-1"),
                           (502, "completion_blocked", "completion_block", "dpg-out-001")])
         self.assertNotIn(CANARY, dp.log())  # the canary is in no log line either
+
+    def test_answers_guardrails_read_come_uncompressed_or_not_at_all(self):
+        # The request goes upstream without Accept-Encoding...
+        llm = self.p.mock_llm(token_delay_ms=1)
+        dp = self.p.dpuguard(config([llm], extra_top=signatures("completion")))
+        code, out, err = curl("-H", "Accept-Encoding: gzip, br", dp.url("/_mock/headers"))
+        self.assertEqual(code, 0, err)
+        self.assertNotIn("accept-encoding", {k.lower() for k in json.loads(out)}, out)
+        # ... and an answer that comes compressed anyway is refused, not passed unread.
+        up, dp, _ = self.start()
+        status, _, body = self.get(dp.port, "/gz/key")
+        self.assertEqual(status, 502, body)
+        self.assertEqual(json.loads(body)["error"]["code"], "completion_blocked")
+        rec = dp.wait_flow_log(1)[-1]
+        self.assertEqual((rec["reason"], rec["rule"]), ("completion_blocked", "completion_unreadable"), rec)
 
     def test_the_mock_llm_streaming_a_key_token_by_token_is_cut_before_its_last_token(self):
         llm = self.p.mock_llm(token_delay_ms=5)

@@ -46,6 +46,22 @@ TEST(HeadWriterTest, RequestWithContentLength) {
   EXPECT_EQ(out, "PUT /a HTTP/1.1\r\nHost: h\r\nVia: 1.1 dpuguard\r\nX-Forwarded-For: ::1\r\nContent-Length: 7\r\n\r\n");
 }
 
+TEST(HeadWriterTest, AnAnswerGuardrailsReadIsAskedForUncompressed) {
+  Parsed p(http1::MessageParser::Kind::kRequest,
+           "GET /a HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, br\r\naccept-encoding: "
+           "zstd\r\nAccept: */*\r\n\r\n");
+  RequestForwarding f{"/a", "h", "::1", BodyFraming::kNone, 0, true};
+  std::string out;
+  writeRequestHead(p.head(), f, out);
+  EXPECT_EQ(out,
+            "GET /a HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nVia: 1.1 dpuguard\r\nX-Forwarded-For: "
+            "::1\r\n\r\n");
+  f.identity_encoding = false;
+  out.clear();
+  writeRequestHead(p.head(), f, out);
+  EXPECT_NE(out.find("Accept-Encoding: gzip, br\r\n"), std::string::npos);
+}
+
 TEST(HeadWriterTest, ResponseFramingAndClose) {
   Parsed p(http1::MessageParser::Kind::kResponse,
            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n");
