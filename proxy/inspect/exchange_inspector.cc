@@ -7,6 +7,9 @@ namespace dpuguard::proxy::inspect {
 
 void ExchangeInspector::begin(const Pipeline& pipeline) {
   s_ = {};
+  model_.clear();  // the buffers keep their capacity, never their content
+  dpi_ids_.clear();
+  decoded_query_.clear();
   s_.pipeline = &pipeline;
   meter_.start(UINT64_MAX);
 }

@@ -352,6 +352,17 @@ TEST_F(ExchangeInspectorTest, BeginResetsEverythingFromTheLastExchange) {
   in_.onLog(rec, true, now_, 5000, ctx_);
   EXPECT_TRUE(rec.dpi.empty());
   EXPECT_TRUE(rec.model.empty());
+  in_.end(now_, buckets_);
+  // An inference body that is not JSON names no model: not the one of an exchange before it
+  // (found by the http1_session fuzz target).
+  head(facts("10.0.0.1", "chat", 0, "POST", "/v1/chat/completions", 100));
+  ASSERT_FALSE(complete(in_, chat("small", 10, "hello"), now_, ctx_).blocked());
+  in_.end(now_, buckets_);
+  head(facts("10.0.0.1", "chat", 0, "POST", "/v1/chat/completions", 100));
+  ASSERT_TRUE(complete(in_, "{not json", now_, ctx_).blocked());
+  FlowRecord bad;
+  in_.onLog(bad, false, now_, 5000, ctx_);
+  EXPECT_EQ(bad.model, "");
 }
 
 }  // namespace
