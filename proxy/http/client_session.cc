@@ -248,6 +248,7 @@ void ClientSession::startExchange() {
     return;
   }
   inspect::RequestFacts facts;
+  facts.route = s.route->name;
   facts.route_index = route_index;
   facts.method = h.method;
   facts.path = path;
