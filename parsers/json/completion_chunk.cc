@@ -2,6 +2,7 @@
 // choices[].text, and usage.{prompt_tokens,completion_tokens}; the generated text on request.
 #include "parsers/json/completion_chunk.h"
 
+#include <array>
 #include <limits>
 
 #include "parsers/json/json_document.h"
@@ -39,6 +40,24 @@ uint32_t indexOr(object o, uint32_t position) {
                                                       : static_cast<uint32_t>(index);
 }
 
+// Keys of one object the text is read from, each seen at most once: a second one makes the
+// text ambiguous (a client's parser may keep the last where a lookup finds the first).
+class SeenKeys {
+ public:
+  explicit SeenKeys(GeneratedText& text) : text_(text) {}
+  void see(std::string_view key) {
+    for (size_t i = 0; i < n_; ++i) {
+      if (seen_[i] == key) text_.ambiguous = true;
+    }
+    if (n_ < seen_.size()) seen_[n_++] = key;
+  }
+
+ private:
+  GeneratedText& text_;
+  std::array<std::string_view, 8> seen_{};
+  size_t n_ = 0;
+};
+
 // Appends `v`, when it is a non-empty string, as a piece. All pieces together are at most the
 // document's size, and simdjson parses documents of at most 4 GiB: offsets fit in 32 bits.
 void addPiece(element v, OutputPiece p, GeneratedText& text) {
@@ -53,19 +72,42 @@ void addPiece(element v, OutputPiece p, GeneratedText& text) {
 void addArguments(element function, OutputPiece p, GeneratedText& text) {
   object f;
   if (function.get_object().get(f)) return;
+  SeenKeys seen(text);
   for (const simdjson::dom::key_value_pair kv : f) {
-    if (kv.key == "arguments") addPiece(kv.value, p, text);
+    if (kv.key != "arguments") continue;
+    seen.see(kv.key);
+    addPiece(kv.value, p, text);
   }
 }
 
-// Fields are walked, not looked up, so a key given twice is read twice: a client's parser
-// may keep the last one where simdjson's lookup finds the first.
+// "content" as a string, or as an array of parts ({"type": "text", "text": "..."}).
+void addContent(element v, OutputPiece p, GeneratedText& text) {
+  array parts;
+  if (v.get_array().get(parts)) return addPiece(v, p, text);
+  for (element part : parts) {
+    object o;
+    if (part.get_object().get(o)) continue;
+    SeenKeys seen(text);
+    for (const simdjson::dom::key_value_pair kv : o) {
+      if (kv.key != "text") continue;
+      seen.see(kv.key);
+      addPiece(kv.value, p, text);
+    }
+  }
+}
+
+// Fields are walked, not looked up, so a key given twice is seen (and makes the text
+// ambiguous) rather than hidden behind the first.
 void addMessageText(object o, OutputPiece p, GeneratedText& text) {
+  SeenKeys seen(text);
   for (const simdjson::dom::key_value_pair kv : o) {
     const std::string_view key = kv.key;
+    if (key == "content" || key == "refusal" || key == "reasoning_content" || key == "reasoning" ||
+        key == "function_call" || key == "tool_calls")
+      seen.see(key);
     if (key == "content") {
       p.channel = OutputChannel::kContent;
-      addPiece(kv.value, p, text);
+      addContent(kv.value, p, text);
     } else if (key == "refusal") {
       p.channel = OutputChannel::kRefusal;
       addPiece(kv.value, p, text);
@@ -86,8 +128,11 @@ void addMessageText(object o, OutputPiece p, GeneratedText& text) {
         object call;
         if (!c.get_object().get(call)) {
           t.tool = indexOr(call, position);
+          SeenKeys seen(text);
           for (const simdjson::dom::key_value_pair f : call) {
-            if (f.key == "function") addArguments(f.value, t, text);
+            if (f.key != "function") continue;
+            seen.see(f.key);
+            addArguments(f.value, t, text);
           }
         }
         ++position;
@@ -99,8 +144,10 @@ void addMessageText(object o, OutputPiece p, GeneratedText& text) {
 void addChoiceText(object choice, uint32_t position, GeneratedText& text) {
   OutputPiece p;
   p.choice = indexOr(choice, position);
+  SeenKeys seen(text);
   for (const simdjson::dom::key_value_pair kv : choice) {
     object o;
+    if (kv.key == "text" || kv.key == "delta" || kv.key == "message") seen.see(kv.key);
     if (kv.key == "text") {
       addPiece(kv.value, p, text);
     } else if ((kv.key == "delta" || kv.key == "message") && !kv.value.get_object().get(o)) {
@@ -126,6 +173,12 @@ bool CompletionChunkParser::parse(std::string_view json, size_t capacity, Comple
   element doc;
   object root;
   if (impl_->doc.parse(json, capacity).get(doc) || doc.get_object().get(root)) return false;
+  if (text != nullptr) {
+    SeenKeys seen(*text);
+    for (const simdjson::dom::key_value_pair kv : root) {
+      if (kv.key == "choices") seen.see(kv.key);
+    }
+  }
   array choices;
   if (!root["choices"].get_array().get(choices)) {
     uint32_t position = 0;

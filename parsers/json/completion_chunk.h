@@ -39,7 +39,12 @@ struct OutputPiece {
 struct GeneratedText {
   std::string bytes;
   std::vector<OutputPiece> pieces;
+  // A field the text is read from was given twice in one object ("content" twice in a delta,
+  // "choices" twice): clients disagree on which one counts (JavaScript and Python keep the
+  // last), so the text cannot be known; a guardrail treats it as unreadable.
+  bool ambiguous = false;
   void clear() {
+    ambiguous = false;
     bytes.clear();
     pieces.clear();
   }

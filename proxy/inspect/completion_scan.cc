@@ -181,6 +181,10 @@ EventVerdict CompletionScan::onEventText(std::string_view data, const json::Gene
                                          Matches& m) {
   if (!active()) return EventVerdict::kForward;
   if (blocked_) return EventVerdict::kBlock;
+  if (text != nullptr && text->ambiguous) {  // the client may read other text than we would
+    blocked_ = true;
+    return EventVerdict::kBlock;
+  }
   if (text != nullptr) {
     for (const json::OutputPiece& p : text->pieces) {
       feedPiece(p.choice, PieceKey{p.choice, p.tool, static_cast<uint8_t>(p.channel)},
@@ -215,6 +219,10 @@ bool CompletionScan::scanWholeText(std::string_view body, const json::GeneratedT
                                    Matches& m) {
   if (!active()) return false;
   if (blocked_) return true;
+  if (text != nullptr && text->ambiguous) {
+    blocked_ = true;
+    return true;
+  }
   // The pieces, NUL-separated (the last NUL dropped, so `$` still means the end), or the body.
   std::string_view all = text != nullptr ? std::string_view(text->bytes) : body;
   if (text != nullptr && !all.empty()) all.remove_suffix(1);

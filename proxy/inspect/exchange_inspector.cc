@@ -93,6 +93,7 @@ Verdict ExchangeInspector::onRequestComplete(std::string_view body, size_t capac
     return s_.verdict;
   }
   model_.assign(req.model);
+  s_.stream_requested = req.stream;
   if (scanPrompt(ctx)) return s_.verdict;
   s_.prompt_estimate = (req.prompt_bytes + json::kBytesPerToken - 1) / json::kBytesPerToken;
   const InferenceDecision d = s_.pipeline->inference().decide(s_.identity, s_.api, req, now_ms,
@@ -131,12 +132,20 @@ ResponsePlan ExchangeInspector::onResponseHead(const ResponseFacts& f, InspectCo
     }
   }
   const size_t max_copy = s_.pipeline->inference().config().max_response_bytes;
-  if (f.event_stream) {
+  bool event_stream = f.event_stream;
+  bool json = f.json;
+  if (guarded && s_.inference && f.status == 200 && !event_stream && !json) {
+    // A model's answer, whatever its Content-Type says (or that it says none): clients read
+    // a requested stream as SSE regardless, so it is read as one; anything else whole.
+    event_stream = s_.stream_requested;
+    json = !s_.stream_requested;
+  }
+  if (event_stream) {
     s_.answer = MeteringBodySink::Mode::kEventStream;
     return {.event_by_event = true};
   }
   if (f.status != 200) return {};
-  if (guarded && f.json) {  // judged whole before a byte of it is sent
+  if (guarded && json) {  // judged whole before a byte of it is sent
     s_.answer = MeteringBodySink::Mode::kHeldAnswer;
     s_.answer_copy = max_copy;
     return {.held = true};

@@ -173,6 +173,7 @@ class ExchangeInspector {
     Verdict verdict;
     Matches matches;
     bool inference = false;  // the body is collected and validated, the answer metered
+    bool stream_requested = false;  // the inference request asked for a streamed answer
     json::InferenceApi api = json::InferenceApi::kChatCompletions;
     int routed_cluster = -1;
     uint64_t prompt_estimate = 0;

@@ -183,6 +183,12 @@ void readCanaries(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
                               std::to_string(v.size()) + " bytes");
     } else if (control) {
       ctx.error(c.Mark(), what + "control characters are not allowed");
+    } else if (v.front() == ' ' || v.back() == ' ' ||
+               std::count(v.begin(), v.end(), ' ') * 2 > static_cast<long>(v.size())) {
+      // Mostly spaces, or spaces at an end: it would match ordinary text, or not the token.
+      ctx.error(c.Mark(), what + "must not start or end with a space, nor be mostly spaces");
+    } else if (c.Tag() != "?" && c.Tag() != "!" && c.Tag() != "tag:yaml.org,2002:str") {
+      ctx.error(c.Mark(), what + "each must be a plain string (no YAML tag)");
     } else if (std::find(rt.canaries.begin(), rt.canaries.end(), v) != rt.canaries.end()) {
       ctx.error(c.Mark(), what + "listed twice");
     } else {

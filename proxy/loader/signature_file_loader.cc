@@ -38,6 +38,19 @@ void readWhere(Context& ctx, const YAML::Node& n, inspect::Signature& s) {
   }
 }
 
+// Whether a pattern ends in an assertion about the byte after its match (closing groups
+// ignored): \b, \B, $, \Z, \z.
+bool endsOnNextByte(std::string_view pattern) {
+  while (!pattern.empty() && pattern.back() == ')') pattern.remove_suffix(1);
+  for (std::string_view end : {"\\b", "\\B", "\\Z", "\\z"}) {
+    if (pattern.size() >= end.size() && pattern.substr(pattern.size() - end.size()) == end &&
+        (pattern.size() == end.size() || pattern[pattern.size() - end.size() - 1] != '\\'))
+      return true;
+  }
+  return !pattern.empty() && pattern.back() == '$' &&
+         (pattern.size() == 1 || pattern[pattern.size() - 2] != '\\');
+}
+
 }  // namespace
 
 std::vector<inspect::Signature> loadSignatureText(const std::string& text, const std::string& file,
@@ -83,6 +96,17 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
         }
         if (YAML::Node w = r.get("where"); w.IsDefined()) readWhere(ctx, w, s);
         r.readEnum("action", s.action, kActionNames);
+        constexpr uint8_t kCompletion = 1u << static_cast<unsigned>(inspect::Where::kCompletion);
+        if (YAML::Node p = r.get("pattern"); p.IsDefined() && (s.where & kCompletion) != 0 &&
+                                             s.action == inspect::SignatureAction::kBlock &&
+                                             endsOnNextByte(s.pattern)) {
+          ctx.error(p.Mark(),
+                    "a blocking completion rule cannot end in \\b, \\B, $, \\Z or \\z: the match "
+                    "is only known "
+                    "when the next token arrives, after the token that completed the secret has "
+                    "gone out; end "
+                    "the pattern on the secret's last character (or make it an alert)");
+        }
         if (YAML::Node sv = r.get("severity"); sv.IsDefined()) {
           const Keys levels = {"low", "medium", "high", "critical"};
           if (std::find(levels.begin(), levels.end(), s.severity) == levels.end()) {

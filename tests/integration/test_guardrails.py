@@ -130,6 +130,32 @@ class GuardrailTest(ProxyTestCase):
         rec = dp.wait_flow_log(1)[-1]
         self.assertEqual((rec["reason"], rec["rule"]), ("completion_blocked", "completion_unreadable"), rec)
 
+    def test_a_model_answer_is_read_whatever_its_content_type_says(self):
+        # An inference route: a requested stream is read as SSE even under text/plain (clients
+        # read it so), a whole answer whole even without a JSON Content-Type.
+        sse = b"".join(LEAK).decode()
+        answer = whole("Here: AKIAIOSFODNN7EXAMPLE").decode()
+        locations = (f"location = /v1/chat/completions {{ default_type text/plain; return 200 '{sse}'; }} "
+                     f"location = /v1/completions {{ default_type text/plain; return 200 '{answer}'; }}")
+        up = self.p.nginx(extra_locations=locations)
+        routes = """  - name: chat
+    match: {path_prefix: /v1/}
+    cluster: up
+"""
+        top = signatures("completion") + "inference:\n  routes: [chat]\n"
+        dp = self.p.dpuguard(config([up], extra_top=top, routes=routes))
+        req = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+        code, out, err = curl("-H", "Content-Type: application/json", "--data-binary", json.dumps(req),
+                              dp.url("/v1/chat/completions"))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, b"".join(LEAK[:4]) + NOTICE)
+        req = {"model": "m", "prompt": "hi"}
+        code, out, err = curl("-w", "\n%{http_code}", "-H", "Content-Type: application/json", "--data-binary",
+                              json.dumps(req), dp.url("/v1/completions"))
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.endswith(b"\n502"), out)
+        self.assertNotIn(b"AKIA", out)
+
     def test_the_mock_llm_streaming_a_key_token_by_token_is_cut_before_its_last_token(self):
         llm = self.p.mock_llm(token_delay_ms=5)
         dp = self.p.dpuguard(config([llm], extra_top=signatures("completion")))

@@ -113,7 +113,7 @@ TEST(CompletionChunkText, EveryKindOfOutputWithItsChoice) {
 }
 
 TEST(CompletionChunkText, HostileShapesAreReadNotTrusted) {
-  // A key given twice is read twice (a client may keep the last).
+  // A key given twice is read twice (a client may keep the last), and the text is ambiguous.
   EXPECT_EQ(text(R"({"choices":[{"delta":{"content":"benign","content":"AKIA"}}]})"),
             "c0.0:benign|c0.0:AKIA");
   EXPECT_EQ(text(R"({"choices":[{"index":99999999999,"text":"x"}]})"), "c4294967295.0:x");
@@ -128,6 +128,34 @@ TEST(CompletionChunkText, HostileShapesAreReadNotTrusted) {
   EXPECT_FALSE(ok);
   EXPECT_EQ(text(R"({"choices":[{"delta":{"content":"x"}}]} trailing)", &ok), "");
   EXPECT_FALSE(ok);
+}
+
+TEST(CompletionChunkText, AFieldGivenTwiceMakesTheTextAmbiguous) {
+  CompletionChunkParser parser(1 << 16);
+  CompletionChunk chunk;
+  GeneratedText t;
+  for (
+      const char* twice :
+      {R"({"choices":[{"delta":{"content":"z","content":"AKIA"}}]})",
+       R"({"choices":[{"index":0,"delta":{"content":"a"},"delta":{"content":"b"}}]})",
+       R"({"choices":[{"delta":{"content":"a"}}],"choices":[{"delta":{"content":"b"}}]})",
+       R"({"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"a","arguments":"b"}}]}}]})",
+       R"({"choices":[{"message":{"content":[{"type":"text","text":"a","text":"b"}]}}]})"}) {
+    const std::string json = twice;
+    ASSERT_TRUE(parser.parse(json, json.size(), chunk, &t)) << twice;
+    EXPECT_TRUE(t.ambiguous) << twice;
+  }
+  const std::string once =
+      R"({"choices":[{"delta":{"content":"a","role":"assistant"}},{"delta":{"content":"b"}}]})";
+  ASSERT_TRUE(parser.parse(once, once.size(), chunk, &t));
+  EXPECT_FALSE(t.ambiguous);  // the same key in two objects is not twice
+}
+
+TEST(CompletionChunkText, ContentGivenAsPartsIsRead) {
+  EXPECT_EQ(
+      text(R"({"choices":[{"message":{"content":[{"type":"text","text":"key AKIA"},)"
+           R"({"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"IOSF"}]}}]})"),
+      "c0.0:key AKIA|c0.0:IOSF");
 }
 
 }  // namespace

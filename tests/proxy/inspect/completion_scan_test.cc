@@ -311,6 +311,22 @@ TEST_F(CompletionScanTest, ChoicesToolCallsAndReasoningAreScannedEachOnItsOwn) {
   EXPECT_EQ(scan.onEvent(tool("ODNN7EXAMPLE\\\"}"), parser, m), EventVerdict::kBlock);
 }
 
+TEST_F(CompletionScanTest, AnEventWithAFieldGivenTwiceIsCut) {
+  // A client keeps the last "content" ("AKIA", "IOSF", ...): the scan cannot know which the
+  // client reads, so it does not forward it.
+  scan.start(set.get(), scratch.forSet(*set), 0);
+  EXPECT_EQ(scan.onEvent(R"({"choices":[{"delta":{"content":"z","content":"AKIA"}}]})", parser, m),
+            EventVerdict::kBlock);
+  EXPECT_TRUE(scan.blocked());
+  EXPECT_LT(m.block, 0);  // no rule: unreadable
+  scan.start(set.get(), scratch.forSet(*set), 0);
+  const std::string whole =
+      R"({"choices":[{"message":{"content":"ok","content":"AKIAIOSFODNN7EXAMPLE"}}]})" +
+      std::string(64, '\0');
+  EXPECT_TRUE(
+      scan.scanWhole(std::string_view(whole.data(), whole.size() - 64), whole.size(), parser, m));
+}
+
 TEST_F(CompletionScanTest, AnEventThatIsNotJsonIsScannedAsItIs) {
   scan.start(set.get(), scratch.forSet(*set), 0);
   EXPECT_EQ(scan.onEvent("not json AKIAIOSF", parser, m), EventVerdict::kForward);

@@ -264,6 +264,16 @@ TEST(ConfigLoaderTest, RouteCanariesAreCompletionSignaturesOfTheirRoute) {
       << e;
   EXPECT_NE(e.find(what + "control characters are not allowed"), std::string::npos) << e;
   EXPECT_EQ(e.find("CANARY-7f3a"), std::string::npos) << "a canary is a secret: " << e;
+  for (const char* spacey : {"\"        \"", "\" CANARY-7f3a\"", "\"a  b  c  d\""}) {
+    EXPECT_NE(errorsOf(std::string(kMinimal) + "    canaries: [" + spacey + "]\n")
+                  .find(what + "must not start or end with a space, nor be mostly spaces"),
+              std::string::npos)
+        << spacey;
+  }
+  EXPECT_NE(
+      errorsOf(std::string(kMinimal) + "    canaries: [!!binary \"Q0FOQVJZLTdmM2EtOWIyMQ==\"]\n")
+          .find(what + "each must be a plain string (no YAML tag)"),
+      std::string::npos);
   EXPECT_NE(errorsOf(std::string(kMinimal) + "    canaries: []\n")
                 .find("t.yaml:10:15: " + what + "must be a list of 1-64 strings"),
             std::string::npos);

@@ -58,6 +58,33 @@ TEST(SignatureFileLoader, CompletionReadsTheAnswer) {
       << errors[0].toString();
 }
 
+TEST(SignatureFileLoader, ABlockingCompletionRuleMayNotEndOnTheNextByte) {
+  for (const char* pattern :
+       {R"('AKIA[0-9A-Z]{16}\b')", R"('(?:AKIA[0-9A-Z]{16}$)')", R"('secret\z')"}) {
+    std::vector<ConfigError> errors;
+    std::string text = rule(pattern);
+    text.replace(text.find("[body]"), 6, "[completion]");
+    loadSignatureText(text, "r.yaml", &errors);
+    ASSERT_EQ(errors.size(), 1u) << pattern;
+    EXPECT_EQ(
+        errors[0].toString().rfind("r.yaml:3:14: a blocking completion rule cannot end in", 0), 0u)
+        << errors[0].toString();
+    // As an alert, or on bodies, it is fine; so is an escaped backslash before the b.
+    errors.clear();
+    std::string alert = text;
+    alert.replace(alert.find("action: block"), 13, "action: alert");
+    loadSignatureText(alert, "r.yaml", &errors);
+    EXPECT_TRUE(errors.empty()) << pattern;
+    loadSignatureText(rule(pattern), "r.yaml", &errors);
+    EXPECT_TRUE(errors.empty()) << pattern;
+  }
+  std::vector<ConfigError> errors;
+  std::string text = rule(R"('path\\b')");
+  text.replace(text.find("[body]"), 6, "[completion]");
+  loadSignatureText(text, "r.yaml", &errors);
+  EXPECT_TRUE(errors.empty()) << errors[0].toString();
+}
+
 TEST(SignatureFileLoader, ARawControlCharacterInAPatternIsAPositionedError) {
   // YAML's double quotes turn "\b" into a backspace: the rule would need one to match.
   std::vector<ConfigError> errors;
