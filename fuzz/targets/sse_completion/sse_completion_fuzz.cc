@@ -6,6 +6,8 @@
 //     completed match, and nothing is cut that should pass);
 //   - the same answer with its text split into other events (every piece cut into pieces of
 //     1..8 bytes, each its own OpenAI chunk) gets the same verdict, cut the same way;
+//   - an event that gives a field it is read from twice (a client keeps the last) is cut as
+//     unreadable, with no rule, and so is a whole answer that does;
 //   - no write to Vectorscan is shorter than 16 bytes unless it is all the text so far;
 //   - each event's data read as a whole (non-streamed) answer is blocked exactly when a
 //     block-mode scan of its pieces (NUL-separated), or of the data when it is not JSON, is.
@@ -93,6 +95,15 @@ std::vector<std::string> eventsOf(std::string_view stream) {
   return events;
 }
 
+// An event whose text a client may read otherwise than the scan: a field given twice.
+bool ambiguous(const std::string& data) {
+  static CompletionChunkParser parser(kMaxEvent);
+  static GeneratedText text;
+  CompletionChunk chunk;
+  return !data.empty() && data.front() == '{' && parser.parse(data, data.size(), chunk, &text) &&
+         text.ambiguous;
+}
+
 // The scan under test: the index of the event refused, or events.size() when all pass.
 size_t scanned(const std::vector<std::string>& events, int route, std::string* rule) {
   static CompletionScan scan;
@@ -105,7 +116,8 @@ size_t scanned(const std::vector<std::string>& events, int route, std::string* r
   const bool end_blocked = scan.finish(m);
   if (scan.shortWrites() != 0) std::abort();
   if (end_blocked != (i < events.size())) std::abort();  // no `$` rule: nothing new at the end
-  if ((m.block >= 0) != (i < events.size())) std::abort();
+  // A refusal names its rule, unless the refused event was ambiguous (unreadable: no rule).
+  if (i < events.size() ? (m.block < 0 && !ambiguous(events[i])) : m.block >= 0) std::abort();
   if (rule != nullptr && m.block >= 0)
     *rule = s.stream->signatures()[static_cast<size_t>(m.block)].id;
   return i;
@@ -138,6 +150,7 @@ size_t expected(const std::vector<std::string>& events, int route) {
   static GeneratedText text;
   std::vector<LaneText> done;  // texts ended by [DONE]
   std::vector<LaneText> lanes(CompletionScan::kMaxLanes);
+  size_t events_end = events.size();  // an ambiguous event, or the end
   auto add = [&](uint32_t choice, uint32_t tool, uint8_t channel, std::string_view piece,
                  uint32_t event) {
     LaneText& lane = lanes[std::min<size_t>(choice, CompletionScan::kMaxLanes - 1)];
@@ -156,6 +169,10 @@ size_t expected(const std::vector<std::string>& events, int route) {
     if (data == "[DONE]") {
       for (LaneText& lane : lanes) done.push_back(std::move(lane)), lane = LaneText{};
     } else if (!data.empty() && parser.parse(data, data.size(), chunk, &text)) {
+      if (text.ambiguous) {  // cut here, whatever follows
+        events_end = i;
+        break;
+      }
       for (const OutputPiece& p : text.pieces) {
         add(p.choice, p.tool, static_cast<uint8_t>(p.channel), text.piece(p), i);
       }
@@ -164,7 +181,7 @@ size_t expected(const std::vector<std::string>& events, int route) {
     }
   }
   for (LaneText& lane : lanes) done.push_back(std::move(lane));
-  size_t first = events.size();
+  size_t first = events_end;
   for (const LaneText& lane : done) {
     if (lane.text.empty() || !blocks(lane.text, route)) continue;
     size_t lo = 1, hi = lane.text.size();  // the shortest blocking prefix
@@ -256,6 +273,10 @@ void checkWhole(std::string_view body, int route) {
   CompletionChunk chunk;
   std::string_view all = body;
   if (reference.parse(body, body.size(), chunk, &text)) {
+    if (text.ambiguous) {  // unreadable: refused whole
+      if (!blocked) std::abort();
+      return;
+    }
     all = text.bytes;
     if (!all.empty()) all.remove_suffix(1);
   }
@@ -272,7 +293,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> again = resplit(events, step);
   const size_t cut_again = scanned(again, route, nullptr);
   if (cut_again != expected(again, route)) std::abort();
-  if ((cut < events.size()) != (cut_again < again.size())) std::abort();
+  // The re-split answer is rebuilt from the text read, so a field given twice is not in it.
+  const bool unreadable = cut < events.size() && ambiguous(events[cut]);
+  if (!unreadable && (cut < events.size()) != (cut_again < again.size())) std::abort();
   for (size_t i = 0; i < events.size() && i < 4; ++i) checkWhole(events[i], route);
   return 0;
 }
