@@ -163,7 +163,8 @@ struct CompletionChunkParser::Impl {
   JsonDocument doc;
 };
 
-CompletionChunkParser::CompletionChunkParser(size_t max_bytes) : impl_(std::make_unique<Impl>(max_bytes)) {}
+CompletionChunkParser::CompletionChunkParser(size_t max_bytes)
+    : impl_(std::make_unique<Impl>(max_bytes)) {}
 CompletionChunkParser::~CompletionChunkParser() = default;
 
 bool CompletionChunkParser::parse(std::string_view json, size_t capacity, CompletionChunk& out,

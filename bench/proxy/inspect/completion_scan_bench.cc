@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "parsers/json/completion_chunk.h"
-#include "proxy/loader/signature_file_loader.h"
 #include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/signature_set.h"
+#include "proxy/loader/signature_file_loader.h"
 
 namespace dpuguard::proxy::inspect {
 namespace {

@@ -1,9 +1,9 @@
 // Vectorscan DPI throughput with the shipped rule sets (config/rules/, 250 signatures): a
 // request body scanned in stream mode (as the session does, in the chunks it arrives in), an
-// inference body's decoded strings (the `prompt` rules), and a header section in block mode, over ordinary prose
-// (the common case: no match). Baseline in the same run: memchr over the same bytes (a lower
-// bound for any scan). Bytes/s is reported; compare the ratio, not the absolute figure, on a
-// shared machine.
+// inference body's decoded strings (the `prompt` rules), and a header section in block mode, over
+// ordinary prose (the common case: no match). Baseline in the same run: memchr over the same bytes
+// (a lower bound for any scan). Bytes/s is reported; compare the ratio, not the absolute figure, on
+// a shared machine.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -21,7 +21,8 @@ std::shared_ptr<const SignatureSet> shipped(const char* only = nullptr) {
   for (const char* f : {"path-traversal", "injection", "prompt-injection", "credentials"}) {
     if (only != nullptr && std::strcmp(only, f) != 0) continue;
     std::vector<ConfigError> errors;
-    for (Signature& s : loadSignatureFile(std::string(DPUGUARD_SOURCE_DIR) + "/config/rules/" + f + ".yaml", &errors)) {
+    for (Signature& s : loadSignatureFile(
+             std::string(DPUGUARD_SOURCE_DIR) + "/config/rules/" + f + ".yaml", &errors)) {
       all.push_back(std::move(s));
     }
   }
@@ -31,8 +32,10 @@ std::shared_ptr<const SignatureSet> shipped(const char* only = nullptr) {
 
 std::string prose(size_t n) {
   const std::string p =
-      "The data processing unit sits between the network and the host, so the inspection proxy sees every "
-      "request before the inference server does. Operators want to know which workloads call which models, "
+      "The data processing unit sits between the network and the host, so the inspection proxy "
+      "sees every "
+      "request before the inference server does. Operators want to know which workloads call which "
+      "models, "
       "how many tokens each team spends, and whether a prompt carries something it should not. ";
   std::string out = R"({"model":"m","messages":[{"role":"user","content":")";
   while (out.size() < n - 4) out += p;
@@ -72,7 +75,8 @@ void BM_ChatStringsScan(benchmark::State& state) {
   const std::string body = prose(static_cast<size_t>(state.range(0)));
   json::InferenceRequestParser parser(1 << 20);
   json::InferenceRequest view;
-  if (parser.parse(json::InferenceApi::kChatCompletions, body, body.size(), view) != json::RequestError::kNone) {
+  if (parser.parse(json::InferenceApi::kChatCompletions, body, body.size(), view) !=
+      json::RequestError::kNone) {
     state.SkipWithError("bench body does not parse");
     return;
   }
@@ -92,7 +96,8 @@ void BM_HeaderBlockScan(benchmark::State& state) {
   const auto set = shipped();
   const std::string headers =
       "Host: api.example.com\r\nUser-Agent: python-httpx/0.27\r\nAccept: application/json\r\n"
-      "Content-Type: application/json\r\nAuthorization: Bearer abc\r\nContent-Length: 4205\r\nX-Request-Id: 1f3a";
+      "Content-Type: application/json\r\nAuthorization: Bearer abc\r\nContent-Length: "
+      "4205\r\nX-Request-Id: 1f3a";
   SignatureScratch scratch;
   Matches m;
   for (auto _ : state) {

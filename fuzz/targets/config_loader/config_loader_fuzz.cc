@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.ok() != r.errors.empty()) std::abort();
   const long lines = 1 + static_cast<long>(std::count(text.begin(), text.end(), '\n'));
   for (const auto& e : r.errors) {
-    if (e.file != kName || e.message.empty() || e.line < 0 || e.line > lines + 1 || e.column < 0) std::abort();
+    if (e.file != kName || e.message.empty() || e.line < 0 || e.line > lines + 1 || e.column < 0)
+      std::abort();
   }
   if (summary(ConfigLoader::loadString(text, kName)) != summary(r)) std::abort();
   return 0;

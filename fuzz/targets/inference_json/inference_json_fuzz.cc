@@ -29,8 +29,9 @@ InferenceRequestParser& requestParser() {
 }
 
 bool sameView(const InferenceRequest& a, const InferenceRequest& b) {
-  return a.model == b.model && a.has_max_tokens == b.has_max_tokens && a.max_tokens == b.max_tokens && a.n == b.n &&
-         a.stream == b.stream && a.include_usage == b.include_usage && a.message_count == b.message_count &&
+  return a.model == b.model && a.has_max_tokens == b.has_max_tokens &&
+         a.max_tokens == b.max_tokens && a.n == b.n && a.stream == b.stream &&
+         a.include_usage == b.include_usage && a.message_count == b.message_count &&
          a.prompt_bytes == b.prompt_bytes;
 }
 
@@ -40,16 +41,19 @@ void checkRequest(InferenceApi api, std::string_view body) {
   const RequestError e = requestParser().parse(api, body, body.size(), copied);
   std::string padded(body);
   padded.resize(body.size() + kJsonPadding, '\0');
-  const RequestError e2 = second.parse(api, std::string_view(padded.data(), body.size()), padded.size(), in_place);
+  const RequestError e2 =
+      second.parse(api, std::string_view(padded.data(), body.size()), padded.size(), in_place);
   if (e != e2) std::abort();
   const std::string_view strings = requestParser().strings();
   if (e != RequestError::kNone) {
     if (!strings.empty() || !second.strings().empty()) std::abort();
     return;
   }
-  if (!sameView(copied, in_place) || strings != second.strings() || strings.size() > body.size()) std::abort();
+  if (!sameView(copied, in_place) || strings != second.strings() || strings.size() > body.size())
+    std::abort();
   if (copied.model.empty() || copied.model.size() > kMaxModelBytes) std::abort();
-  if (copied.has_max_tokens && (copied.max_tokens < 1 || copied.max_tokens > kMaxTokensLimit)) std::abort();
+  if (copied.has_max_tokens && (copied.max_tokens < 1 || copied.max_tokens > kMaxTokensLimit))
+    std::abort();
   if (copied.n < 1 || copied.n > kMaxChoices || copied.message_count < 1) std::abort();
   if (copied.prompt_bytes > kBytesPerToken * body.size()) std::abort();
   InferenceRequestParser tight(body.size() - 1);
@@ -81,8 +85,8 @@ void checkChunk(std::string_view json) {
   }
   if (at != tx.bytes.size()) std::abort();
   if (!ok) return;
-  if (x.has_usage != y.has_usage || x.completion_tokens != y.completion_tokens || x.prompt_tokens != y.prompt_tokens ||
-      x.text_pieces != y.text_pieces) {
+  if (x.has_usage != y.has_usage || x.completion_tokens != y.completion_tokens ||
+      x.prompt_tokens != y.prompt_tokens || x.text_pieces != y.text_pieces) {
     std::abort();
   }
   if (x.text_pieces > json.size()) std::abort();  // a piece needs at least a choice object
@@ -94,8 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > kMaxBody) return 0;
   const std::string_view body = dpuguard::fuzz::asText(data + 1, size - 1);
   const uint8_t view = data[0] % 4;
-  if (view == 3) checkChunk(body);
-  else checkRequest(static_cast<InferenceApi>(view), body);
+  if (view == 3)
+    checkChunk(body);
+  else
+    checkRequest(static_cast<InferenceApi>(view), body);
   return 0;
 }
 
@@ -112,8 +118,10 @@ std::string dpuguard::fuzz::describeInput(std::string_view input) {
   }
   static constexpr const char* kApis[] = {"chat", "completions", "embeddings"};
   InferenceRequest r;
-  const RequestError e = requestParser().parse(static_cast<InferenceApi>(view), body, body.size(), r);
-  if (e != RequestError::kNone) return std::string("rejected:") + std::string(requestErrorName(e)) + " " + kApis[view];
+  const RequestError e =
+      requestParser().parse(static_cast<InferenceApi>(view), body, body.size(), r);
+  if (e != RequestError::kNone)
+    return std::string("rejected:") + std::string(requestErrorName(e)) + " " + kApis[view];
   std::string model(r.model.substr(0, 40));
   for (char& ch : model) {
     if (static_cast<unsigned char>(ch) < 0x21 || ch == 0x7f) ch = '?';

@@ -27,7 +27,8 @@ constexpr size_t kMaxCompiledPatternBytes = 256;  // keeps Vectorscan compile ti
 void checkErrors(const std::vector<ConfigError>& errors, const std::string& text) {
   const long lines = 1 + static_cast<long>(std::count(text.begin(), text.end(), '\n'));
   for (const ConfigError& e : errors) {
-    if (e.file != kName || e.message.empty() || e.line < 0 || e.line > lines + 1 || e.column < 0) std::abort();
+    if (e.file != kName || e.message.empty() || e.line < 0 || e.line > lines + 1 || e.column < 0)
+      std::abort();
   }
 }
 
@@ -38,7 +39,8 @@ std::string ruleFileOutcome(const std::string& text, bool compile) {
   if (!errors.empty()) return "rejected:rules " + errors.front().message.substr(0, 80);
   size_t bytes = 0;
   for (const Signature& s : sigs) bytes += s.pattern.size();
-  if (!compile || bytes > kMaxCompiledPatternBytes) return "accepted:rules " + std::to_string(sigs.size());
+  if (!compile || bytes > kMaxCompiledPatternBytes)
+    return "accepted:rules " + std::to_string(sigs.size());
   ConfigError error;
   const auto set = SignatureSet::compile(sigs, &error);
   if (!set) {
