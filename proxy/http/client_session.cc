@@ -39,6 +39,10 @@ std::string_view fieldLines(const http1::MessageHead& h) {
 
 }  // namespace
 
+const LimitsConfig& ClientSession::limits() const {
+  return listenerLimits(*rt_, listener_index_);
+}
+
 ClientSession::ClientSession(SessionServices& worker, std::unique_ptr<Transport> transport,
                              const SocketAddress& peer, size_t listener_index)
     : worker_(worker),
@@ -437,41 +441,6 @@ void ClientSession::abortExchange(Outcome outcome) {
   closeConnection();
 }
 
-void ClientSession::closeOrLinger() {
-  // close(2) with unread bytes in the socket sends a reset, which can destroy the reply
-  // before the client has read it (RFC 9112 §9.6): end our side, drop what still comes.
-  // Needed only while request bytes are unread or may still arrive.
-  const bool unread = !in_.buffer().empty() || in_.inMessage() || transport_->hasPendingInput();
-  if (client_eof_ || !unread || !transport_->shutdownWrite()) {
-    closeConnection();
-    return;
-  }
-  state_ = State::kLingering;
-  linger_.deadline_ms = loop_.now() + kLingerMs;
-  linger_.bytes = 0;
-  in_.buffer().consume(in_.buffer().size());
-  interest_ = EPOLLIN | EPOLLRDHUP;
-  loop_.modify(transport_->fd(), interest_, this);
-  lingerRead();
-}
-
-void ClientSession::lingerRead() {
-  char drop[4096];
-  while (linger_.bytes < kLingerBytes) {
-    const Transport::Result r = transport_->read(drop, sizeof drop);
-    if (r.io == Transport::Io::kDone) {
-      linger_.bytes += r.bytes;
-      continue;
-    }
-    if (r.io == Transport::Io::kWouldBlock) {
-      armTimer();
-      return;
-    }
-    break;  // the client closed (or failed): done
-  }
-  closeConnection();
-}
-
 void ClientSession::closeConnection() {
   if (closed_) return;
   closed_ = true;
@@ -486,7 +455,7 @@ void ClientSession::closeConnection() {
   worker_.retire(this);
 }
 
-// ---- Interest, timers, logging ------------------------------------------------------------
+// ---- Interest and logging (deadlines: client_session_deadlines.cc) ----------------------
 
 void ClientSession::updateInterest() {
   uint32_t ev = 0;
@@ -514,82 +483,6 @@ void ClientSession::updateInterest() {
       uev |= EPOLLIN | EPOLLRDHUP;
   }
   s.up->setInterest(uev);
-}
-
-uint32_t ClientSession::idleTimeoutMs() const {
-  if (ex_ != nullptr && x().route != nullptr && x().route->idle_timeout_ms != 0)
-    return x().route->idle_timeout_ms;
-  return listenerLimits(*rt_, listener_index_).idle_timeout_ms;
-}
-
-int64_t ClientSession::nextDeadline() const {
-  const LimitsConfig& limits = listenerLimits(*rt_, listener_index_);
-  if (state_ == State::kLingering) return linger_.deadline_ms;
-  int64_t d = last_activity_ms_ + idleTimeoutMs();
-  if (state_ == State::kReadingHead && (in_.inMessage() || !in_.buffer().empty())) {
-    const int64_t head_start =
-        ex_ != nullptr && x().head_start_ms >= 0 ? x().head_start_ms : last_activity_ms_;
-    d = head_start + limits.header_timeout_ms;
-  } else if (state_ == State::kProxying && ex_ != nullptr) {
-    const ExchangeState& s = x();
-    if (s.route != nullptr && s.route->timeout_ms != 0)
-      d = std::min<int64_t>(d, s.start_ms + s.route->timeout_ms);
-    if (s.up != nullptr && s.up->connecting() && s.cluster != nullptr) {
-      d = std::min<int64_t>(d, s.connect_started_ms + s.cluster->config->connect_timeout_ms);
-    }
-  }
-  return d;
-}
-
-void ClientSession::armTimer() {
-  if (closed()) return;
-  const int64_t d = nextDeadline();
-  if (!scheduled() || d < deadline()) loop_.timers().schedule(this, d);
-}
-
-void ClientSession::onTimer() {
-  const int64_t now = loop_.now();
-  if (now < nextDeadline()) {
-    armTimer();
-    return;
-  }
-  switch (state_) {
-    case State::kReadingHead:
-      if (in_.inMessage() || !in_.buffer().empty()) {
-        if (ex_ == nullptr) {  // bytes, but no head started yet: an exchange to answer with
-          ex_ = worker_.exchanges().acquire();
-          in_.attach(ex_->parser);
-        }
-        localReply(Outcome::kHeaderTimeout, true);
-      } else {
-        closeConnection();  // idle keep-alive connection
-      }
-      break;
-    case State::kProxying: {
-      const ExchangeState& s = x();
-      if (s.collecting) {
-        localReply(Outcome::kBodyTimeout, true);
-      } else if (s.up != nullptr && s.up->connecting() &&
-                 now >= s.connect_started_ms + s.cluster->config->connect_timeout_ms) {
-        upstreamFailed(Outcome::kUpstreamConnectTimeout, true);
-      } else if (s.route != nullptr && s.route->timeout_ms != 0 &&
-                 now >= s.start_ms + s.route->timeout_ms) {
-        if (s.response_started)
-          abortExchange(Outcome::kRouteTimeout);
-        else upstreamFailed(Outcome::kRouteTimeout, false);
-      } else if (s.response_started) {
-        abortExchange(Outcome::kIdleTimeout);
-      } else {
-        upstreamFailed(Outcome::kIdleTimeout, false);
-      }
-      break;
-    }
-    case State::kClosing:
-    case State::kLingering:
-      closeConnection();
-      break;
-  }
-  if (!closed()) drive();
 }
 
 void ClientSession::logExchange() {

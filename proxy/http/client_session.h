@@ -60,7 +60,8 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // remaining bytes read and dropped until it closes or the linger deadline.
   enum class State : uint8_t { kReadingHead, kProxying, kClosing, kLingering };
 
-  // ---- the connection (client_session.cc)
+  // ---- the connection (client_session.cc; timers and the lingering close in
+  // client_session_deadlines.cc)
   // Main pump: parse and forward whatever can move, then flush and re-arm interest.
   void drive();
   bool parseHead();
@@ -113,6 +114,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool reusableUpstream() const;
   void releaseUpstream(bool reusable);
 
+  const LimitsConfig& limits() const;  // the listener's, in the current snapshot
   ExchangeState& x() { return ex_->state; }
   const ExchangeState& x() const { return ex_->state; }
   inspect::ExchangeInspector& inspector() { return ex_->inspector; }
