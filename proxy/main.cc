@@ -14,7 +14,8 @@ constexpr const char* kUsage =
     "usage: dpuguard --config FILE        run the proxy\n"
     "       dpuguard check-config FILE    validate a config file and exit (0 ok, 1 errors)\n"
     "       dpuguard --version\n"
-    "signals: SIGHUP reloads the config (a bad file keeps the running one), SIGTERM drains and exits\n";
+    "signals: SIGHUP reloads the config (a bad file keeps the running one), SIGTERM drains and "
+    "exits\n";
 
 int checkConfig(const std::string& path) {
   const dpuguard::proxy::LoadResult r = dpuguard::proxy::ConfigLoader::loadFile(path);

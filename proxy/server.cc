@@ -21,7 +21,8 @@ std::string reloadConflict(const Config& running, const Config& next) {
   for (size_t i = 0; i < running.listeners.size(); ++i) {
     if (running.listeners[i].name != next.listeners[i].name ||
         running.listeners[i].address.text != next.listeners[i].address.text) {
-      return "listener '" + running.listeners[i].name + "' (" + running.listeners[i].address.text + ") changed";
+      return "listener '" + running.listeners[i].name + "' (" + running.listeners[i].address.text +
+             ") changed";
     }
   }
   if (running.admin.address.text != next.admin.address.text) return "the admin address changed";
@@ -55,7 +56,8 @@ bool Server::reload() {
   }
   if (!why.empty()) {
     ++reloads_rejected_;
-    std::fprintf(stderr, "dpuguard: reload rejected, the running config stays in force:\n%s\n", why.c_str());
+    std::fprintf(stderr, "dpuguard: reload rejected, the running config stays in force:\n%s\n",
+                 why.c_str());
     return false;
   }
   next.config = r.config;
@@ -103,12 +105,14 @@ void Server::writeLearnedBaseline() {
   const std::string tmp = learned_file_ + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "w");
   const std::string text = inspect::EdgeBaseline::format(learned_);
-  if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0 ||
-      std::rename(tmp.c_str(), learned_file_.c_str()) != 0) {
-    std::fprintf(stderr, "dpuguard: cannot write the policy baseline %s: %s\n", learned_file_.c_str(), std::strerror(errno));
+  if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size() ||
+      std::fclose(f) != 0 || std::rename(tmp.c_str(), learned_file_.c_str()) != 0) {
+    std::fprintf(stderr, "dpuguard: cannot write the policy baseline %s: %s\n",
+                 learned_file_.c_str(), std::strerror(errno));
     return;
   }
-  std::fprintf(stderr, "dpuguard: policy baseline %s: %zu edges\n", learned_file_.c_str(), learned_.size());
+  std::fprintf(stderr, "dpuguard: policy baseline %s: %zu edges\n", learned_file_.c_str(),
+               learned_.size());
 }
 
 int Server::run() {
@@ -163,9 +167,11 @@ int Server::run() {
   }
   for (auto& w : workers_) w->start();
   for (const ListenerConfig& l : c.listeners) {
-    std::fprintf(stderr, "dpuguard: listener '%s' on %s, %u workers\n", l.name.c_str(), l.address.text.c_str(), n);
+    std::fprintf(stderr, "dpuguard: listener '%s' on %s, %u workers\n", l.name.c_str(),
+                 l.address.text.c_str(), n);
   }
-  if (c.admin.enabled) std::fprintf(stderr, "dpuguard: admin on %s\n", c.admin.address.text.c_str());
+  if (c.admin.enabled)
+    std::fprintf(stderr, "dpuguard: admin on %s\n", c.admin.address.text.c_str());
 
   while (true) {
     siginfo_t info{};

@@ -32,7 +32,8 @@ class Worker::DrainTimer final : public Timer {
   explicit DrainTimer(Worker& w) : worker_(w) {}
   void onTimer() override {
     // Time is up: whatever is still open is cut.
-    for (ClientSession* s : std::vector<ClientSession*>(worker_.sessions_.begin(), worker_.sessions_.end())) {
+    for (ClientSession* s :
+         std::vector<ClientSession*>(worker_.sessions_.begin(), worker_.sessions_.end())) {
       s->forceClose();
     }
     worker_.loop_.stop();
@@ -57,14 +58,18 @@ class Worker::LabelFeed final : public HostLink::LabelSink {
     std::memcpy(network.network.bytes.data(), v.prefix.addr, v.prefix.family == 4 ? 4 : 16);
     network.bits = v.prefix.prefix_len;
     using Result = inspect::HostLabelTable::Result;
-    const Result r = worker_.host_labels_.apply(network, v.identity, (v.prefix.flags & shm::kLabelWithdraw) != 0);
+    const Result r = worker_.host_labels_.apply(network, v.identity,
+                                                (v.prefix.flags & shm::kLabelWithdraw) != 0);
     if (r == Result::kApplied) bump(worker_.metrics_.host_labels_applied);
     if (r != Result::kApplied && r != Result::kUnchanged) {
       bump(worker_.metrics_.host_labels_refused);
       if (!warned_) {  // once per channel: a confused or hostile host must not flood the log
         warned_ = true;
-        std::fprintf(stderr, "dpuguard: host channel '%s': identity label '%.*s' refused (%s); more are only counted\n",
-                     worker_.labels_from_.c_str(), static_cast<int>(v.identity.size()), v.identity.data(),
+        std::fprintf(stderr,
+                     "dpuguard: host channel '%s': identity label '%.*s' refused (%s); more are "
+                     "only counted\n",
+                     worker_.labels_from_.c_str(), static_cast<int>(v.identity.size()),
+                     v.identity.data(),
                      r == Result::kOutside ? "outside host_channel.labels.within"
                      : r == Result::kFull  ? "max_labels reached"
                                            : "withdraws a label not held");
@@ -74,7 +79,9 @@ class Worker::LabelFeed final : public HostLink::LabelSink {
   }
 
  private:
-  void update() { worker_.metrics_.host_labels.store(static_cast<int64_t>(worker_.host_labels_.size())); }
+  void update() {
+    worker_.metrics_.host_labels.store(static_cast<int64_t>(worker_.host_labels_.size()));
+  }
 
   Worker& worker_;
   bool warned_ = false;
@@ -135,7 +142,8 @@ void Worker::beforeWait() {
       close(listen_fds_[i]);
       listen_fds_[i] = -1;
     }
-    for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end())) s->drain();
+    for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end()))
+      s->drain();
     loop_.timers().schedule(drain_timer_.get(), loop_.now() + runtime_->config->drain_timeout_ms);
     // Sessions closed by drain() are retired: free them now.
     for (ClientSession* s : dead_sessions_) delete s;
@@ -182,7 +190,8 @@ HostLink& Worker::hostLink(const std::string& name) {
   std::unique_ptr<HostLink>& link = host_links_[name];
   // Ring geometry and socket directory come from the config in force when the link is first
   // needed; a reload that changes host_channel applies to links opened after a restart.
-  if (!link) link = std::make_unique<HostLink>(loop_, metrics_, name, runtime_->config->host_channel);
+  if (!link)
+    link = std::make_unique<HostLink>(loop_, metrics_, name, runtime_->config->host_channel);
   return *link;
 }
 
@@ -218,6 +227,8 @@ void Worker::retire(ClientSession* s) {
   dead_sessions_.push_back(s);
 }
 
-void Worker::retire(UpstreamConnection* c) { dead_upstreams_.push_back(c); }
+void Worker::retire(UpstreamConnection* c) {
+  dead_upstreams_.push_back(c);
+}
 
 }  // namespace dpuguard::proxy

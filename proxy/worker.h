@@ -82,7 +82,9 @@ class Worker final : public SessionServices {
   // on listener `listener_index` from `peer`; the worker owns the fd. runOnce: one loop
   // iteration waiting at most `timeout_ms` (0: poll); returns the events it handled (-1: stopped).
   void adopt(int fd, const SocketAddress& peer, size_t listener_index);
-  int runOnce(int timeout_ms) { return loop_.runOnce([this] { beforeWait(); }, timeout_ms); }
+  int runOnce(int timeout_ms) {
+    return loop_.runOnce([this] { beforeWait(); }, timeout_ms);
+  }
 
   EventLoop& loop() override { return loop_; }
   WorkerMetrics& metrics() override { return metrics_; }
@@ -141,8 +143,8 @@ class Worker final : public SessionServices {
   inspect::SignatureScratch signature_scratch_;
   json::InferenceRequestParser request_parser_{64u << 20};  // inference.max_body_bytes' ceiling
   json::CompletionChunkParser completion_parser_{256u << 20};
-  inspect::InspectContext inspect_context_{signature_scratch_, source_.buckets(), request_parser_, completion_parser_,
-                                           edges_};
+  inspect::InspectContext inspect_context_{signature_scratch_, source_.buckets(), request_parser_,
+                                           completion_parser_, edges_};
   ExchangePool exchanges_;
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;

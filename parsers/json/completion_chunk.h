@@ -57,7 +57,8 @@ struct CompletionChunk {
   bool has_usage = false;
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
-  uint32_t text_pieces = 0;  // choices carrying generated output (text, content, reasoning, tool calls)
+  uint32_t text_pieces =
+      0;  // choices carrying generated output (text, content, reasoning, tool calls)
 };
 
 class CompletionChunkParser {

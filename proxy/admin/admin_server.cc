@@ -95,10 +95,12 @@ void AdminServer::serve(int fd) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       continue;  // the 1 s read timeout: check the deadline
     if (n <= 0) return;
-    const http1::ParseResult r = parser.feed(std::string_view(buf + used, static_cast<size_t>(n)), sink);
+    const http1::ParseResult r =
+        parser.feed(std::string_view(buf + used, static_cast<size_t>(n)), sink);
     used += static_cast<size_t>(n);
     if (r.status == http1::ParseStatus::kError) {
-      sendAll(fd, response(http1::statusFor(r.error), "text/plain", std::string(http1::parseErrorName(r.error)) + "\n"));
+      sendAll(fd, response(http1::statusFor(r.error), "text/plain",
+                           std::string(http1::parseErrorName(r.error)) + "\n"));
       return;
     }
     if (r.status != http1::ParseStatus::kHeadComplete) continue;

@@ -24,12 +24,12 @@ struct LimitsConfig {
   uint32_t max_header_value_bytes = 8192;
   uint32_t max_chunk_ext_bytes = 256;
   uint32_t max_trailer_bytes = 4096;
-  uint64_t max_body_bytes = 1048576;  // 413 beyond
+  uint64_t max_body_bytes = 1048576;   // 413 beyond
   uint32_t header_timeout_ms = 10000;  // first byte of a request to end of its head (408)
   uint32_t idle_timeout_ms = 60000;    // no byte in either direction
 
   http1::Limits parserLimits() const {
-    return {max_header_bytes,      max_headers,         max_uri_bytes,    max_header_name_bytes,
+    return {max_header_bytes,       max_headers,         max_uri_bytes,    max_header_name_bytes,
             max_header_value_bytes, max_chunk_ext_bytes, max_trailer_bytes};
   }
 };
@@ -65,21 +65,21 @@ struct ClusterConfig {
   std::vector<Endpoint> endpoints;  // TCP addresses and host://NAME backends, resolved
   LbPolicy lb = LbPolicy::kRoundRobin;
   uint32_t connect_timeout_ms = 1000;
-  uint32_t max_idle_connections = 64;    // per endpoint and worker, kept for reuse
-  uint32_t eject_after_failures = 5;     // consecutive connect failures / resets / 5xx-less errors
-  uint32_t eject_ms = 10000;             // how long an ejected endpoint sits out
+  uint32_t max_idle_connections = 64;  // per endpoint and worker, kept for reuse
+  uint32_t eject_after_failures = 5;   // consecutive connect failures / resets / 5xx-less errors
+  uint32_t eject_ms = 10000;           // how long an ejected endpoint sits out
 };
 
 struct HeaderMatch {
   std::string name;
-  std::string value;        // exact value; empty with `present` = only presence is required
+  std::string value;  // exact value; empty with `present` = only presence is required
   bool present_only = false;
 };
 
 struct RouteMatch {
-  std::string path_prefix;  // empty = any
-  std::string path_exact;   // empty = not used
-  std::string host;         // empty = any; compared without port, case-insensitively
+  std::string path_prefix;           // empty = any
+  std::string path_exact;            // empty = not used
+  std::string host;                  // empty = any; compared without port, case-insensitively
   std::vector<std::string> methods;  // empty = any
   std::vector<HeaderMatch> headers;
 };
@@ -88,8 +88,8 @@ struct RouteConfig {
   std::string name;
   RouteMatch match;
   std::string cluster;
-  size_t cluster_index = 0;  // index into Config::clusters, resolved by the loader
-  uint32_t timeout_ms = 0;   // whole exchange; 0 = none (streams); idle timeout still applies
+  size_t cluster_index = 0;      // index into Config::clusters, resolved by the loader
+  uint32_t timeout_ms = 0;       // whole exchange; 0 = none (streams); idle timeout still applies
   uint64_t max_body_bytes = 0;   // 0 = the listener's limit
   uint32_t idle_timeout_ms = 0;  // 0 = the listener's limit
   // Parser limits this route tightens; checked after routing (head) or from then on (body).
@@ -115,9 +115,9 @@ struct HostLabelsConfig {
 
 struct HostChannelConfig {
   std::string socket_dir = "/run/dpuguard";
-  uint32_t ring_slots = 256;           // per direction; a power of two
-  uint32_t ring_slot_bytes = 16384;    // largest message + 16; a multiple of 64
-  uint32_t stall_timeout_ms = 2000;    // a host that shows no progress this long is torn down
+  uint32_t ring_slots = 256;         // per direction; a power of two
+  uint32_t ring_slot_bytes = 16384;  // largest message + 16; a multiple of 64
+  uint32_t stall_timeout_ms = 2000;  // a host that shows no progress this long is torn down
   uint32_t handshake_timeout_ms = 500;
   std::string events;  // a host backend name: every exchange's flow event also goes there
   HostLabelsConfig labels;

@@ -59,19 +59,23 @@ std::string configToJson(const Config& c) {
     std::vector<std::string> methods, headers;
     for (const std::string& m : r.match.methods) methods.push_back(str(m));
     for (const HeaderMatch& h : r.match.headers) {
-      headers.push_back("{\"name\":" + str(h.name) + (h.present_only ? "" : ",\"value\":" + str(h.value)) + "}");
+      headers.push_back("{\"name\":" + str(h.name) +
+                        (h.present_only ? "" : ",\"value\":" + str(h.value)) + "}");
     }
-    routes.push_back("{\"name\":" + str(r.name) + ",\"match\":{\"path_prefix\":" + str(r.match.path_prefix) +
-                     ",\"path_exact\":" + str(r.match.path_exact) + ",\"host\":" + str(r.match.host) +
-                     ",\"methods\":" + list(methods) + ",\"headers\":" + list(headers) + "},\"cluster\":" +
-                     str(r.cluster) + ",\"timeout_ms\":" + std::to_string(r.timeout_ms) +
-                     ",\"max_body_bytes\":" + std::to_string(r.max_body_bytes) +
-                     ",\"idle_timeout_ms\":" + std::to_string(r.idle_timeout_ms) + "}");
+    routes.push_back(
+        "{\"name\":" + str(r.name) + ",\"match\":{\"path_prefix\":" + str(r.match.path_prefix) +
+        ",\"path_exact\":" + str(r.match.path_exact) + ",\"host\":" + str(r.match.host) +
+        ",\"methods\":" + list(methods) + ",\"headers\":" + list(headers) +
+        "},\"cluster\":" + str(r.cluster) + ",\"timeout_ms\":" + std::to_string(r.timeout_ms) +
+        ",\"max_body_bytes\":" + std::to_string(r.max_body_bytes) +
+        ",\"idle_timeout_ms\":" + std::to_string(r.idle_timeout_ms) + "}");
   }
   return "{\"source\":" + str(c.source) + ",\"workers\":" + std::to_string(c.workers) +
-         ",\"drain_timeout_ms\":" + std::to_string(c.drain_timeout_ms) + ",\"limits\":" + limitsJson(c.limits) +
-         ",\"listeners\":" + list(listeners) + ",\"admin\":" +
-         (c.admin.enabled ? "{\"address\":" + str(c.admin.address.text) + "}" : std::string("null")) +
+         ",\"drain_timeout_ms\":" + std::to_string(c.drain_timeout_ms) +
+         ",\"limits\":" + limitsJson(c.limits) + ",\"listeners\":" + list(listeners) +
+         ",\"admin\":" +
+         (c.admin.enabled ? "{\"address\":" + str(c.admin.address.text) + "}"
+                          : std::string("null")) +
          ",\"clusters\":" + list(clusters) + ",\"routes\":" + list(routes) +
          ",\"logging\":{\"flow_log\":" + str(c.logging.flow_log) + "}}\n";
 }

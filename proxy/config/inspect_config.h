@@ -22,7 +22,7 @@ class SignatureSet;
 }  // namespace inspect
 
 struct IdentityLabel {
-  std::string cidr;      // as written, for /config and errors
+  std::string cidr;  // as written, for /config and errors
   IpPrefix prefix;
   std::string identity;  // e.g. spiffe://cluster/ns/research/sa/notebook
 };
@@ -59,9 +59,9 @@ struct PolicyRule {
 struct PolicyConfig {
   PolicyMode mode = PolicyMode::kOff;
   RuleAction default_action = RuleAction::kDeny;
-  std::vector<PolicyRule> rules;  // first match wins
-  std::string baseline_file;      // learn writes it, enforce reads it
-  bool unknown_edge_block = true; // enforce: block (403) or only alert
+  std::vector<PolicyRule> rules;                          // first match wins
+  std::string baseline_file;                              // learn writes it, enforce reads it
+  bool unknown_edge_block = true;                         // enforce: block (403) or only alert
   std::shared_ptr<const inspect::EdgeBaseline> baseline;  // enforce: loaded from baseline_file
 };
 
@@ -71,7 +71,7 @@ struct SignaturesConfig {
 };
 
 struct InspectConfig {
-  std::vector<IdentityLabel> identities;  // longest prefix wins
+  std::vector<IdentityLabel> identities;     // longest prefix wins
   std::string unknown_identity = "unknown";  // clients no label covers
   PolicyConfig policy;
   SignaturesConfig signatures;

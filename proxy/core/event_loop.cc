@@ -45,7 +45,9 @@ bool EventLoop::modify(int fd, uint32_t events, IoHandler* h) {
   return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void EventLoop::wake() {
   const uint64_t one = 1;
@@ -72,7 +74,8 @@ int EventLoop::runOnce(const std::function<void()>& before_wait, int max_timeout
   const int64_t next = timers_.next();
   if (next >= 0) {
     refreshNow();
-    const int until_next = next <= now_ms_ ? 0 : static_cast<int>(std::min<int64_t>(next - now_ms_, 1000));
+    const int until_next =
+        next <= now_ms_ ? 0 : static_cast<int>(std::min<int64_t>(next - now_ms_, 1000));
     timeout = timeout < 0 ? until_next : std::min(timeout, until_next);
   }
   const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);

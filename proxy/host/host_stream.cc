@@ -19,10 +19,15 @@ constexpr size_t kReadBytes = 16384;
 constexpr size_t kMaxPendingResponse = 8u << 20;  // a client this far behind loses the stream
 
 bool wireMethod(std::string_view m, shm::WireMethod& out) {
-  static constexpr std::array<std::pair<std::string_view, shm::WireMethod>, 8> kMethods = {{
-      {"GET", shm::WireMethod::kGet}, {"HEAD", shm::WireMethod::kHead}, {"POST", shm::WireMethod::kPost},
-      {"PUT", shm::WireMethod::kPut}, {"DELETE", shm::WireMethod::kDelete}, {"PATCH", shm::WireMethod::kPatch},
-      {"OPTIONS", shm::WireMethod::kOptions}, {"TRACE", shm::WireMethod::kTrace}}};
+  static constexpr std::array<std::pair<std::string_view, shm::WireMethod>, 8> kMethods = {
+      {{"GET", shm::WireMethod::kGet},
+       {"HEAD", shm::WireMethod::kHead},
+       {"POST", shm::WireMethod::kPost},
+       {"PUT", shm::WireMethod::kPut},
+       {"DELETE", shm::WireMethod::kDelete},
+       {"PATCH", shm::WireMethod::kPatch},
+       {"OPTIONS", shm::WireMethod::kOptions},
+       {"TRACE", shm::WireMethod::kTrace}}};
   for (const auto& [name, method] : kMethods) {
     if (m == name) {
       out = method;
@@ -35,8 +40,11 @@ bool wireMethod(std::string_view m, shm::WireMethod& out) {
 }  // namespace
 
 HostStream::HostStream(HostLink& link, int fd, const http1::Limits& limits)
-    : link_(link), fd_(fd), parser_(http1::MessageParser::Kind::kRequest, limits),
-      in_capacity_(limits.max_header_bytes + kReadBytes), in_(new char[in_capacity_]) {}
+    : link_(link),
+      fd_(fd),
+      parser_(http1::MessageParser::Kind::kRequest, limits),
+      in_capacity_(limits.max_header_bytes + kReadBytes),
+      in_(new char[in_capacity_]) {}
 
 HostStream::~HostStream() {
   if (fd_ >= 0) ::close(fd_);
@@ -89,7 +97,8 @@ void HostStream::readRequest() {
     if (n <= 0) {
       // The session closed its end: abandon whatever is in flight.
       if (stream_id_ != 0) {
-        const shm::StreamReset reset{stream_id_, static_cast<uint32_t>(shm::ResetReason::kClientGone), 0};
+        const shm::StreamReset reset{stream_id_,
+                                     static_cast<uint32_t>(shm::ResetReason::kClientGone), 0};
         link_.send(shm::MessageSchema::kStreamReset, std::as_bytes(std::span(&reset, 1)));
         link_.flush();
       }
@@ -104,7 +113,8 @@ void HostStream::readRequest() {
 
 void HostStream::parse() {
   while (fd_ >= 0 && in_start_ < in_end_) {
-    const http1::ParseResult r = parser_.feed(std::string_view(in_.get() + in_start_, in_end_ - in_start_), *this);
+    const http1::ParseResult r =
+        parser_.feed(std::string_view(in_.get() + in_start_, in_end_ - in_start_), *this);
     in_start_ += r.consumed;
     if (failed_ || r.status == http1::ParseStatus::kError) {
       close();  // our own rebuilt request did not parse, or the ring refused it: reset
@@ -141,23 +151,27 @@ bool HostStream::emitHead(const http1::MessageHead& head) {
   // The body's length travels as a field when known, so the host can frame it the same way.
   char length[24];
   if (head.has_content_length) {
-    const int n = std::snprintf(length, sizeof length, "%llu", static_cast<unsigned long long>(head.content_length));
+    const int n = std::snprintf(length, sizeof length, "%llu",
+                                static_cast<unsigned long long>(head.content_length));
     if (count == fields.size()) return false;
-    fields[count++] = shm::WireField{"content-length", std::string_view(length, static_cast<size_t>(n))};
+    fields[count++] =
+        shm::WireField{"content-length", std::string_view(length, static_cast<size_t>(n))};
   }
   request_body_ = head.chunked || (head.has_content_length && head.content_length > 0);
   head_request_ = head.method == "HEAD";
   response_started_ = response_body_ = false;
   stream_id_ = link_.beginExchange(this);
   std::vector<std::byte>& buf = link_.scratch();
-  const size_t n = shm::encodeRequestHead(buf, stream_id_, method, request_body_ ? 0 : shm::kHeadEndStream,
-                                          head.target, std::span(fields.data(), count));
+  const size_t n =
+      shm::encodeRequestHead(buf, stream_id_, method, request_body_ ? 0 : shm::kHeadEndStream,
+                             head.target, std::span(fields.data(), count));
   return n != 0 && link_.send(shm::MessageSchema::kRequestHead, std::span(buf.data(), n));
 }
 
 void HostStream::onBodyData(std::string_view data) {
   while (!data.empty() && !failed_) {
-    const size_t piece = std::min<size_t>(data.size(), link_.maxPayload() - sizeof(shm::BodyPrefix));
+    const size_t piece =
+        std::min<size_t>(data.size(), link_.maxPayload() - sizeof(shm::BodyPrefix));
     failed_ = !emitBody(data.substr(0, piece), false);
     data.remove_prefix(piece);
   }
@@ -192,8 +206,10 @@ void HostStream::onResponseHead(const shm::ResponseHeadView& head) {
     out_.append(f.name).append(": ").append(f.value).append("\r\n");
   }
   response_body_ = !no_body && !end;
-  if (response_body_) out_.append("transfer-encoding: chunked\r\n");
-  else if (!no_body) out_.append("content-length: 0\r\n");
+  if (response_body_)
+    out_.append("transfer-encoding: chunked\r\n");
+  else if (!no_body)
+    out_.append("content-length: 0\r\n");
   out_.append("\r\n");
   if (end) {
     link_.endExchange(stream_id_);
@@ -209,7 +225,8 @@ void HostStream::onResponseBody(const shm::BodyView& body) {
   }
   if (response_body_ && !body.data.empty()) {
     char size[20];
-    out_.append(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", body.data.size())));
+    out_.append(size,
+                static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", body.data.size())));
     out_.append(reinterpret_cast<const char*>(body.data.data()), body.data.size()).append("\r\n");
   }
   if (body.prefix.flags & shm::kBodyEndStream) {
@@ -224,7 +241,9 @@ void HostStream::onResponseBody(const shm::BodyView& body) {
   writeResponse();
 }
 
-void HostStream::onReset() { close(); }
+void HostStream::onReset() {
+  close();
+}
 
 void HostStream::writeResponse() {
   while (fd_ >= 0 && !out_.empty()) {

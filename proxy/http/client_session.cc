@@ -16,16 +16,24 @@ namespace {
 
 using http1::ParseStatus;
 
-const ListenerConfig& listenerConfig(const WorkerRuntime& rt, size_t index) { return rt.config->listeners[index]; }
+const ListenerConfig& listenerConfig(const WorkerRuntime& rt, size_t index) {
+  return rt.config->listeners[index];
+}
 
-const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) { return listenerConfig(rt, index).limits; }
+const LimitsConfig& listenerLimits(const WorkerRuntime& rt, size_t index) {
+  return listenerConfig(rt, index).limits;
+}
 
 http1::ParseError pathParseError(uri::PathError e) {
   switch (e) {
-    case uri::PathError::kNulByte: return http1::ParseError::kPathNulByte;
-    case uri::PathError::kEscapedSlash: return http1::ParseError::kPathEscapedSlash;
-    case uri::PathError::kBadEscape: return http1::ParseError::kPathBadEscape;
-    default: return http1::ParseError::kInvalidTarget;
+    case uri::PathError::kNulByte:
+      return http1::ParseError::kPathNulByte;
+    case uri::PathError::kEscapedSlash:
+      return http1::ParseError::kPathEscapedSlash;
+    case uri::PathError::kBadEscape:
+      return http1::ParseError::kPathBadEscape;
+    default:
+      return http1::ParseError::kInvalidTarget;
   }
 }
 
@@ -372,7 +380,9 @@ void ClientSession::releaseIdleStorage() {
 void ClientSession::rejectRequest(http1::ParseError e) {
   x().parse_error = e;
   bump(worker_.metrics().parse_errors[static_cast<size_t>(e)]);
-  const Outcome outcome = e == http1::ParseError::kUnsupportedExpectation ? Outcome::kExpectationFailed : Outcome::kBadRequest;
+  const Outcome outcome = e == http1::ParseError::kUnsupportedExpectation
+                              ? Outcome::kExpectationFailed
+                              : Outcome::kBadRequest;
   localReply(outcome, true, {.status = http1::statusFor(e), .message = http1::parseErrorName(e)});
 }
 
@@ -392,7 +402,8 @@ void ClientSession::localReply(Outcome outcome, bool close, const ReplyDetail& d
   s.status = writeLocalReply(outcome, close, reply, detail);
   if (out_.append(reply))
     s.bytes_out += reply.size();
-  else close = true;
+  else
+    close = true;
   logExchange();
   state_ = close ? State::kClosing : State::kReadingHead;
   endExchange();
@@ -419,8 +430,9 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
   const bool other_endpoint = s.cluster != nullptr && s.cluster->lb.size() > 1;
   const bool idempotent =
       m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
-  const bool stale_pooled = reused && idempotent &&
-                            (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError);
+  const bool stale_pooled =
+      reused && idempotent &&
+      (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError);
   const bool retryable =
       !s.request_has_body && s.attempts < 2 &&
       ((outcome == Outcome::kUpstreamConnectFailed && other_endpoint) || stale_pooled);

@@ -409,7 +409,7 @@ void ClientSession::onResponseHead() {
   s.response_body.start(&out_, fwd.framing, kNoBodyLimit);
   s.response_sink = &inspector().responseSink(s.response_body);
   if (s.holding) return;  // the head waits in scratch
-  out_.append(head);  // room was reserved before the head was parsed
+  out_.append(head);      // room was reserved before the head was parsed
   s.bytes_out += head.size();
   s.response_started = true;
 }

@@ -3,7 +3,6 @@
 
 #include "parsers/http1/field_rules.h"
 
-
 namespace dpuguard::proxy {
 namespace {
 
@@ -64,9 +63,12 @@ void appendVia(std::string& out, std::string_view received, const http1::Message
 
 }  // namespace
 
-bool isHopByHop(std::string_view name) { return http1::isHopByHop(http1::classifyField(name)); }
+bool isHopByHop(std::string_view name) {
+  return http1::isHopByHop(http1::classifyField(name));
+}
 
-void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd, std::string& out) {
+void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd,
+                      std::string& out) {
   out.append(head.method);
   out.push_back(' ');
   out.append(fwd.target);
@@ -89,7 +91,8 @@ void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& f
   out.append("\r\n");
 }
 
-void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding& fwd, std::string& out) {
+void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding& fwd,
+                       std::string& out) {
   out.append("HTTP/1.1 ");
   out.append(std::to_string(head.status));
   out.push_back(' ');

@@ -12,8 +12,9 @@
 namespace dpuguard::proxy {
 
 struct RequestForwarding {
-  std::string_view target;     // origin-form target to send ("/path?query")
-  std::string_view host;       // Host to send, never empty (absolute-form authority wins over the header)
+  std::string_view target;  // origin-form target to send ("/path?query")
+  std::string_view
+      host;  // Host to send, never empty (absolute-form authority wins over the header)
   std::string_view client_ip;  // appended to X-Forwarded-For
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
@@ -25,7 +26,7 @@ struct RequestForwarding {
 struct ResponseForwarding {
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
-  bool close = false;          // we close the client connection after this response
+  bool close = false;               // we close the client connection after this response
   bool keep_length_header = false;  // HEAD/304: the length describes a body not sent
 };
 
@@ -35,11 +36,13 @@ struct ResponseForwarding {
 bool isHopByHop(std::string_view name);
 
 // Appends "METHOD target HTTP/1.1\r\n...\r\n" to `out`.
-void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd, std::string& out);
+void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& fwd,
+                      std::string& out);
 // A request head written with framing kNone ends in its blank line; this gives it a
 // Content-Length before that line (a body collected whole before it is sent).
 void addContentLength(std::string& head, uint64_t length);
 // Appends "HTTP/1.1 status reason\r\n...\r\n" to `out`.
-void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding& fwd, std::string& out);
+void writeResponseHead(const http1::MessageHead& head, const ResponseForwarding& fwd,
+                       std::string& out);
 
 }  // namespace dpuguard::proxy

@@ -31,7 +31,8 @@ int writeLocalReply(Outcome outcome, bool close, std::string& out, const ReplyDe
   out += ' ';
   out += http1::reasonPhrase(status);
   out += "\r\nContent-Type: application/json\r\n";
-  if (detail.retry_after_s != 0) out.append("Retry-After: ").append(std::to_string(detail.retry_after_s)).append("\r\n");
+  if (detail.retry_after_s != 0)
+    out.append("Retry-After: ").append(std::to_string(detail.retry_after_s)).append("\r\n");
   out += "Content-Length: ";
   out += std::to_string(body.size());
   out += close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";

@@ -18,8 +18,8 @@ struct ReplyDetail {
   std::string_view message{};  // empty: the row's reason
   std::string_view code{};     // overrides the outcome's name when set ("model_not_allowed")
   std::string_view type = "dpuguard_error";
-  std::string_view param{};     // empty: "param" is null
-  uint32_t retry_after_s = 0;   // 0: no Retry-After
+  std::string_view param{};    // empty: "param" is null
+  uint32_t retry_after_s = 0;  // 0: no Retry-After
 };
 
 // Appends a complete response for `outcome` to `out` and returns its status, which the

@@ -33,7 +33,8 @@ struct ClusterRuntime {
 
 // A snapshot as one worker uses it: routes compiled, clusters bound to this worker's hosts.
 struct WorkerRuntime {
-  explicit WorkerRuntime(std::shared_ptr<const Config> c) : config(std::move(c)), router(*config), pipeline(*config) {}
+  explicit WorkerRuntime(std::shared_ptr<const Config> c)
+      : config(std::move(c)), router(*config), pipeline(*config) {}
   std::shared_ptr<const Config> config;
   Router router;
   inspect::Pipeline pipeline;

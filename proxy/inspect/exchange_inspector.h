@@ -172,7 +172,7 @@ class ExchangeInspector {
     int route_index = -1;
     Verdict verdict;
     Matches matches;
-    bool inference = false;  // the body is collected and validated, the answer metered
+    bool inference = false;         // the body is collected and validated, the answer metered
     bool stream_requested = false;  // the inference request asked for a streamed answer
     json::InferenceApi api = json::InferenceApi::kChatCompletions;
     int routed_cluster = -1;

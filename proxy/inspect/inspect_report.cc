@@ -33,10 +33,12 @@ std::string InspectReport::prometheus() const {
     appendLabel(out, "verdict", key.second);
     out += "} " + std::to_string(n) + "\n";
   }
-  out += "# HELP dpuguard_inspect_edge_requests_total Requests per identity -> route edge.\n"
-         "# TYPE dpuguard_inspect_edge_requests_total counter\n";
+  out +=
+      "# HELP dpuguard_inspect_edge_requests_total Requests per identity -> route edge.\n"
+      "# TYPE dpuguard_inspect_edge_requests_total counter\n";
   for (const auto& [edge, s] : edges) {
-    for (const auto& [result, n] : {std::pair<const char*, uint64_t>{"allowed", s.allowed}, {"blocked", s.blocked}}) {
+    for (const auto& [result, n] :
+         {std::pair<const char*, uint64_t>{"allowed", s.allowed}, {"blocked", s.blocked}}) {
       out += "dpuguard_inspect_edge_requests_total{";
       appendLabel(out, "identity", edge.first, true);
       appendLabel(out, "route", edge.second);
@@ -44,15 +46,22 @@ std::string InspectReport::prometheus() const {
       out += "} " + std::to_string(n) + "\n";
     }
   }
-  out += "# HELP dpuguard_inspect_edges_dropped_total Requests on edges not recorded: the edge table was full.\n"
-         "# TYPE dpuguard_inspect_edges_dropped_total counter\n"
-         "dpuguard_inspect_edges_dropped_total " + std::to_string(edges_dropped) + "\n"
-         "# HELP dpuguard_inspect_buckets Rate-limit and token-budget buckets held.\n"
-         "# TYPE dpuguard_inspect_buckets gauge\n"
-         "dpuguard_inspect_buckets " + std::to_string(buckets) + "\n"
-         "# HELP dpuguard_inspect_buckets_refused_total New keys refused: every bucket was in use.\n"
-         "# TYPE dpuguard_inspect_buckets_refused_total counter\n"
-         "dpuguard_inspect_buckets_refused_total " + std::to_string(buckets_refused) + "\n";
+  out +=
+      "# HELP dpuguard_inspect_edges_dropped_total Requests on edges not recorded: the edge table "
+      "was full.\n"
+      "# TYPE dpuguard_inspect_edges_dropped_total counter\n"
+      "dpuguard_inspect_edges_dropped_total " +
+      std::to_string(edges_dropped) +
+      "\n"
+      "# HELP dpuguard_inspect_buckets Rate-limit and token-budget buckets held.\n"
+      "# TYPE dpuguard_inspect_buckets gauge\n"
+      "dpuguard_inspect_buckets " +
+      std::to_string(buckets) +
+      "\n"
+      "# HELP dpuguard_inspect_buckets_refused_total New keys refused: every bucket was in use.\n"
+      "# TYPE dpuguard_inspect_buckets_refused_total counter\n"
+      "dpuguard_inspect_buckets_refused_total " +
+      std::to_string(buckets_refused) + "\n";
   return out;
 }
 
@@ -66,9 +75,10 @@ std::string InspectReport::edgesJson() const {
     appendJsonEscaped(out, edge.first);
     out += "\",\"route\":\"";
     appendJsonEscaped(out, edge.second);
-    out += "\",\"allowed\":" + std::to_string(s.allowed) + ",\"blocked\":" + std::to_string(s.blocked) +
-           ",\"first_seen_ms\":" + std::to_string(s.first_seen_ms) + ",\"last_seen_ms\":" +
-           std::to_string(s.last_seen_ms) + "}";
+    out += "\",\"allowed\":" + std::to_string(s.allowed) +
+           ",\"blocked\":" + std::to_string(s.blocked) +
+           ",\"first_seen_ms\":" + std::to_string(s.first_seen_ms) +
+           ",\"last_seen_ms\":" + std::to_string(s.last_seen_ms) + "}";
   }
   out += "\n],\"edges_dropped\":" + std::to_string(edges_dropped) + "}\n";
   return out;

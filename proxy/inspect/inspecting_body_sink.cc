@@ -31,7 +31,7 @@ void InspectingBodySink::onBodyData(std::string_view data) {
     return;
   }
   const size_t from_data = scan_n - held_n_;  // data's bytes in the scan; data.size() > k here
-  if (scan_n <= kMaxHeld) {  // one write, assembled behind the held bytes
+  if (scan_n <= kMaxHeld) {                   // one write, assembled behind the held bytes
     std::memcpy(held_.data() + held_n_, data.data(), from_data);
     pass(std::string_view(held_.data(), scan_n));
   } else {

@@ -36,7 +36,8 @@ class MeteringBodySink final : public http1::BodySink {
   static constexpr size_t kMaxEventBytes = 32 * 1024;
   // What notice() appends after a budget cut: an OpenAI-style error event, then the end marker.
   static constexpr std::string_view kCutNotice =
-      "data: {\"error\":{\"message\":\"the token budget of this identity is used up\",\"type\":\"rate_limit_error\","
+      "data: {\"error\":{\"message\":\"the token budget of this identity is used "
+      "up\",\"type\":\"rate_limit_error\","
       "\"param\":null,\"code\":\"token_budget_exceeded\"}}\n\ndata: [DONE]\n\n";
   static constexpr size_t kMaxNoticeBytes =
       std::max(kCutNotice.size(), CompletionScan::kBlockNotice.size());
@@ -82,8 +83,8 @@ class MeteringBodySink final : public http1::BodySink {
   Mode mode_ = Mode::kOff;
   Stop stop_ = Stop::kNone;
   sse::EventStreamParser events_{kMaxEventBytes};
-  std::string held_;   // kEventStream: raw bytes of the event in progress
-  std::string copy_;   // kWholeAnswer, kHeldAnswer: the body, for usage (and the scan)
+  std::string held_;  // kEventStream: raw bytes of the event in progress
+  std::string copy_;  // kWholeAnswer, kHeldAnswer: the body, for usage (and the scan)
   size_t copy_size_ = 0;
   json::GeneratedText text_;  // an event's generated text, for the guard
   size_t max_copy_ = 0;

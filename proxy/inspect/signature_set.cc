@@ -14,8 +14,8 @@ struct MatchContext {
   Matches* matches;
 };
 
-int onMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/, unsigned int /*flags*/,
-            void* ctx) {
+int onMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/,
+            unsigned int /*flags*/, void* ctx) {
   auto* c = static_cast<MatchContext*>(ctx);
   const uint32_t index = (*c->ids)[id];
   c->matches->add(index, c->set->signatures()[index].action == SignatureAction::kBlock);
@@ -45,7 +45,8 @@ hs_scratch* SignatureScratch::forSet(const SignatureSet& set) {
   return scratch_;
 }
 
-std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature> sigs, ConfigError* error) {
+std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature> sigs,
+                                                          ConfigError* error) {
   static std::atomic<uint64_t> serials{0};
   std::shared_ptr<SignatureSet> set(new SignatureSet());
   set->serial_ = ++serials;
@@ -70,12 +71,18 @@ std::shared_ptr<const SignatureSet> SignatureSet::compile(std::vector<Signature>
     const bool streamed =
         w == static_cast<size_t>(Where::kBody) || w == static_cast<size_t>(Where::kCompletion);
     const unsigned mode = streamed ? HS_MODE_STREAM : HS_MODE_BLOCK;
-    if (hs_compile_multi(patterns.data(), flags.data(), ids.data(), static_cast<unsigned>(patterns.size()), mode,
-                         nullptr, &set->dbs_[w], &err) != HS_SUCCESS) {
-      const Signature* bad = err->expression >= 0 ? &set->sigs_[set->ids_[w][static_cast<size_t>(err->expression)]] : nullptr;
-      *error = bad != nullptr ? ConfigError{bad->file, bad->line, bad->column,
-                                            "signature '" + bad->id + "': pattern does not compile: " + err->message}
-                              : ConfigError{"", 0, 0, std::string("signatures do not compile: ") + err->message};
+    if (hs_compile_multi(patterns.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(patterns.size()), mode, nullptr, &set->dbs_[w],
+                         &err) != HS_SUCCESS) {
+      const Signature* bad = err->expression >= 0
+                                 ? &set->sigs_[set->ids_[w][static_cast<size_t>(err->expression)]]
+                                 : nullptr;
+      *error =
+          bad != nullptr
+              ? ConfigError{bad->file, bad->line, bad->column,
+                            "signature '" + bad->id +
+                                "': pattern does not compile: " + err->message}
+              : ConfigError{"", 0, 0, std::string("signatures do not compile: ") + err->message};
       hs_free_compile_error(err);
       return nullptr;
     }
@@ -118,14 +125,16 @@ void BodyScan::start(const SignatureSet* set, hs_scratch* scratch) {
     if (hs_open_stream(set_->bodyDatabase(), 0, &stream_) != HS_SUCCESS) stream_ = nullptr;
     opened_for_ = set_->serial();
   } else {
-    hs_reset_stream(stream_, 0, nullptr, nullptr, nullptr);  // no callbacks: nothing pending matters
+    hs_reset_stream(stream_, 0, nullptr, nullptr,
+                    nullptr);  // no callbacks: nothing pending matters
   }
 }
 
 bool BodyScan::feed(std::string_view data, Matches& m) {
   if (!active() || data.empty()) return m.block >= 0;
   MatchContext ctx{set_, &set_->ids_[static_cast<size_t>(Where::kBody)], &m};
-  hs_scan_stream(stream_, data.data(), static_cast<unsigned>(data.size()), 0, scratch_, &onMatch, &ctx);
+  hs_scan_stream(stream_, data.data(), static_cast<unsigned>(data.size()), 0, scratch_, &onMatch,
+                 &ctx);
   return m.block >= 0;
 }
 

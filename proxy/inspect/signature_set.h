@@ -33,12 +33,12 @@ enum class SignatureAction : uint8_t { kBlock, kAlert };
 
 struct Signature {
   std::string id;
-  std::string pattern;   // PCRE-subset regex (Vectorscan)
-  uint8_t where = 0;     // bit (1 << Where)
+  std::string pattern;  // PCRE-subset regex (Vectorscan)
+  uint8_t where = 0;    // bit (1 << Where)
   SignatureAction action = SignatureAction::kBlock;
   std::string severity;  // low, medium, high, critical
   bool caseless = true;
-  std::string file;      // where it was defined, for errors and /config
+  std::string file;  // where it was defined, for errors and /config
   int line = 0;
   int column = 0;
   int route = -1;  // a route's canary (completion only): the index of that route; -1 any
@@ -70,7 +70,8 @@ class SignatureScratch {
 class SignatureSet {
  public:
   // Compiles `sigs`; on failure returns null with `error` at the failing rule's position.
-  static std::shared_ptr<const SignatureSet> compile(std::vector<Signature> sigs, ConfigError* error);
+  static std::shared_ptr<const SignatureSet> compile(std::vector<Signature> sigs,
+                                                     ConfigError* error);
   ~SignatureSet();
 
   const std::vector<Signature>& signatures() const { return sigs_; }

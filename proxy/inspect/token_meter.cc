@@ -28,7 +28,8 @@ bool TokenMeter::admitChunk(bool parsed, const json::CompletionChunk& chunk) {
   return true;
 }
 
-void TokenMeter::onWholeAnswer(std::string_view body, size_t capacity, json::CompletionChunkParser& parser) {
+void TokenMeter::onWholeAnswer(std::string_view body, size_t capacity,
+                               json::CompletionChunkParser& parser) {
   json::CompletionChunk chunk;
   if (!parser.parse(body, capacity, chunk)) return;
   counted_ += chunk.text_pieces;

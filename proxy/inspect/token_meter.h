@@ -14,7 +14,10 @@ namespace dpuguard::proxy::inspect {
 
 class TokenMeter {
  public:
-  void start(uint64_t allowance) { *this = TokenMeter{}; allowance_ = allowance; }
+  void start(uint64_t allowance) {
+    *this = TokenMeter{};
+    allowance_ = allowance;
+  }
   // One SSE event's data. False: it would take the answer past the allowance; cut before it.
   bool admitEvent(std::string_view data, json::CompletionChunkParser& parser);
   // The same for an event the caller has parsed (one parse for this and CompletionScan):
@@ -25,7 +28,9 @@ class TokenMeter {
 
   uint64_t completionTokens() const { return has_usage_ ? usage_completion_ : counted_; }
   // The prompt's tokens when the server said, else `estimate`.
-  uint64_t promptTokens(uint64_t estimate) const { return has_usage_ && usage_prompt_ != 0 ? usage_prompt_ : estimate; }
+  uint64_t promptTokens(uint64_t estimate) const {
+    return has_usage_ && usage_prompt_ != 0 ? usage_prompt_ : estimate;
+  }
   bool hasUsage() const { return has_usage_; }
   bool cut() const { return cut_; }
 

@@ -15,15 +15,17 @@ enum class Action : uint8_t {
 
 struct Verdict {
   Action action = Action::kContinue;
-  int status = 0;                // kBlock: 403, 400, 429 ...
-  std::string_view rule;         // the rule that decided ("default" when none matched); static or config-owned
-  std::string_view tag;          // "allow", "deny", "shadow_deny", "unknown_edge", "learned" ...
-  std::string_view message;      // kBlock: the reason given to the client
+  int status = 0;  // kBlock: 403, 400, 429 ...
+  std::string_view
+      rule;  // the rule that decided ("default" when none matched); static or config-owned
+  std::string_view tag;      // "allow", "deny", "shadow_deny", "unknown_edge", "learned" ...
+  std::string_view message;  // kBlock: the reason given to the client
   // kBlock, OpenAI-style error details (inference validation and limits); empty: defaults.
-  std::string_view code;         // the body's "code" ("model_not_allowed"); default: the outcome name
-  std::string_view error_type;   // the body's "type" ("invalid_request_error"); default "dpuguard_error"
-  std::string_view param;        // the request parameter at fault ("max_tokens"), if one is
-  uint32_t retry_after_s = 0;    // 429: sent as Retry-After
+  std::string_view code;  // the body's "code" ("model_not_allowed"); default: the outcome name
+  std::string_view
+      error_type;          // the body's "type" ("invalid_request_error"); default "dpuguard_error"
+  std::string_view param;  // the request parameter at fault ("max_tokens"), if one is
+  uint32_t retry_after_s = 0;  // 429: sent as Retry-After
 
   bool blocked() const { return action == Action::kBlock; }
   bool isCut() const { return action == Action::kCut; }
@@ -33,7 +35,8 @@ struct Verdict {
     v.tag = tag;
     return v;
   }
-  static Verdict block(int status, std::string_view rule, std::string_view tag, std::string_view message) {
+  static Verdict block(int status, std::string_view rule, std::string_view tag,
+                       std::string_view message) {
     Verdict v = allow(rule, tag);
     v.action = Action::kBlock;
     v.status = status;
@@ -46,8 +49,8 @@ struct Verdict {
     return v;
   }
   // A refusal in the OpenAI error shape: {"error":{"message","type","param","code"}}.
-  static Verdict refuse(int status, std::string_view rule, std::string_view code, std::string_view type,
-                        std::string_view param, std::string_view message) {
+  static Verdict refuse(int status, std::string_view rule, std::string_view code,
+                        std::string_view type, std::string_view param, std::string_view message) {
     Verdict v = block(status, rule, code, message);
     v.code = code;
     v.error_type = type;

@@ -18,16 +18,17 @@
 namespace dpuguard::proxy {
 namespace {
 
-const Keys kTopKeys = {"listeners", "admin", "workers", "limits", "clusters",
-                       "routes", "logging", "host_channel", "drain_timeout_ms", "identities", "policy", "signatures",
-                       "inference", "rate_limits"};
-const Keys kLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
-                         "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
-                         "max_trailer_bytes",     "max_body_bytes",      "header_timeout_ms",
-                         "idle_timeout_ms"};
-const Keys kRouteLimitKeys = {"max_header_bytes",      "max_headers",         "max_uri_bytes",
-                              "max_header_name_bytes", "max_header_value_bytes", "max_chunk_ext_bytes",
-                              "max_trailer_bytes",     "max_body_bytes",      "idle_timeout_ms"};
+const Keys kTopKeys = {"listeners", "admin",      "workers",      "limits",           "clusters",
+                       "routes",    "logging",    "host_channel", "drain_timeout_ms", "identities",
+                       "policy",    "signatures", "inference",    "rate_limits"};
+const Keys kLimitKeys = {
+    "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
+    "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
+    "header_timeout_ms",      "idle_timeout_ms"};
+const Keys kRouteLimitKeys = {
+    "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
+    "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
+    "idle_timeout_ms"};
 
 // The parser limits (http1::Limits), shared by listener and route `limits`.
 template <typename L>
@@ -52,7 +53,8 @@ void readLimits(Context& ctx, const YAML::Node& node, const std::string& what, L
   }
 }
 
-void readPathNormalization(Context& ctx, const YAML::Node& node, const std::string& what, PathNormalizationConfig& p) {
+void readPathNormalization(Context& ctx, const YAML::Node& node, const std::string& what,
+                           PathNormalizationConfig& p) {
   MapReader r(ctx, node, what, {"merge_slashes", "escaped_slashes"});
   r.readBool("merge_slashes", p.merge_slashes);
   r.readEnum("escaped_slashes", p.escaped_slashes, kEscapedSlashNames);
@@ -62,24 +64,30 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
   forEachItem(ctx, top.get("listeners"), "listeners", [&](const YAML::Node& n, size_t i) {
     ListenerConfig l;
     l.limits = c.limits;
-    MapReader r(ctx, n, "listener #" + std::to_string(i + 1), {"name", "address", "limits", "path_normalization"});
+    MapReader r(ctx, n, "listener #" + std::to_string(i + 1),
+                {"name", "address", "limits", "path_normalization"});
     r.require("name");
     r.require("address");
     r.readString("name", l.name);
     r.readAddress("address", l.address);
-    if (YAML::Node lim = r.get("limits"); lim.IsDefined()) readLimits(ctx, lim, "listener '" + l.name + "' limits", l.limits);
+    if (YAML::Node lim = r.get("limits"); lim.IsDefined())
+      readLimits(ctx, lim, "listener '" + l.name + "' limits", l.limits);
     if (YAML::Node pn = r.get("path_normalization"); pn.IsDefined()) {
-      readPathNormalization(ctx, pn, "listener '" + l.name + "' path_normalization", l.path_normalization);
+      readPathNormalization(ctx, pn, "listener '" + l.name + "' path_normalization",
+                            l.path_normalization);
     }
     for (const ListenerConfig& other : c.listeners) {
-      if (!l.name.empty() && other.name == l.name) ctx.error(n.Mark(), "duplicate listener name '" + l.name + "'");
+      if (!l.name.empty() && other.name == l.name)
+        ctx.error(n.Mark(), "duplicate listener name '" + l.name + "'");
       if (!l.address.text.empty() && other.address.text == l.address.text) {
-        ctx.error(n.Mark(), "listeners '" + other.name + "' and '" + l.name + "' use the same address " + l.address.text);
+        ctx.error(n.Mark(), "listeners '" + other.name + "' and '" + l.name +
+                                "' use the same address " + l.address.text);
       }
     }
     c.listeners.push_back(std::move(l));
   });
-  if (c.listeners.empty()) ctx.error(top.mark(), "at least one listener is required under 'listeners'");
+  if (c.listeners.empty())
+    ctx.error(top.mark(), "at least one listener is required under 'listeners'");
 }
 
 void readClusters(Context& ctx, MapReader& top, Config& c) {
@@ -98,7 +106,8 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
     r.readEnum("lb", cl.lb, kLbPolicyNames);
     YAML::Node eps = r.get("endpoints");
     if (eps.IsDefined() && (!eps.IsSequence() || eps.size() == 0)) {
-      ctx.error(eps.Mark(), "cluster '" + cl.name + "': 'endpoints' must be a non-empty list of HOST:PORT");
+      ctx.error(eps.Mark(),
+                "cluster '" + cl.name + "': 'endpoints' must be a non-empty list of HOST:PORT");
     } else if (eps.IsDefined()) {
       for (size_t k = 0; k < eps.size(); ++k) {
         const YAML::Node& e = eps[k];
@@ -115,14 +124,16 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
       }
     }
     for (const ClusterConfig& other : c.clusters) {
-      if (!cl.name.empty() && other.name == cl.name) ctx.error(n.Mark(), "duplicate cluster name '" + cl.name + "'");
+      if (!cl.name.empty() && other.name == cl.name)
+        ctx.error(n.Mark(), "duplicate cluster name '" + cl.name + "'");
     }
     c.clusters.push_back(std::move(cl));
   });
 }
 
 void readMatch(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
-  MapReader r(ctx, n, "route '" + rt.name + "' match", {"path_prefix", "path_exact", "host", "methods", "headers"});
+  MapReader r(ctx, n, "route '" + rt.name + "' match",
+              {"path_prefix", "path_exact", "host", "methods", "headers"});
   r.readString("path_prefix", rt.match.path_prefix);
   r.readString("path_exact", rt.match.path_exact);
   r.readString("host", rt.match.host);
@@ -137,15 +148,18 @@ void readMatch(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
   }
   YAML::Node methods = r.get("methods");
   if (methods.IsDefined()) {
-    if (!methods.IsSequence()) ctx.error(methods.Mark(), "'methods' must be a list such as [GET, POST]");
-    else for (const YAML::Node& m : methods) {
-      const std::string v = m.IsScalar() ? m.Scalar() : "";
-      if (!isToken(v) || std::any_of(v.begin(), v.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; })) {
-        ctx.error(m.Mark(), "method '" + v + "' must be an upper-case token such as GET");
-      } else {
-        rt.match.methods.push_back(v);
+    if (!methods.IsSequence())
+      ctx.error(methods.Mark(), "'methods' must be a list such as [GET, POST]");
+    else
+      for (const YAML::Node& m : methods) {
+        const std::string v = m.IsScalar() ? m.Scalar() : "";
+        if (!isToken(v) ||
+            std::any_of(v.begin(), v.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; })) {
+          ctx.error(m.Mark(), "method '" + v + "' must be an upper-case token such as GET");
+        } else {
+          rt.match.methods.push_back(v);
+        }
       }
-    }
   }
   forEachItem(ctx, r.get("headers"), "headers", [&](const YAML::Node& h, size_t) {
     MapReader hr(ctx, h, "header match", {"name", "value", "present"});
@@ -154,7 +168,8 @@ void readMatch(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
     hr.readString("name", hm.name);
     hr.readString("value", hm.value);
     hm.present_only = !hr.get("value").IsDefined();
-    if (!hm.name.empty() && !isToken(hm.name)) ctx.error(h.Mark(), "header name '" + hm.name + "' is not a valid token");
+    if (!hm.name.empty() && !isToken(hm.name))
+      ctx.error(h.Mark(), "header name '" + hm.name + "' is not a valid token");
     rt.match.headers.push_back(std::move(hm));
   });
 }
@@ -222,13 +237,15 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
     if (YAML::Node cn = r.get("cluster"); cn.IsDefined() && !rt.cluster.empty()) {
       auto it = std::find(cluster_names.begin(), cluster_names.end(), rt.cluster);
       if (it == cluster_names.end()) {
-        ctx.error(cn.Mark(), "route '" + rt.name + "': unknown cluster '" + rt.cluster + "'" + didYouMean(rt.cluster, cluster_names));
+        ctx.error(cn.Mark(), "route '" + rt.name + "': unknown cluster '" + rt.cluster + "'" +
+                                 didYouMean(rt.cluster, cluster_names));
       } else {
         rt.cluster_index = static_cast<size_t>(it - cluster_names.begin());
       }
     }
     for (const RouteConfig& other : c.routes) {
-      if (!rt.name.empty() && other.name == rt.name) ctx.error(n.Mark(), "duplicate route name '" + rt.name + "'");
+      if (!rt.name.empty() && other.name == rt.name)
+        ctx.error(n.Mark(), "duplicate route name '" + rt.name + "'");
     }
     c.routes.push_back(std::move(rt));
   });
@@ -243,7 +260,8 @@ size_t editDistance(const std::string& a, const std::string& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -262,7 +280,8 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
     return LoadResult{nullptr, std::move(ctx.errors())};
   }
   if (!root.IsDefined() || root.IsNull()) {
-    ctx.error(YAML::Mark(), "the file is empty: it needs at least 'listeners', 'clusters' and 'routes'");
+    ctx.error(YAML::Mark(),
+              "the file is empty: it needs at least 'listeners', 'clusters' and 'routes'");
     return LoadResult{nullptr, std::move(ctx.errors())};
   }
   try {
@@ -270,7 +289,8 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
     if (top.valid()) {
       top.readUint("workers", config->workers, 0, 1024);
       top.readUint("drain_timeout_ms", config->drain_timeout_ms, 0, kMaxTimeoutMs);
-      if (YAML::Node lim = top.get("limits"); lim.IsDefined()) readLimits(ctx, lim, "limits", config->limits);
+      if (YAML::Node lim = top.get("limits"); lim.IsDefined())
+        readLimits(ctx, lim, "limits", config->limits);
       readListeners(ctx, top, *config);
       if (YAML::Node admin = top.get("admin"); admin.IsDefined()) {
         MapReader ar(ctx, admin, "admin", {"address"});
@@ -279,7 +299,8 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
         config->admin.enabled = !config->admin.address.text.empty();
       }
       readClusters(ctx, top, *config);
-      if (!top.get("clusters").IsDefined()) ctx.error(top.mark(), "at least one cluster is required under 'clusters'");
+      if (!top.get("clusters").IsDefined())
+        ctx.error(top.mark(), "at least one cluster is required under 'clusters'");
       readRoutes(ctx, top, *config);
       readInspection(ctx, top, *config);
       readInferenceAndRates(ctx, top, *config);

@@ -13,11 +13,13 @@ Keys routeNames(const Config& c) {
   return names;
 }
 
-void readRateLimits(Context& ctx, const YAML::Node& node, const Config& c, std::vector<RateLimitRule>& out) {
+void readRateLimits(Context& ctx, const YAML::Node& node, const Config& c,
+                    std::vector<RateLimitRule>& out) {
   const Keys routes = routeNames(c);
   forEachItem(ctx, node, "rate_limits", [&](const YAML::Node& n, size_t i) {
     RateLimitRule rule;
-    MapReader r(ctx, n, "rate limit #" + std::to_string(i + 1), {"id", "identities", "routes", "per_route", "rate", "burst"});
+    MapReader r(ctx, n, "rate limit #" + std::to_string(i + 1),
+                {"id", "identities", "routes", "per_route", "rate", "burst"});
     readRuleId(ctx, r, "rate limit", rule.id);
     r.require("rate");
     rule.identities = readStringList(ctx, r.get("identities"), "identities");
@@ -27,24 +29,28 @@ void readRateLimits(Context& ctx, const YAML::Node& node, const Config& c, std::
     if (YAML::Node rate = r.get("rate"); rate.IsDefined()) {
       std::string why;
       if (!rate.IsScalar() || !parseRate(rate.Scalar(), rule.rate, &why)) {
-        ctx.error(rate.Mark(), "rate limit '" + rule.id + "': 'rate' " + (rate.IsScalar() ? why : "must be a string like \"10/s\""));
+        ctx.error(rate.Mark(), "rate limit '" + rule.id + "': 'rate' " +
+                                   (rate.IsScalar() ? why : "must be a string like \"10/s\""));
       }
     }
     r.readUint("burst", rule.burst, 1, 1000000000);
     for (const RateLimitRule& other : out) {
-      if (!rule.id.empty() && other.id == rule.id) ctx.error(n.Mark(), "duplicate rate limit id '" + rule.id + "'");
+      if (!rule.id.empty() && other.id == rule.id)
+        ctx.error(n.Mark(), "duplicate rate limit id '" + rule.id + "'");
     }
     out.push_back(std::move(rule));
   });
 }
 
 void readInference(Context& ctx, const YAML::Node& node, const Config& c, InferenceConfig& inf) {
-  MapReader r(ctx, node, "inference", {"routes", "max_body_bytes", "max_response_bytes", "models", "limits"});
+  MapReader r(ctx, node, "inference",
+              {"routes", "max_body_bytes", "max_response_bytes", "models", "limits"});
   r.require("routes");
   const Keys routes = routeNames(c);
   inf.routes = readStringList(ctx, r.get("routes"), "routes");
   if (YAML::Node n = r.get("routes"); n.IsDefined() && inf.routes.empty()) {
-    ctx.error(n.Mark(), "inference: 'routes' must list the routes that carry OpenAI-compatible requests");
+    ctx.error(n.Mark(),
+              "inference: 'routes' must list the routes that carry OpenAI-compatible requests");
   }
   checkNames(ctx, r.get("routes"), inf.routes, routes, "inference", "route");
   for (const std::string& name : inf.routes) {
@@ -58,19 +64,21 @@ void readInference(Context& ctx, const YAML::Node& node, const Config& c, Infere
   for (const ClusterConfig& cl : c.clusters) clusters.push_back(cl.name);
   if (YAML::Node models = r.get("models"); models.IsDefined()) {
     if (!models.IsMap()) {
-      ctx.error(models.Mark(), "inference: 'models' must map model names to clusters (model: cluster)");
+      ctx.error(models.Mark(),
+                "inference: 'models' must map model names to clusters (model: cluster)");
     } else {
       for (auto it = models.begin(); it != models.end(); ++it) {
         ModelRoute m{it->first.Scalar(), it->second.IsScalar() ? it->second.Scalar() : "", 0};
         const auto found = std::find(clusters.begin(), clusters.end(), m.cluster);
         if (found == clusters.end()) {
-          ctx.error(it->second.Mark(), "inference: model '" + m.model + "': unknown cluster '" + m.cluster + "'" +
-                                           didYouMean(m.cluster, clusters));
+          ctx.error(it->second.Mark(), "inference: model '" + m.model + "': unknown cluster '" +
+                                           m.cluster + "'" + didYouMean(m.cluster, clusters));
         } else {
           m.cluster_index = static_cast<size_t>(found - clusters.begin());
         }
         for (const ModelRoute& other : inf.models) {
-          if (other.model == m.model) ctx.error(it->first.Mark(), "inference: model '" + m.model + "' is listed twice");
+          if (other.model == m.model)
+            ctx.error(it->first.Mark(), "inference: model '" + m.model + "' is listed twice");
         }
         inf.models.push_back(std::move(m));
       }
@@ -85,11 +93,13 @@ void readInference(Context& ctx, const YAML::Node& node, const Config& c, Infere
     lim.models = readStringList(ctx, lr.get("models"), "models");
     if (!inf.models.empty()) {
       for (size_t k = 0; k < lim.models.size(); ++k) {
-        const bool routed = std::any_of(inf.models.begin(), inf.models.end(),
-                                        [&](const ModelRoute& m) { return m.model == lim.models[k]; });
+        const bool routed =
+            std::any_of(inf.models.begin(), inf.models.end(),
+                        [&](const ModelRoute& m) { return m.model == lim.models[k]; });
         if (!routed) {
-          ctx.error(lr.get("models")[k].Mark(), "inference limit #" + std::to_string(i + 1) + ": model '" + lim.models[k] +
-                                                    "' is not under inference.models, so no request for it can pass");
+          ctx.error(lr.get("models")[k].Mark(),
+                    "inference limit #" + std::to_string(i + 1) + ": model '" + lim.models[k] +
+                        "' is not under inference.models, so no request for it can pass");
         }
       }
     }
@@ -110,7 +120,11 @@ bool parseRate(const std::string& text, Rate& out, std::string* why) {
   const std::string unit = slash == std::string::npos ? "" : text.substr(slash + 1);
   const uint64_t period = unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 0;
   if (ec != std::errc() || p != end || amount == 0 || amount > 1000000000 || period == 0) {
-    if (why) *why = "must be COUNT/UNIT with a COUNT of 1 or more and UNIT s, m or h (\"10/s\", \"600/m\"), got '" + text + "'";
+    if (why)
+      *why =
+          "must be COUNT/UNIT with a COUNT of 1 or more and UNIT s, m or h (\"10/s\", \"600/m\"), "
+          "got '" +
+          text + "'";
     return false;
   }
   out = Rate{amount, period};
@@ -118,8 +132,10 @@ bool parseRate(const std::string& text, Rate& out, std::string* why) {
 }
 
 void readInferenceAndRates(Context& ctx, MapReader& top, Config& c) {
-  if (YAML::Node n = top.get("inference"); n.IsDefined()) readInference(ctx, n, c, c.inspect.inference);
-  if (YAML::Node n = top.get("rate_limits"); n.IsDefined()) readRateLimits(ctx, n, c, c.inspect.rate_limits);
+  if (YAML::Node n = top.get("inference"); n.IsDefined())
+    readInference(ctx, n, c, c.inspect.inference);
+  if (YAML::Node n = top.get("rate_limits"); n.IsDefined())
+    readRateLimits(ctx, n, c, c.inspect.rate_limits);
 }
 
 }  // namespace dpuguard::proxy

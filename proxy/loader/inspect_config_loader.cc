@@ -25,12 +25,15 @@ void readIdentities(Context& ctx, MapReader& top, InspectConfig& in) {
     r.readString("identity", label.identity);
     if (YAML::Node c = r.get("cidr"); c.IsDefined() && !label.cidr.empty()) {
       std::string why;
-      if (auto p = IpPrefix::parse(label.cidr, &why)) label.prefix = *p;
-      else ctx.error(c.Mark(), "identity '" + label.identity + "': " + why);
+      if (auto p = IpPrefix::parse(label.cidr, &why))
+        label.prefix = *p;
+      else
+        ctx.error(c.Mark(), "identity '" + label.identity + "': " + why);
     }
     for (const IdentityLabel& other : in.identities) {
       if (!label.cidr.empty() && other.cidr == label.cidr) {
-        ctx.error(n.Mark(), "cidr " + label.cidr + " is labelled twice ('" + other.identity + "' and '" + label.identity + "')");
+        ctx.error(n.Mark(), "cidr " + label.cidr + " is labelled twice ('" + other.identity +
+                                "' and '" + label.identity + "')");
       }
     }
     in.identities.push_back(std::move(label));
@@ -47,19 +50,22 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
   if ((p.mode == PolicyMode::kLearn || p.mode == PolicyMode::kEnforce) && p.baseline_file.empty()) {
     ctx.error(node.Mark(), "policy: mode learn and enforce need 'baseline_file'");
   }
-  if ((p.mode == PolicyMode::kEnforce || p.mode == PolicyMode::kLearn) && !p.baseline_file.empty()) {
+  if ((p.mode == PolicyMode::kEnforce || p.mode == PolicyMode::kLearn) &&
+      !p.baseline_file.empty()) {
     // Enforce needs the file; learn adds to it when it exists.
     std::ifstream in(p.baseline_file, std::ios::binary);
     if (!in && p.mode == PolicyMode::kLearn) {
       // nothing learned yet
     } else if (!in) {
-      ctx.error(r.get("baseline_file").Mark(), "policy: cannot read baseline_file '" + p.baseline_file +
+      ctx.error(r.get("baseline_file").Mark(), "policy: cannot read baseline_file '" +
+                                                   p.baseline_file +
                                                    "' (run with mode learn first to write it)");
     } else {
       std::ostringstream text;
       text << in.rdbuf();
       std::vector<ConfigError> errors;
-      p.baseline = std::make_shared<inspect::EdgeBaseline>(inspect::EdgeBaseline::parse(text.str(), p.baseline_file, &errors));
+      p.baseline = std::make_shared<inspect::EdgeBaseline>(
+          inspect::EdgeBaseline::parse(text.str(), p.baseline_file, &errors));
       for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
     }
   }
@@ -76,13 +82,15 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
     checkNames(ctx, rr.get("routes"), rule.routes, route_names, "rule '" + rule.id + "'", "route");
     rule.methods = readStringList(ctx, rr.get("methods"), "methods");
     rr.readString("path_prefix", rule.path_prefix);
-    if (YAML::Node pp = rr.get("path_prefix"); pp.IsDefined() && (rule.path_prefix.empty() || rule.path_prefix[0] != '/')) {
+    if (YAML::Node pp = rr.get("path_prefix");
+        pp.IsDefined() && (rule.path_prefix.empty() || rule.path_prefix[0] != '/')) {
       ctx.error(pp.Mark(), "'path_prefix' must start with '/'");
     }
     rr.readEnum("action", rule.action, kRuleActionNames);
     rr.readBool("shadow", rule.shadow);
     for (const PolicyRule& other : p.rules) {
-      if (!rule.id.empty() && other.id == rule.id) ctx.error(n.Mark(), "duplicate policy rule id '" + rule.id + "'");
+      if (!rule.id.empty() && other.id == rule.id)
+        ctx.error(n.Mark(), "duplicate policy rule id '" + rule.id + "'");
     }
     p.rules.push_back(std::move(rule));
   });
@@ -113,7 +121,8 @@ void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::S
   MapReader r(ctx, node, "signatures", {"files"});
   r.require("files");
   const std::string file = ctx.file();
-  const std::string dir = file.find('/') == std::string::npos ? "." : file.substr(0, file.rfind('/'));
+  const std::string dir =
+      file.find('/') == std::string::npos ? "." : file.substr(0, file.rfind('/'));
   std::vector<inspect::Signature> all;
   std::set<std::string> ids;
   YAML::Node files = r.get("files");
@@ -132,11 +141,14 @@ void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::S
     std::vector<ConfigError> errors;
     for (inspect::Signature& sig : loadSignatureFile(path, &errors)) {
       if (!sig.id.empty() && !ids.insert(sig.id).second) {
-        errors.push_back({sig.file, sig.line, sig.column, "signature id '" + sig.id + "' is defined twice"});
+        errors.push_back(
+            {sig.file, sig.line, sig.column, "signature id '" + sig.id + "' is defined twice"});
       }
       all.push_back(std::move(sig));
     }
-    if (!errors.empty() && errors.front().line == 0) errors.front() = {file, f.Mark().line + 1, f.Mark().column + 1, "cannot open rule file '" + path + "'"};
+    if (!errors.empty() && errors.front().line == 0)
+      errors.front() = {file, f.Mark().line + 1, f.Mark().column + 1,
+                        "cannot open rule file '" + path + "'"};
     for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
   }
   for (inspect::Signature& sig : canaries) {

@@ -26,7 +26,8 @@ std::string joinKeys(const Keys& keys) {
 
 bool isToken(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
@@ -50,7 +51,8 @@ int readName(Context& ctx, const YAML::Node& n, const std::string& what,
 }
 
 // A list of strings; "*" alone means any (an empty list).
-std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const std::string& what) {
+std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n,
+                                        const std::string& what) {
   std::vector<std::string> out;
   if (!n.IsDefined()) return out;
   if (n.IsScalar() && n.Scalar() == "*") return out;
@@ -69,8 +71,8 @@ std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const
   return out;
 }
 
-void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
-                const std::string& owner, const std::string& what) {
+void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list,
+                const Keys& known, const std::string& owner, const std::string& what) {
   for (size_t k = 0; k < list.size(); ++k) {
     if (std::find(known.begin(), known.end(), list[k]) != known.end()) continue;
     ctx.error(n.IsSequence() ? n[k].Mark() : n.Mark(),
@@ -81,7 +83,8 @@ void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string
 void readRuleId(Context& ctx, MapReader& r, const std::string& what, std::string& id) {
   r.require("id");
   r.readString("id", id);
-  if (!id.empty() && !isToken(id)) ctx.error(r.get("id").Mark(), what + " id '" + id + "' must be letters, digits, '-' and '_'");
+  if (!id.empty() && !isToken(id))
+    ctx.error(r.get("id").Mark(), what + " id '" + id + "' must be letters, digits, '-' and '_'");
 }
 
 }  // namespace dpuguard::proxy

@@ -51,8 +51,8 @@ std::vector<std::string> readStringList(Context& ctx, const YAML::Node& n, const
 
 // Every entry of `list` (read from node `n`) must be one of `known`: "OWNER: unknown WHAT 'x'
 // (did you mean 'y'?)" at the entry otherwise.
-void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list, const Keys& known,
-                const std::string& owner, const std::string& what);
+void checkNames(Context& ctx, const YAML::Node& n, const std::vector<std::string>& list,
+                const Keys& known, const std::string& owner, const std::string& what);
 
 // The index of scalar `n` in `names`; otherwise -1 after an error at `n` that lists them:
 // "WHAT must be A, B or C, got 'x' (did you mean 'y'?)". The core of readEnum.
@@ -93,7 +93,8 @@ class MapReader {
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string key = it->first.as<std::string>();
       if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
-        ctx_.error(it->first.Mark(), "unknown key '" + key + "' in " + what_ + didYouMean(key, known_));
+        ctx_.error(it->first.Mark(),
+                   "unknown key '" + key + "' in " + what_ + didYouMean(key, known_));
       } else if (!seen.insert(key).second) {
         ctx_.error(it->first.Mark(), "duplicate key '" + key + "' in " + what_);
       }
@@ -130,9 +131,12 @@ class MapReader {
     YAML::Node n = get(key);
     if (!n.IsDefined()) return;
     const std::string s = n.IsScalar() ? n.Scalar() : "";
-    if (s == "true") out = true;
-    else if (s == "false") out = false;
-    else ctx_.error(n.Mark(), "'" + key + "' must be true or false, got '" + s + "'");
+    if (s == "true")
+      out = true;
+    else if (s == "false")
+      out = false;
+    else
+      ctx_.error(n.Mark(), "'" + key + "' must be true or false, got '" + s + "'");
   }
 
   template <typename T>
@@ -168,7 +172,8 @@ class MapReader {
     std::string why;
     auto a = n.IsScalar() ? SocketAddress::parse(n.Scalar(), &why) : std::nullopt;
     if (!a) {
-      ctx_.error(n.Mark(), "'" + key + "': " + (n.IsScalar() ? "'" + n.Scalar() + "' " + why : "must be a string"));
+      ctx_.error(n.Mark(), "'" + key + "': " +
+                               (n.IsScalar() ? "'" + n.Scalar() + "' " + why : "must be a string"));
       return;
     }
     out = *a;
@@ -192,6 +197,5 @@ void forEachItem(Context& ctx, const YAML::Node& seq, const std::string& key, Fn
   }
   for (size_t i = 0; i < seq.size(); ++i) fn(seq[i], i);
 }
-
 
 }  // namespace dpuguard::proxy

@@ -63,7 +63,8 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
     if (top.valid() && top.require("rules")) {
       forEachItem(ctx, top.get("rules"), "rules", [&](const YAML::Node& n, size_t i) {
         inspect::Signature s;
-        MapReader r(ctx, n, "rule #" + std::to_string(i + 1), {"id", "pattern", "where", "action", "severity", "caseless"});
+        MapReader r(ctx, n, "rule #" + std::to_string(i + 1),
+                    {"id", "pattern", "where", "action", "severity", "caseless"});
         for (const char* key : {"id", "pattern", "where", "action", "severity"}) r.require(key);
         r.readString("id", s.id);
         r.readString("pattern", s.pattern);
@@ -86,8 +87,8 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
             // backspace) that leaves a rule which never fires; escapes say what they mean.
             char hex[8];
             std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(*control));
-            ctx.error(p.Mark(), std::string("'pattern' has a raw control character (") + hex + ") at byte " +
-                                    std::to_string(control - s.pattern.begin() + 1) +
+            ctx.error(p.Mark(), std::string("'pattern' has a raw control character (") + hex +
+                                    ") at byte " + std::to_string(control - s.pattern.begin() + 1) +
                                     "; write it as an escape (\\x.., \\t, \\n) if it is meant");
           } else {  // compile errors point at the pattern itself
             s.line = p.Mark().line + 1;
@@ -110,8 +111,8 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
         if (YAML::Node sv = r.get("severity"); sv.IsDefined()) {
           const Keys levels = {"low", "medium", "high", "critical"};
           if (std::find(levels.begin(), levels.end(), s.severity) == levels.end()) {
-            ctx.error(sv.Mark(), "'severity' must be low, medium, high or critical, got '" + s.severity + "'" +
-                                     didYouMean(s.severity, levels));
+            ctx.error(sv.Mark(), "'severity' must be low, medium, high or critical, got '" +
+                                     s.severity + "'" + didYouMean(s.severity, levels));
           }
         }
         out.push_back(std::move(s));
@@ -124,7 +125,8 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
   return out;
 }
 
-std::vector<inspect::Signature> loadSignatureFile(const std::string& path, std::vector<ConfigError>* errors) {
+std::vector<inspect::Signature> loadSignatureFile(const std::string& path,
+                                                  std::vector<ConfigError>* errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors->push_back({path, 0, 0, "cannot open rule file"});

@@ -22,6 +22,7 @@ namespace dpuguard::proxy {
 
 std::vector<inspect::Signature> loadSignatureText(const std::string& text, const std::string& file,
                                                   std::vector<ConfigError>* errors);
-std::vector<inspect::Signature> loadSignatureFile(const std::string& path, std::vector<ConfigError>* errors);
+std::vector<inspect::Signature> loadSignatureFile(const std::string& path,
+                                                  std::vector<ConfigError>* errors);
 
 }  // namespace dpuguard::proxy

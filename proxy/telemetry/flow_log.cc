@@ -61,8 +61,9 @@ void FlowLog::append(const FlowRecord& r) {
   tm utc{};
   gmtime_r(&ts.tv_sec, &utc);
   char when[64];
-  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ts.tv_nsec / 1000000);
+  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                ts.tv_nsec / 1000000);
   buffer_.append("{\"time\":\"");
   buffer_.append(when);
   buffer_.push_back('"');
@@ -100,7 +101,9 @@ void FlowLog::flush() {
   while (off < buffer_.size()) {
     const ssize_t n = write(sink_->fd(), buffer_.data() + off, buffer_.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // a broken log drops lines rather than retrying (a slow reader can still block: see SECURITY.md)
+    if (n <= 0)
+      break;  // a broken log drops lines rather than retrying (a slow reader can still block: see
+              // SECURITY.md)
     off += static_cast<size_t>(n);
   }
   buffer_.clear();

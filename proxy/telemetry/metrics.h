@@ -16,10 +16,13 @@ namespace dpuguard::proxy {
 
 using Counter = std::atomic<uint64_t>;
 
-inline void bump(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+inline void bump(Counter& c, uint64_t n = 1) {
+  c.fetch_add(n, std::memory_order_relaxed);
+}
 
 // Upper bounds in milliseconds (Prometheus "le"), then +Inf.
-inline constexpr std::array<double, 14> kLatencyBucketsMs = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 60000};
+inline constexpr std::array<double, 14> kLatencyBucketsMs = {
+    1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 60000};
 
 struct Histogram {
   std::array<Counter, kLatencyBucketsMs.size() + 1> buckets{};

@@ -15,28 +15,36 @@ CompletionChunk read(std::string_view json, bool* ok = nullptr) {
 }
 
 TEST(CompletionChunk, CountsAStreamedChatToken) {
-  const CompletionChunk c = read(R"({"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" Hello"},"finish_reason":null}]})");
+  const CompletionChunk c = read(
+      R"({"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" Hello"},"finish_reason":null}]})");
   EXPECT_EQ(c.text_pieces, 1u);
   EXPECT_FALSE(c.has_usage);
 }
 
 TEST(CompletionChunk, RoleOnlyAndEmptyDeltasAreNotTokens) {
-  EXPECT_EQ(read(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]})").text_pieces, 0u);
+  EXPECT_EQ(
+      read(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]})").text_pieces,
+      0u);
   EXPECT_EQ(read(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})").text_pieces, 0u);
 }
 
 TEST(CompletionChunk, CountsEveryChoiceAndEveryKindOfOutput) {
   EXPECT_EQ(read(R"({"choices":[{"text":"a"},{"text":"b"}]})").text_pieces, 2u);
   EXPECT_EQ(read(R"({"choices":[{"delta":{"reasoning_content":"hmm"}}]})").text_pieces, 1u);
-  EXPECT_EQ(read(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]})").text_pieces, 1u);
+  EXPECT_EQ(
+      read(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]})")
+          .text_pieces,
+      1u);
 }
 
 TEST(CompletionChunk, ReadsUsageFromTheFinalChunkOrAWholeCompletion) {
-  CompletionChunk c = read(R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})");
+  CompletionChunk c = read(
+      R"({"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})");
   EXPECT_TRUE(c.has_usage);
   EXPECT_EQ(c.prompt_tokens, 12u);
   EXPECT_EQ(c.completion_tokens, 34u);
-  c = read(R"({"object":"chat.completion","choices":[{"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}})");
+  c = read(
+      R"({"object":"chat.completion","choices":[{"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}})");
   EXPECT_EQ(c.text_pieces, 1u);
   EXPECT_EQ(c.completion_tokens, 1u);
   // vLLM's continuous usage stats: usage null on most chunks.

@@ -19,7 +19,8 @@ std::string forward(const std::string& message, BodyFraming framing, uint64_t ma
   for (int i = 0; i < 100; ++i) {
     http1::ParseResult r = p.feed(std::string_view(message).substr(pos), fwd);
     pos += r.consumed;
-    if (r.status == http1::ParseStatus::kMessageComplete || r.status == http1::ParseStatus::kError) break;
+    if (r.status == http1::ParseStatus::kMessageComplete || r.status == http1::ParseStatus::kError)
+      break;
   }
   fwd.finish();
   if (overflow) *overflow = fwd.overflow();
@@ -34,10 +35,14 @@ TEST(BodyForwarderTest, ChunkedKeepsBoundariesDropsExtensionsAndTrailers) {
   EXPECT_EQ(forward(kChunked, BodyFraming::kChunked), "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
 }
 
-TEST(BodyForwarderTest, RawDechunks) { EXPECT_EQ(forward(kChunked, BodyFraming::kRaw), "hello world"); }
+TEST(BodyForwarderTest, RawDechunks) {
+  EXPECT_EQ(forward(kChunked, BodyFraming::kRaw), "hello world");
+}
 
 TEST(BodyForwarderTest, ContentLengthPassesBytes) {
-  EXPECT_EQ(forward("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc", BodyFraming::kContentLength), "abc");
+  EXPECT_EQ(forward("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+                    BodyFraming::kContentLength),
+            "abc");
 }
 
 TEST(BodyForwarderTest, RechunkFramesEachPiece) {

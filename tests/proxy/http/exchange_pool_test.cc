@@ -1,10 +1,10 @@
 // ExchangePool: exchanges come back clean (state at its defaults, parser reset) and are
 // reused, buffers keep a bounded capacity, and the pool holds a bounded number of spares.
-#include "proxy/http/exchange.h"
-
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "proxy/http/exchange.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -38,7 +38,8 @@ TEST(ExchangePool, AReleasedExchangeComesBackCleanAndIsReused) {
   EXPECT_TRUE(again->path.empty());
   EXPECT_GE(again->path.capacity(), 100u);  // small buffers keep their capacity
   EXPECT_FALSE(again->parser.inMessage());  // the half-read head of its last use is gone
-  EXPECT_EQ(again->parser.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n", none).status, http1::ParseStatus::kHeadComplete);
+  EXPECT_EQ(again->parser.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n", none).status,
+            http1::ParseStatus::kHeadComplete);
   pool.release(std::move(again));
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 class Parsed {
  public:
-  Parsed(http1::MessageParser::Kind kind, std::string text) : text_(std::move(text)), parser_(kind, http1::Limits{}) {
+  Parsed(http1::MessageParser::Kind kind, std::string text)
+      : text_(std::move(text)), parser_(kind, http1::Limits{}) {
     http1::NullBodySink sink;
     EXPECT_EQ(parser_.feed(text_, sink).status, http1::ParseStatus::kHeadComplete);
   }
@@ -25,7 +26,8 @@ TEST(HeadWriterTest, RequestDropsHopByHopAndAddsForwardingHeaders) {
   Parsed p(http1::MessageParser::Kind::kRequest,
            "POST /v1/x?y HTTP/1.1\r\nHost: api\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
            "Keep-Alive: 5\r\nTE: trailers\r\nUpgrade: websocket\r\nExpect: 100-continue\r\n"
-           "Transfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.1\r\nVia: 1.0 edge\r\nAccept: */*\r\n\r\n");
+           "Transfer-Encoding: chunked\r\nX-Forwarded-For: 10.0.0.1\r\nVia: 1.0 edge\r\nAccept: "
+           "*/*\r\n\r\n");
   RequestForwarding f;
   f.target = p.head().target;
   f.host = "api";
@@ -39,11 +41,14 @@ TEST(HeadWriterTest, RequestDropsHopByHopAndAddsForwardingHeaders) {
 }
 
 TEST(HeadWriterTest, RequestWithContentLength) {
-  Parsed p(http1::MessageParser::Kind::kRequest, "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\n");
+  Parsed p(http1::MessageParser::Kind::kRequest,
+           "PUT /a HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\n");
   RequestForwarding f{"/a", "h", "::1", BodyFraming::kContentLength, 7};
   std::string out;
   writeRequestHead(p.head(), f, out);
-  EXPECT_EQ(out, "PUT /a HTTP/1.1\r\nHost: h\r\nVia: 1.1 dpuguard\r\nX-Forwarded-For: ::1\r\nContent-Length: 7\r\n\r\n");
+  EXPECT_EQ(out,
+            "PUT /a HTTP/1.1\r\nHost: h\r\nVia: 1.1 dpuguard\r\nX-Forwarded-For: "
+            "::1\r\nContent-Length: 7\r\n\r\n");
 }
 
 TEST(HeadWriterTest, AnAnswerGuardrailsReadIsAskedForUncompressed) {
@@ -64,14 +69,16 @@ TEST(HeadWriterTest, AnAnswerGuardrailsReadIsAskedForUncompressed) {
 
 TEST(HeadWriterTest, ResponseFramingAndClose) {
   Parsed p(http1::MessageParser::Kind::kResponse,
-           "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n");
+           "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+           "chunked\r\nConnection: keep-alive\r\n\r\n");
   ResponseForwarding f;
   f.framing = BodyFraming::kChunked;
   f.close = true;
   std::string out;
   writeResponseHead(p.head(), f, out);
-  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nVia: 1.1 dpuguard\r\n"
-                 "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nVia: 1.1 dpuguard\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
 }
 
 TEST(HeadWriterTest, HeadResponseKeepsItsLength) {
@@ -94,7 +101,8 @@ TEST(HeadWriterTest, AKeptLengthIsWrittenAsANumber) {
 }
 
 TEST(HeadWriterTest, HopByHopList) {
-  for (const char* h : {"Connection", "keep-alive", "TE", "Transfer-Encoding", "Upgrade", "Proxy-Connection"}) {
+  for (const char* h :
+       {"Connection", "keep-alive", "TE", "Transfer-Encoding", "Upgrade", "Proxy-Connection"}) {
     EXPECT_TRUE(isHopByHop(h)) << h;
   }
   EXPECT_FALSE(isHopByHop("Authorization"));

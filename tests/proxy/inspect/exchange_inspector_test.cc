@@ -50,8 +50,8 @@ class ExchangeInspectorTest : public ::testing::Test {
     pipeline_ = std::make_unique<Pipeline>(*config_);
   }
 
-  RequestFacts facts(const char* client, std::string_view route, size_t route_index, std::string_view method,
-                     std::string_view path, uint64_t body = 0) {
+  RequestFacts facts(const char* client, std::string_view route, size_t route_index,
+                     std::string_view method, std::string_view path, uint64_t body = 0) {
     RequestFacts f;
     f.client = IpAddress::of(*SocketAddress::parse(std::string(client) + ":5000"));
     f.route = route;
@@ -102,10 +102,11 @@ class ExchangeInspectorTest : public ::testing::Test {
   int64_t now_ = 1000;
 };
 
-std::string chat(std::string_view model, int max_tokens, std::string_view content, bool stream = true) {
-  return std::string(R"({"model":")") + std::string(model) + R"(","max_tokens":)" + std::to_string(max_tokens) +
-         R"(,"stream":)" + (stream ? "true" : "false") + R"(,"messages":[{"role":"user","content":")" +
-         std::string(content) + R"("}]})";
+std::string chat(std::string_view model, int max_tokens, std::string_view content,
+                 bool stream = true) {
+  return std::string(R"({"model":")") + std::string(model) + R"(","max_tokens":)" +
+         std::to_string(max_tokens) + R"(,"stream":)" + (stream ? "true" : "false") +
+         R"(,"messages":[{"role":"user","content":")" + std::string(content) + R"("}]})";
 }
 
 Verdict complete(ExchangeInspector& in, std::string body, int64_t now, InspectContext& ctx) {
@@ -115,7 +116,8 @@ Verdict complete(ExchangeInspector& in, std::string body, int64_t now, InspectCo
 }
 
 std::string event(std::string_view content) {
-  return std::string(R"(data: {"choices":[{"index":0,"delta":{"content":")") + std::string(content) + "\"}}]}\n\n";
+  return std::string(R"(data: {"choices":[{"index":0,"delta":{"content":")") +
+         std::string(content) + "\"}}]}\n\n";
 }
 
 TEST_F(ExchangeInspectorTest, AnAllowedGetIsLoggedWithItsIdentityAndEdge) {
@@ -226,7 +228,8 @@ TEST_F(ExchangeInspectorTest, AStreamedAnswerIsCutAtTheTokenBudgetInEverySplit) 
     const std::string& got = cut_client.out;
     // Whole events only, then the notice.
     ASSERT_GE(got.size(), MeteringBodySink::kCutNotice.size());
-    EXPECT_EQ(got.substr(got.size() - MeteringBodySink::kCutNotice.size()), MeteringBodySink::kCutNotice);
+    EXPECT_EQ(got.substr(got.size() - MeteringBodySink::kCutNotice.size()),
+              MeteringBodySink::kCutNotice);
     const std::string events = got.substr(0, got.size() - MeteringBodySink::kCutNotice.size());
     EXPECT_EQ(events, sse.substr(0, events.size()));
     EXPECT_EQ(events.size(), 10 * event("tok").size());

@@ -13,7 +13,8 @@ namespace {
 using json::InferenceApi;
 using json::InferenceRequest;
 
-InferenceRequest request(std::string_view model, uint64_t max_tokens = 0, uint64_t prompt_bytes = 4, uint32_t n = 1) {
+InferenceRequest request(std::string_view model, uint64_t max_tokens = 0, uint64_t prompt_bytes = 4,
+                         uint32_t n = 1) {
   InferenceRequest r;
   r.model = model;
   r.has_max_tokens = max_tokens != 0;
@@ -29,13 +30,13 @@ TEST(TokenBuckets, StartFullRefillContinuouslyAndReportTheWait) {
   const BucketShape shape{1.0 / 1000, 2};  // 1 per second, burst 2
   EXPECT_EQ(b.take("k", shape, 1, 0), 0);
   EXPECT_EQ(b.take("k", shape, 1, 0), 0);
-  EXPECT_EQ(b.take("k", shape, 1, 0), 1000);   // empty: a second until the next token
+  EXPECT_EQ(b.take("k", shape, 1, 0), 1000);  // empty: a second until the next token
   EXPECT_EQ(b.take("k", shape, 1, 400), 600);
   EXPECT_EQ(b.take("k", shape, 1, 1000), 0);
   EXPECT_EQ(b.take("other", shape, 1, 1000), 0);  // keys are independent
-  b.give("k", shape, -3, 1000);                    // a debt
+  b.give("k", shape, -3, 1000);                   // a debt
   EXPECT_DOUBLE_EQ(b.level("k", shape, 1000), -3);
-  b.give("k", shape, 100, 1000);                   // never above capacity
+  b.give("k", shape, 100, 1000);  // never above capacity
   EXPECT_DOUBLE_EQ(b.level("k", shape, 1000), 2);
   int64_t wait = 0;
   EXPECT_DOUBLE_EQ(b.takeUpTo("k", shape, 1, 10, 1000, wait), 2);
@@ -121,7 +122,8 @@ TEST(InferencePolicy, ModelsCapsAndRouting) {
   EXPECT_EQ(decide("notebook", request("nope")).verdict.code, "model_not_found");
   EXPECT_EQ(decide("notebook", request("big")).verdict.status, 403);
   EXPECT_EQ(decide("notebook", request("small", 101)).verdict.code, "max_tokens_exceeded");
-  EXPECT_EQ(decide("notebook", request("small", 30, 4, 4)).verdict.code, "max_tokens_exceeded");  // 30 x 4
+  EXPECT_EQ(decide("notebook", request("small", 30, 4, 4)).verdict.code,
+            "max_tokens_exceeded");  // 30 x 4
   const InferenceDecision big = decide("notebook", request("small", 10, 1001));
   EXPECT_EQ((big.verdict.code), "prompt_too_large");
   EXPECT_EQ(big.verdict.param, "messages");
@@ -137,7 +139,8 @@ TEST(InferencePolicy, BudgetReservesSettlesAndRefuses) {
   TokenBuckets b;
   Reservation r;
   // 40 prompt bytes = 10 tokens, plus max_tokens 20: 30 reserved of 60.
-  InferenceDecision d = p.decide("notebook", InferenceApi::kChatCompletions, request("small", 20, 40), 0, b, r);
+  InferenceDecision d =
+      p.decide("notebook", InferenceApi::kChatCompletions, request("small", 20, 40), 0, b, r);
   ASSERT_FALSE(d.verdict.blocked());
   EXPECT_EQ((r.reserved), 30u);
   EXPECT_EQ(r.allowance, 20u);
@@ -163,7 +166,9 @@ TEST(InferencePolicy, WithoutAnyCapTheAnswerGetsWhatIsLeft) {
   InferencePolicy p(c);
   TokenBuckets b;
   Reservation r;
-  ASSERT_FALSE(p.decide("notebook", InferenceApi::kChatCompletions, request("small", 0, 80), 0, b, r).verdict.blocked());
+  ASSERT_FALSE(
+      p.decide("notebook", InferenceApi::kChatCompletions, request("small", 0, 80), 0, b, r)
+          .verdict.blocked());
   EXPECT_EQ(r.reserved, 60u);
   EXPECT_EQ(r.allowance, 40u);  // 60 minus the prompt's 20
 }
@@ -182,12 +187,14 @@ TEST(TokenMeter, CountsPiecesPrefersUsageAndCutsAtTheAllowance) {
   m.start(UINT64_MAX);
   EXPECT_TRUE(m.admitEvent(token, parser));
   EXPECT_TRUE(m.admitEvent("[DONE]", parser));
-  EXPECT_TRUE(m.admitEvent(R"({"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}})", parser));
+  EXPECT_TRUE(
+      m.admitEvent(R"({"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}})", parser));
   EXPECT_EQ(m.completionTokens(), 3u);  // usage wins over the count
   EXPECT_EQ(m.promptTokens(99), 7u);
   m.start(UINT64_MAX);
-  EXPECT_EQ(m.promptTokens(99), 99u);   // no usage: the estimate
-  const std::string whole = R"({"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":2,"completion_tokens":1}})";
+  EXPECT_EQ(m.promptTokens(99), 99u);  // no usage: the estimate
+  const std::string whole =
+      R"({"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":2,"completion_tokens":1}})";
   m.onWholeAnswer(whole, whole.size(), parser);
   EXPECT_EQ(m.completionTokens(), 1u);
 }

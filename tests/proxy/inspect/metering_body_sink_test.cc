@@ -33,7 +33,9 @@ struct Metered {
   MeteringBodySink sink{meter};
 };
 
-std::string token(int i) { return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + std::to_string(i) + "\"}}]}\n\n"; }
+std::string token(int i) {
+  return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + std::to_string(i) + "\"}}]}\n\n";
+}
 
 TEST(MeteringBodySink, ForwardsWholeEventsInEverySplitAndCutsAtTheAllowance) {
   std::string stream;
@@ -77,7 +79,8 @@ TEST(MeteringBodySink, HeldBytesAreReportedAndChunkMarksDropped) {
 TEST(MeteringBodySink, AnOversizedEventStopsMeteringButNotTheStream) {
   Metered m(MeteringBodySink::Mode::kEventStream, 1);
   auto& [parser, meter, next, sink] = m;
-  const std::string big = "data: " + std::string(MeteringBodySink::kMaxEventBytes + 10, 'x') + "\n\n";
+  const std::string big =
+      "data: " + std::string(MeteringBodySink::kMaxEventBytes + 10, 'x') + "\n\n";
   sink.onBodyData(big);
   sink.onBodyData(token(1) + token(2));
   EXPECT_EQ(next.out, big + token(1) + token(2));

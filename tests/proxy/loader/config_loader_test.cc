@@ -75,9 +75,11 @@ policy:
             "'enforce'?)\n"
             "t.yaml:18:16: rule 'r1': unknown route 'al' (did you mean 'all'?)\n"
             "t.yaml:19:15: 'action' must be allow or deny, got 'permit'\n");
-  const std::string enforce = std::string(kMinimal) + "policy: {mode: enforce, baseline_file: /nonexistent/edges}\n";
+  const std::string enforce =
+      std::string(kMinimal) + "policy: {mode: enforce, baseline_file: /nonexistent/edges}\n";
   EXPECT_EQ(errorsOf(enforce),
-            "t.yaml:10:40: policy: cannot read baseline_file '/nonexistent/edges' (run with mode learn first to write it)\n");
+            "t.yaml:10:40: policy: cannot read baseline_file '/nonexistent/edges' (run with mode "
+            "learn first to write it)\n");
 }
 
 TEST(ConfigLoaderTest, InferenceAndRateLimitKeysArePositioned) {
@@ -98,13 +100,18 @@ rate_limits:
   EXPECT_EQ(errorsOf(y),
             "t.yaml:11:17: inference: unknown route 'chat'\n"
             "t.yaml:12:16: inference: model 'm1': unknown cluster 'llmm' (did you mean 'llm'?)\n"
-            "t.yaml:15:16: inference limit #1: model 'm2' is not under inference.models, so no request for it can pass\n"
+            "t.yaml:15:16: inference limit #1: model 'm2' is not under inference.models, so no "
+            "request for it can pass\n"
             "t.yaml:16:19: 'max_tokens' must be between 1 and 16777216, got 0\n"
-            "t.yaml:19:11: rate limit 'r': 'rate' must be COUNT/UNIT with a COUNT of 1 or more and UNIT s, m or h (\"10/s\", \"600/m\"), got '10/d'\n"
+            "t.yaml:19:11: rate limit 'r': 'rate' must be COUNT/UNIT with a COUNT of 1 or more and "
+            "UNIT s, m or h (\"10/s\", \"600/m\"), got '10/d'\n"
             "t.yaml:22:14: rate limit 'r': unknown route 'nope'\n"
             "t.yaml:20:5: duplicate rate limit id 'r'\n");
-  LoadResult ok = ConfigLoader::loadString(std::string(kMinimal) + "inference: {routes: [all], models: {m1: llm}}\n"
-                                         "rate_limits: [{id: r, rate: 600/m, burst: 20, per_route: true}]\n", "t.yaml");
+  LoadResult ok = ConfigLoader::loadString(
+      std::string(kMinimal) +
+          "inference: {routes: [all], models: {m1: llm}}\n"
+          "rate_limits: [{id: r, rate: 600/m, burst: 20, per_route: true}]\n",
+      "t.yaml");
   ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
   EXPECT_EQ(ok.config->inspect.inference.route_indexes.at(0), 0u);
   EXPECT_EQ(ok.config->inspect.rate_limits.at(0).rate.amount, 600u);
@@ -115,8 +122,10 @@ rate_limits:
 // Whether this loader takes signature rules on streamed answers (`where: [completion]`).
 bool loaderHasCompletionRules() {
   const std::string rules = testing::TempDir() + "completion-probe-rules.yaml";
-  std::ofstream(rules) << "rules:\n  - {id: probe, pattern: AKIA, where: [completion], action: block, severity: high}\n";
-  LoadResult r = ConfigLoader::loadString(minimalWith("signatures: {files: [" + rules + "]}\n"), "t.yaml");
+  std::ofstream(rules) << "rules:\n  - {id: probe, pattern: AKIA, where: [completion], action: "
+                          "block, severity: high}\n";
+  LoadResult r =
+      ConfigLoader::loadString(minimalWith("signatures: {files: [" + rules + "]}\n"), "t.yaml");
   std::remove(rules.c_str());
   return r.ok();
 }
@@ -124,7 +133,8 @@ bool loaderHasCompletionRules() {
 // An example, as scripts/demo runs it: demo.yaml lists config/rules/completion.yaml (rules with
 // `where: [completion]`); a loader without those rules gets the file without that line.
 LoadResult loadExample(const std::string& path) {
-  if (path.find("/demo.yaml") == std::string::npos || loaderHasCompletionRules()) return ConfigLoader::loadFile(path);
+  if (path.find("/demo.yaml") == std::string::npos || loaderHasCompletionRules())
+    return ConfigLoader::loadFile(path);
   std::ifstream in(path);
   std::stringstream out;
   for (std::string line; std::getline(in, line);) {
@@ -134,7 +144,8 @@ LoadResult loadExample(const std::string& path) {
 }
 
 TEST(ConfigLoaderTest, ShippedExamplesLoad) {
-  for (const char* name : {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml", "secure-inference.yaml"}) {
+  for (const char* name :
+       {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml", "secure-inference.yaml"}) {
     const std::string path = std::string(DPUGUARD_SOURCE_DIR) + "/config/examples/" + name;
     LoadResult r = loadExample(path);
     ASSERT_TRUE(r.ok()) << name << ": " << (r.errors.empty() ? "" : r.errors[0].toString());
@@ -143,7 +154,8 @@ TEST(ConfigLoaderTest, ShippedExamplesLoad) {
     EXPECT_EQ(r.config->admin.address.text, "127.0.0.1:9901") << name;
     EXPECT_EQ(r.config->clusters[0].endpoints[0].text, "127.0.0.1:8000") << name;
   }
-  LoadResult gw = ConfigLoader::loadFile(std::string(DPUGUARD_SOURCE_DIR) + "/config/examples/inference-gateway.yaml");
+  LoadResult gw = ConfigLoader::loadFile(std::string(DPUGUARD_SOURCE_DIR) +
+                                         "/config/examples/inference-gateway.yaml");
   ASSERT_TRUE(gw.ok());
   EXPECT_EQ(gw.config->clusters[0].lb, LbPolicy::kLeastRequest);
   EXPECT_EQ(gw.config->routes[0].match.headers.at(0).name, "x-dpuguard-canary");
@@ -153,15 +165,19 @@ TEST(ConfigLoaderTest, ShippedExamplesLoad) {
 TEST(ConfigLoaderTest, UnknownKeyHasPositionAndHint) {
   std::string y = kMinimal;
   y += "loging:\n  flow_log: off\n";
-  EXPECT_EQ(errorsOf(y), "t.yaml:10:1: unknown key 'loging' in the top level (did you mean 'logging'?)\n");
+  EXPECT_EQ(errorsOf(y),
+            "t.yaml:10:1: unknown key 'loging' in the top level (did you mean 'logging'?)\n");
 }
 
 TEST(ConfigLoaderTest, NestedUnknownKey) {
   std::string y = kMinimal;
   y.replace(y.find("address:"), 8, "adress:");
   const std::string e = errorsOf(y);
-  EXPECT_NE(e.find("t.yaml:3:5: unknown key 'adress' in listener #1 (did you mean 'address'?)"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:2:5: listener #1 is missing required key 'address'"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:3:5: unknown key 'adress' in listener #1 (did you mean 'address'?)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:2:5: listener #1 is missing required key 'address'"), std::string::npos)
+      << e;
 }
 
 TEST(ConfigLoaderTest, BadValuesPointAtTheValue) {
@@ -181,15 +197,32 @@ routes:
     cluster: lm
 )";
   const std::string e = errorsOf(y);
-  EXPECT_NE(e.find("t.yaml:3:14: 'address': '127.0.0.1:99999' port must be a number from 0 to 65535"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:5:16: 'max_headers' must be a whole number, got 'lots'"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:6:19: 'max_body_bytes' must be a whole number, got '-1'"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:9:17: endpoint 'localhost:8000': not a numeric IPv4 address"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:9:35: endpoint 'host://Inference/x': a host backend name is 1-64 of a-z"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:10:9: 'lb' must be round_robin or least_request, got 'random'"), std::string::npos) << e;
+  EXPECT_NE(
+      e.find("t.yaml:3:14: 'address': '127.0.0.1:99999' port must be a number from 0 to 65535"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:5:16: 'max_headers' must be a whole number, got 'lots'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:6:19: 'max_body_bytes' must be a whole number, got '-1'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:9:17: endpoint 'localhost:8000': not a numeric IPv4 address"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(
+      e.find("t.yaml:9:35: endpoint 'host://Inference/x': a host backend name is 1-64 of a-z"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:10:9: 'lb' must be round_robin or least_request, got 'random'"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("t.yaml:13:26: 'path_prefix' must start with '/'"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:13:41: method 'get' must be an upper-case token"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:14:14: route 'all': unknown cluster 'lm' (did you mean 'llm'?)"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:13:41: method 'get' must be an upper-case token"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:14:14: route 'all': unknown cluster 'lm' (did you mean 'llm'?)"),
+            std::string::npos)
+      << e;
 }
 
 TEST(ConfigLoaderTest, RangesAndDuplicates) {
@@ -205,7 +238,9 @@ routes:
   - {name: r, cluster: llm}
 )";
   const std::string e = errorsOf(y);
-  EXPECT_NE(e.find("t.yaml:5:16: 'max_headers' must be between 1 and 256, got 1000"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:5:16: 'max_headers' must be between 1 and 256, got 1000"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("t.yaml:3:5: duplicate listener name 'a'"), std::string::npos) << e;
   EXPECT_NE(e.find("use the same address 127.0.0.1:8080"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:10:5: duplicate route name 'r'"), std::string::npos) << e;
@@ -215,7 +250,8 @@ TEST(ConfigLoaderTest, RouteLimitsTightenParserLimitsButNotTheHeaderTimeout) {
   std::string y = kMinimal;
   y += "    limits: {max_headers: 5, max_trailer_bytes: 100, header_timeout_ms: 5}\n";
   // The header timeout runs before a route is known: not a route key.
-  EXPECT_NE(errorsOf(y).find("t.yaml:10:54: unknown key 'header_timeout_ms' in route 'all' limits"), std::string::npos)
+  EXPECT_NE(errorsOf(y).find("t.yaml:10:54: unknown key 'header_timeout_ms' in route 'all' limits"),
+            std::string::npos)
       << errorsOf(y);
   EXPECT_EQ(errorsOf(y).find("max_trailer_bytes"), std::string::npos);
   std::string ok = kMinimal;
@@ -282,15 +318,19 @@ TEST(ConfigLoaderTest, RouteCanariesAreCompletionSignaturesOfTheirRoute) {
 TEST(ConfigLoaderTest, PathNormalizationPerListener) {
   std::string y = kMinimal;
   const std::string listener = "    address: 127.0.0.1:8080\n";
-  y.replace(y.find(listener), listener.size(),
-            listener + "    path_normalization: {merge_slashes: true, escaped_slashes: unescape}\n");
+  y.replace(
+      y.find(listener), listener.size(),
+      listener + "    path_normalization: {merge_slashes: true, escaped_slashes: unescape}\n");
   LoadResult r = ConfigLoader::loadString(y, "t.yaml");
   ASSERT_TRUE(r.ok()) << r.errors[0].toString();
   EXPECT_TRUE(r.config->listeners[0].path_normalization.merge_slashes);
-  EXPECT_EQ(r.config->listeners[0].path_normalization.escaped_slashes, uri::EscapedSlashAction::kUnescape);
+  EXPECT_EQ(r.config->listeners[0].path_normalization.escaped_slashes,
+            uri::EscapedSlashAction::kUnescape);
   std::string bad = kMinimal;
-  bad.replace(bad.find(listener), listener.size(), listener + "    path_normalization: {escaped_slashes: decode}\n");
-  EXPECT_NE(errorsOf(bad).find("'escaped_slashes' must be reject, keep or unescape, got 'decode'"), std::string::npos)
+  bad.replace(bad.find(listener), listener.size(),
+              listener + "    path_normalization: {escaped_slashes: decode}\n");
+  EXPECT_NE(errorsOf(bad).find("'escaped_slashes' must be reject, keep or unescape, got 'decode'"),
+            std::string::npos)
       << errorsOf(bad);
 }
 
@@ -352,8 +392,11 @@ routes:
   const std::string e = errorsOf(bad);
   EXPECT_NE(e.find("t.yaml:7:3: unknown key 'stall_ms' in host_channel"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:6:20: 'ring_slot_bytes' must be between 1024"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:5:3: host_channel: 'ring_slots' must be a power of two, got 100"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:10:17: endpoint 'host://': a host backend name"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:5:3: host_channel: 'ring_slots' must be a power of two, got 100"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:10:17: endpoint 'host://': a host backend name"), std::string::npos)
+      << e;
 }
 
 TEST(ConfigLoaderTest, EndpointsAreResolvedOnceWithPositionedErrors) {
@@ -399,15 +442,21 @@ TEST(ConfigLoaderTest, HostLabelsAreDelegatedNetworks) {
     ttl: 5
 )");
   const std::string e = errorsOf(bad);
-  EXPECT_NE(e.find("t.yaml:6:11: host_channel.labels: 'from' must be a host backend name"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:7:14: host_channel.labels: 'within' entry '10.0.0.1/8': "), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:6:11: host_channel.labels: 'from' must be a host backend name"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:7:14: host_channel.labels: 'within' entry '10.0.0.1/8': "),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("t.yaml:8:17: 'max_labels' must be between 1"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:9:5: unknown key 'ttl' in host_channel.labels"), std::string::npos) << e;
   const std::string missing = minimalWith(R"(host_channel:
   labels:
     from: labeler
 )");
-  EXPECT_NE(errorsOf(missing).find("t.yaml:6:5: host_channel.labels is missing required key 'within'"), std::string::npos)
+  EXPECT_NE(
+      errorsOf(missing).find("t.yaml:6:5: host_channel.labels is missing required key 'within'"),
+      std::string::npos)
       << errorsOf(missing);
 }
 

@@ -11,7 +11,8 @@ namespace dpuguard::proxy {
 namespace {
 
 std::string rule(const std::string& pattern_line) {
-  return "rules:\n  - id: r1\n    pattern: " + pattern_line + "\n    where: [body]\n    action: block\n    severity: high\n";
+  return "rules:\n  - id: r1\n    pattern: " + pattern_line +
+         "\n    where: [body]\n    action: block\n    severity: high\n";
 }
 
 TEST(SignatureFileLoader, ReadsARule) {
@@ -90,13 +91,15 @@ TEST(SignatureFileLoader, ARawControlCharacterInAPatternIsAPositionedError) {
   std::vector<ConfigError> errors;
   loadSignatureText(rule(R"("\bsk-[a-z]{8}")"), "r.yaml", &errors);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].toString(),
-            "r.yaml:3:14: 'pattern' has a raw control character (0x08) at byte 1; write it as an escape "
-            "(\\x.., \\t, \\n) if it is meant");
+  EXPECT_EQ(
+      errors[0].toString(),
+      "r.yaml:3:14: 'pattern' has a raw control character (0x08) at byte 1; write it as an escape "
+      "(\\x.., \\t, \\n) if it is meant");
   errors.clear();
   loadSignatureText(rule("\"a\\tb\""), "r.yaml", &errors);  // a YAML tab escape: a raw tab byte
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_NE(errors[0].toString().find("(0x09) at byte 2"), std::string::npos) << errors[0].toString();
+  EXPECT_NE(errors[0].toString().find("(0x09) at byte 2"), std::string::npos)
+      << errors[0].toString();
   errors.clear();
   loadSignatureText(rule(R"('a\tb\x08')"), "r.yaml", &errors);  // the regex's own escapes are fine
   EXPECT_TRUE(errors.empty()) << errors[0].toString();

@@ -9,24 +9,29 @@ namespace dpuguard::proxy {
 namespace {
 
 std::shared_ptr<const Config> load(const std::string& routes) {
-  const std::string yaml = "listeners: [{name: p, address: 127.0.0.1:1}]\n"
-                           "clusters: [{name: a, endpoints: [\"127.0.0.1:2\"]}, {name: b, endpoints: [\"127.0.0.1:3\"]}]\n"
-                           "routes:\n" + routes;
+  const std::string yaml =
+      "listeners: [{name: p, address: 127.0.0.1:1}]\n"
+      "clusters: [{name: a, endpoints: [\"127.0.0.1:2\"]}, {name: b, endpoints: "
+      "[\"127.0.0.1:3\"]}]\n"
+      "routes:\n" +
+      routes;
   LoadResult r = ConfigLoader::loadString(yaml, "t.yaml");
   EXPECT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
   return r.config;
 }
 
 std::string routeFor(const Router& router, std::string_view method, std::string_view path,
-                     std::string_view host = "h", std::span<const http1::HeaderField> headers = {}) {
+                     std::string_view host = "h",
+                     std::span<const http1::HeaderField> headers = {}) {
   const RouteConfig* r = router.match(RouteRequest{method, host, path, headers});
   return r == nullptr ? "none" : r->name;
 }
 
 TEST(RouterTest, FirstMatchInOrder) {
-  auto c = load("  - {name: exact, match: {path_exact: /v1/models}, cluster: a}\n"
-                "  - {name: chat, match: {path_prefix: /v1/chat/, methods: [POST]}, cluster: b}\n"
-                "  - {name: v1, match: {path_prefix: /v1/}, cluster: a}\n");
+  auto c = load(
+      "  - {name: exact, match: {path_exact: /v1/models}, cluster: a}\n"
+      "  - {name: chat, match: {path_prefix: /v1/chat/, methods: [POST]}, cluster: b}\n"
+      "  - {name: v1, match: {path_prefix: /v1/}, cluster: a}\n");
   Router router(*c);
   EXPECT_EQ(routeFor(router, "GET", "/v1/models"), "exact");
   EXPECT_EQ(routeFor(router, "GET", "/v1/models/x"), "v1");
@@ -45,8 +50,9 @@ TEST(RouterTest, HostIgnoresPortAndCase) {
 }
 
 TEST(RouterTest, HeaderPresenceAndValue) {
-  auto c = load("  - name: canary\n    match: {headers: [{name: x-canary, value: \"1\"}]}\n    cluster: b\n"
-                "  - name: tagged\n    match: {headers: [{name: x-tag}]}\n    cluster: a\n");
+  auto c = load(
+      "  - name: canary\n    match: {headers: [{name: x-canary, value: \"1\"}]}\n    cluster: b\n"
+      "  - name: tagged\n    match: {headers: [{name: x-tag}]}\n    cluster: a\n");
   Router router(*c);
   const http1::HeaderField canary[] = {{"X-Canary", "1"}};
   const http1::HeaderField wrong[] = {{"x-canary", "2"}};
