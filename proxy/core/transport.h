@@ -11,6 +11,14 @@
 
 namespace dpuguard::proxy {
 
+// What a TLS connection negotiated, for the flow log. Views valid while the transport lives.
+struct TlsFacts {
+  std::string_view protocol;  // "TLSv1.3"
+  std::string_view cipher;    // "TLS_AES_128_GCM_SHA256"
+  std::string_view sni;       // the server name the client asked for; empty if none
+  bool resumed = false;       // the handshake resumed a session (ticket)
+};
+
 class Transport {
  public:
   enum class Io : uint8_t {
@@ -37,6 +45,12 @@ class Transport {
   // close: closing with unread bytes resets the connection).
   virtual bool hasPendingInput() const = 0;
   virtual bool wantsRead() const { return false; }
+  // The workload identity the connection itself proves: the SPIFFE ID of the client's
+  // verified mTLS certificate. Empty when it proves none (plain TCP, TLS without a client
+  // certificate). Valid while the transport lives.
+  virtual std::string_view peerIdentity() const { return {}; }
+  // Null for a plain socket; set once the TLS handshake is done.
+  virtual const TlsFacts* tls() const { return nullptr; }
   virtual bool wantsWrite() const { return false; }
   // Closes the socket. Idempotent.
   virtual void close() = 0;
