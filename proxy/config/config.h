@@ -12,6 +12,7 @@
 #include "proxy/config/endpoint.h"
 #include "proxy/config/enum_names.h"
 #include "proxy/config/inspect_config.h"
+#include "proxy/config/tls_config.h"
 #include "proxy/core/socket_address.h"
 
 namespace dpuguard::proxy {
@@ -47,6 +48,7 @@ struct ListenerConfig {
   SocketAddress address;
   LimitsConfig limits;  // the top-level limits, overridden by the listener's own `limits`
   PathNormalizationConfig path_normalization;
+  ListenerTlsConfig tls;
 };
 
 struct AdminConfig {
@@ -68,6 +70,7 @@ struct ClusterConfig {
   uint32_t max_idle_connections = 64;  // per endpoint and worker, kept for reuse
   uint32_t eject_after_failures = 5;   // consecutive connect failures / resets / 5xx-less errors
   uint32_t eject_ms = 10000;           // how long an ejected endpoint sits out
+  ClusterTlsConfig tls;
 };
 
 struct HeaderMatch {
