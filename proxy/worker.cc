@@ -43,6 +43,20 @@ class Worker::DrainTimer final : public Timer {
   Worker& worker_;
 };
 
+// Turns the loop at least once a second so its heartbeat (metrics().loop_turn_ms) shows a
+// live worker even when no connection has anything to do.
+class Worker::Heartbeat final : public Timer {
+ public:
+  explicit Heartbeat(Worker& w) : worker_(w) {}
+  void onTimer() override {
+    worker_.metrics_.loop_turn_ms.store(worker_.loop_.now(), std::memory_order_relaxed);
+    worker_.loop_.timers().schedule(this, worker_.loop_.now() + 1000);
+  }
+
+ private:
+  Worker& worker_;
+};
+
 // The labels link's messages into host_labels_, with the counters.
 class Worker::LabelFeed final : public HostLink::LabelSink {
  public:
@@ -90,15 +104,21 @@ class Worker::LabelFeed final : public HostLink::LabelSink {
 Worker::Worker(SnapshotSource& source, std::vector<int> listen_fds)
     : source_(source), listen_fds_(std::move(listen_fds)) {
   unrouted_stats_ = metrics_.routeStats("");
-  adoptSnapshot();
+  std::vector<AcceptGate::Listener> gated;
   for (size_t i = 0; i < listen_fds_.size(); ++i) {
     acceptors_.push_back(std::make_unique<Acceptor>(*this, i, listen_fds_[i]));
     loop_.add(listen_fds_[i], EPOLLIN, acceptors_.back().get());
+    gated.push_back({listen_fds_[i], acceptors_.back().get()});
   }
+  gate_ = std::make_unique<AcceptGate>(loop_, metrics_, std::move(gated), "worker");
+  adoptSnapshot();
   drain_timer_ = std::make_unique<DrainTimer>(*this);
+  heartbeat_ = std::make_unique<Heartbeat>(*this);
+  heartbeat_->onTimer();
 }
 
 Worker::~Worker() {
+  if (heartbeat_) loop_.timers().cancel(heartbeat_.get());
   for (int fd : listen_fds_) {
     if (fd >= 0) close(fd);
   }
@@ -129,6 +149,7 @@ void Worker::run() {
 }
 
 void Worker::beforeWait() {
+  metrics_.loop_turn_ms.store(loop_.now(), std::memory_order_relaxed);
   flow_log_.flush();
   for (ClientSession* s : dead_sessions_) delete s;
   dead_sessions_.clear();
@@ -137,6 +158,7 @@ void Worker::beforeWait() {
   if (source_.generation() != generation_) adoptSnapshot();
   if (drain_requested_.load() && !draining_) {
     draining_ = true;
+    gate_->shut();
     for (size_t i = 0; i < listen_fds_.size(); ++i) {
       loop_.remove(listen_fds_[i]);
       close(listen_fds_[i]);
@@ -169,6 +191,7 @@ void Worker::adoptSnapshot() {
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   runtime_ = std::move(rt);
+  gate_->setMaxConnections(c.max_connections);
   adoptHostLabels(c.host_channel.labels);
   flow_log_.flush();
   flow_log_.setSink(snap.flow_sink);
@@ -206,10 +229,18 @@ UpstreamHost* Worker::host(const Endpoint& endpoint) {
 
 void Worker::accept(size_t listener_index, int fd) {
   for (int i = 0; i < 64; ++i) {
+    if (!gate_->admit(sessions_.size())) return;  // max_connections: paused until one closes
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     const int c = accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c < 0) return;  // EAGAIN, or a transient error (EMFILE...): try again on the next event
+    if (c < 0) {
+      gate_->failed(errno);  // EAGAIN: none left; out of descriptors: paused for a while
+      return;
+    }
+    if (gate_->inReserve(c)) {  // the last descriptors are for upstreams and the admin port
+      close(c);
+      return;
+    }
     const int one = 1;
     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     adopt(c, SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss), len), listener_index);
@@ -224,6 +255,7 @@ void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
 
 void Worker::retire(ClientSession* s) {
   sessions_.erase(s);
+  if (gate_) gate_->closed(sessions_.size());
   dead_sessions_.push_back(s);
 }
 

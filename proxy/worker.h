@@ -13,6 +13,7 @@
 
 #include "parsers/json/completion_chunk.h"
 #include "parsers/json/inference_request.h"
+#include "proxy/accept_gate.h"
 #include "proxy/config/config.h"
 #include "proxy/core/event_loop.h"
 #include "proxy/host/host_link.h"
@@ -117,6 +118,7 @@ class Worker final : public SessionServices {
  private:
   class Acceptor;
   class DrainTimer;
+  class Heartbeat;
   class LabelFeed;
 
   void run();
@@ -131,6 +133,8 @@ class Worker final : public SessionServices {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unique_ptr<DrainTimer> drain_timer_;
   EventLoop loop_;
+  std::unique_ptr<AcceptGate> gate_;
+  std::unique_ptr<Heartbeat> heartbeat_;
   std::thread thread_;
   std::atomic<bool> drain_requested_{false};
   bool draining_ = false;

@@ -25,9 +25,16 @@ struct LimitsConfig {
   uint32_t max_header_value_bytes = 8192;
   uint32_t max_chunk_ext_bytes = 256;
   uint32_t max_trailer_bytes = 4096;
-  uint64_t max_body_bytes = 1048576;   // 413 beyond
-  uint32_t header_timeout_ms = 10000;  // first byte of a request to end of its head (408)
-  uint32_t idle_timeout_ms = 60000;    // no byte in either direction
+  uint64_t max_body_bytes = 1048576;  // 413 beyond
+  // From accept, and from the end of the previous exchange on keep-alive, to the end of a
+  // request head: 408 (a keep-alive connection that sent nothing is closed without one).
+  uint32_t header_timeout_ms = 10000;
+  uint32_t idle_timeout_ms = 60000;  // no byte in either direction
+  // The lingering close after a reply that ends a connection while request bytes may still
+  // come (nginx's lingering_time): read and drop for at most this long and this many bytes,
+  // and stop once nothing has come for kLingerIdleMs.
+  uint32_t lingering_time_ms = 5000;
+  uint64_t lingering_bytes = 64ull << 20;
 
   http1::Limits parserLimits() const {
     return {max_header_bytes,       max_headers,         max_uri_bytes,    max_header_name_bytes,
@@ -54,6 +61,28 @@ struct ListenerConfig {
 struct AdminConfig {
   bool enabled = false;
   SocketAddress address;
+  // /config renders every config key whose name matches one of these (case-insensitive glob
+  // over the whole name or one of its `_`-separated words) as "[redacted]"; header-match
+  // values always are.
+  std::vector<std::string> redact = {"key",         "*key",          "token",
+                                     "secret*",     "password",      "passwd",
+                                     "credential*", "authorization", "cookie"};
+  // /healthz answers 503 when a worker's event loop has not turned for this long.
+  uint32_t worker_stall_ms = 5000;
+};
+
+// clusters[].health_check: an HTTP GET sent to every endpoint every `interval_ms` by the
+// process's health checker; a 2xx within `timeout_ms` is a pass. An endpoint turns unhealthy
+// after `unhealthy_threshold` failures in a row and healthy again after `healthy_threshold`
+// passes in a row. Unhealthy endpoints get no requests while a healthy one is left.
+struct HealthCheckConfig {
+  bool enabled = false;
+  std::string path = "/health";
+  std::string host;  // Host header; empty = the endpoint's address
+  uint32_t interval_ms = 5000;
+  uint32_t timeout_ms = 1000;
+  uint32_t healthy_threshold = 2;
+  uint32_t unhealthy_threshold = 3;
 };
 
 enum class LbPolicy : uint8_t { kRoundRobin, kLeastRequest };
@@ -70,6 +99,14 @@ struct ClusterConfig {
   uint32_t max_idle_connections = 64;  // per endpoint and worker, kept for reuse
   uint32_t eject_after_failures = 5;   // consecutive connect failures / resets / 5xx-less errors
   uint32_t eject_ms = 10000;           // how long an ejected endpoint sits out
+  // Passive ejection never takes out more than this share of the endpoints, and never the
+  // last one left (Envoy's max_ejection_percent); 100 lets every endpoint go (then 503).
+  uint32_t max_ejection_percent = 50;
+  HealthCheckConfig health_check;
+  // Clusters tried in order when this one refuses a request (429 or 503 before any response
+  // byte went to the client, or the connect fails) and the request can be sent again.
+  std::vector<std::string> fallback;
+  std::vector<size_t> fallback_indexes;  // resolved by the loader
   ClusterTlsConfig tls;
 };
 
@@ -127,7 +164,11 @@ struct HostChannelConfig {
 };
 
 struct LoggingConfig {
-  std::string flow_log = "stderr";  // "stderr", "stdout", "off" or a file path
+  // "stderr", "stdout", "off", "syslog" (/dev/log), "unix:PATH" (a datagram socket, one line
+  // per datagram) or a file path. Written by a writer thread, never by a worker.
+  std::string flow_log = "stderr";
+  // Per worker: lines waiting for the writer beyond this are dropped and counted.
+  uint64_t flow_log_queue_bytes = 4u << 20;
 };
 
 struct Config {
@@ -135,6 +176,9 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   AdminConfig admin;
   uint32_t workers = 0;  // 0 = one per core
+  // Per worker: at this many open client connections the worker stops accepting until one
+  // closes; new connections wait in the kernel's listen queue meanwhile.
+  uint32_t max_connections = 16384;
   LimitsConfig limits;
   std::vector<ClusterConfig> clusters;
   std::vector<RouteConfig> routes;

@@ -75,6 +75,7 @@ void ClientSession::start() {
   interest_ = EPOLLIN | EPOLLRDHUP;
   loop_.add(transport_->fd(), interest_, this);
   last_activity_ms_ = loop_.now();
+  head_wait_start_ms_ = last_activity_ms_;
   bump(worker_.metrics().connections_accepted);
   worker_.metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
   armTimer();
@@ -361,6 +362,8 @@ void ClientSession::finishExchange() {
 
 void ClientSession::endExchange() {
   if (ex_ == nullptr) return;
+  served_ = true;
+  head_wait_start_ms_ = loop_.now();  // the next head's wait starts now
   in_.detach();
   ex_->inspector.end(loop_.now(), worker_.inspectContext().buckets);
   worker_.exchanges().release(std::move(ex_));
@@ -396,6 +399,8 @@ void ClientSession::localReply(Outcome outcome, bool close, const ReplyDetail& d
     s.request_done = !close;
   }
   close = close || !s.client_keep_alive || draining_;
+  // Answered before the client has sent its whole body: linger so it can read this.
+  linger_.body_owed = close && s.request_has_body && !s.request_done;
   s.outcome = outcome;
   std::string& reply = ex_->scratch;
   reply.clear();

@@ -131,9 +131,14 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   bool draining_ = false;
   uint32_t interest_ = 0;
   int64_t last_activity_ms_ = 0;
+  // header_timeout_ms runs from here: the accept, or the end of the previous exchange.
+  int64_t head_wait_start_ms_ = 0;
+  bool served_ = false;  // an exchange has ended on this connection (idle keep-alive)
   struct Linger {
-    int64_t deadline_ms = 0;
-    size_t bytes = 0;  // dropped so far
+    int64_t deadline_ms = 0;   // lingering_time_ms after it began
+    int64_t last_read_ms = 0;  // the linger also ends kLingerIdleMs after the last byte
+    size_t bytes = 0;          // dropped so far
+    bool body_owed = false;    // a reply ended the exchange before its request body did
   } linger_;
   std::shared_ptr<WorkerRuntime> rt_;  // config snapshot of the exchange in progress
   MessageInput in_;                    // the request stream; the parser is the exchange's

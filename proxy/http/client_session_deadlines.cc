@@ -15,13 +15,17 @@ void ClientSession::closeOrLinger() {
   // close(2) with unread bytes in the socket sends a reset, which can destroy the reply
   // before the client has read it (RFC 9112 §9.6): end our side, drop what still comes.
   // Needed only while request bytes are unread or may still arrive.
-  const bool unread = !in_.buffer().empty() || in_.inMessage() || transport_->hasPendingInput();
+  // Needed only while request bytes are unread or may still arrive: a body the reply came
+  // before may be on its way though none is readable yet.
+  const bool unread = linger_.body_owed || !in_.buffer().empty() || in_.inMessage() ||
+                      transport_->hasPendingInput();
   if (client_eof_ || !unread || !transport_->shutdownWrite()) {
     closeConnection();
     return;
   }
   state_ = State::kLingering;
-  linger_.deadline_ms = loop_.now() + kLingerMs;
+  linger_.deadline_ms = loop_.now() + limits().lingering_time_ms;
+  linger_.last_read_ms = loop_.now();
   linger_.bytes = 0;
   in_.buffer().consume(in_.buffer().size());
   interest_ = EPOLLIN | EPOLLRDHUP;
@@ -30,11 +34,13 @@ void ClientSession::closeOrLinger() {
 }
 
 void ClientSession::lingerRead() {
-  char drop[4096];
-  while (linger_.bytes < kLingerBytes) {
+  // Pipelined requests after the reply are dropped with the rest, never parsed.
+  char drop[16384];
+  while (linger_.bytes < limits().lingering_bytes) {
     const Transport::Result r = transport_->read(drop, sizeof drop);
     if (r.io == Transport::Io::kDone) {
       linger_.bytes += r.bytes;
+      linger_.last_read_ms = loop_.now();
       continue;
     }
     if (r.io == Transport::Io::kWouldBlock) {
@@ -54,12 +60,13 @@ uint32_t ClientSession::idleTimeoutMs() const {
 
 int64_t ClientSession::nextDeadline() const {
   const LimitsConfig& listener = limits();
-  if (state_ == State::kLingering) return linger_.deadline_ms;
+  if (state_ == State::kLingering)
+    return std::min(linger_.deadline_ms, linger_.last_read_ms + kLingerIdleMs);
   int64_t d = last_activity_ms_ + idleTimeoutMs();
-  if (state_ == State::kReadingHead && (in_.inMessage() || !in_.buffer().empty())) {
-    const int64_t head_start =
-        ex_ != nullptr && x().head_start_ms >= 0 ? x().head_start_ms : last_activity_ms_;
-    d = head_start + listener.header_timeout_ms;
+  if (state_ == State::kReadingHead) {
+    // From accept or the end of the last exchange, whatever arrives meanwhile: a silent
+    // connection and one that sends a byte a second end at the same time.
+    d = std::min<int64_t>(d, head_wait_start_ms_ + listener.header_timeout_ms);
   } else if (state_ == State::kProxying && ex_ != nullptr) {
     const ExchangeState& s = x();
     if (s.route != nullptr && s.route->timeout_ms != 0)
@@ -85,7 +92,10 @@ void ClientSession::onTimer() {
   }
   switch (state_) {
     case State::kReadingHead:
-      if (in_.inMessage() || !in_.buffer().empty()) {
+      // A request begun, or a new connection that sent nothing: 408. A keep-alive connection
+      // idle since its last exchange is closed without a word (a reply there could be taken
+      // for the answer to a request the client is just sending).
+      if (in_.inMessage() || !in_.buffer().empty() || !served_) {
         if (ex_ == nullptr) {  // bytes, but no head started yet: an exchange to answer with
           ex_ = worker_.exchanges().acquire();
           in_.attach(ex_->parser);

@@ -11,10 +11,10 @@ namespace dpuguard::proxy {
 inline constexpr size_t kBodyWindow = 64 * 1024;
 // Room a response head needs in the client buffer before we parse one.
 inline constexpr size_t kHeadSlack = 1024;
-// After a reply that ends the connection: how long, and how many bytes, the client's
-// unread request bytes are read and dropped before closing (the lingering close).
-inline constexpr int64_t kLingerMs = 2000;
-inline constexpr size_t kLingerBytes = 1024 * 1024;
+// After a reply that ends the connection, the client's unread request bytes are read and
+// dropped before closing (the lingering close) for limits.lingering_time_ms and
+// lingering_bytes, or until nothing has arrived for this long (nginx's lingering_timeout).
+inline constexpr int64_t kLingerIdleMs = 1000;
 
 // Monotonic microseconds, for latencies.
 inline int64_t nowUs() {

@@ -18,13 +18,13 @@
 namespace dpuguard::proxy {
 namespace {
 
-const Keys kTopKeys = {"listeners", "admin",      "workers",      "limits",           "clusters",
-                       "routes",    "logging",    "host_channel", "drain_timeout_ms", "identities",
-                       "policy",    "signatures", "inference",    "rate_limits"};
+const Keys kTopKeys = {"listeners",  "admin",  "workers",    "max_connections", "limits",
+                       "clusters",   "routes", "logging",    "host_channel",    "drain_timeout_ms",
+                       "identities", "policy", "signatures", "inference",       "rate_limits"};
 const Keys kLimitKeys = {
     "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
     "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
-    "header_timeout_ms",      "idle_timeout_ms"};
+    "header_timeout_ms",      "idle_timeout_ms",     "lingering_time_ms", "lingering_bytes"};
 const Keys kRouteLimitKeys = {
     "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
     "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
@@ -48,6 +48,8 @@ void readLimits(Context& ctx, const YAML::Node& node, const std::string& what, L
   r.readUint("max_body_bytes", l.max_body_bytes, 0, 1ull << 40);
   r.readUint("header_timeout_ms", l.header_timeout_ms, 1, kMaxTimeoutMs);
   r.readUint("idle_timeout_ms", l.idle_timeout_ms, 1, kMaxTimeoutMs);
+  r.readUint("lingering_time_ms", l.lingering_time_ms, 0, 600000);
+  r.readUint("lingering_bytes", l.lingering_bytes, 0, 1ull << 40);
   if (l.max_uri_bytes >= l.max_header_bytes) {
     ctx.error(node.Mark(), what + ": max_uri_bytes must be smaller than max_header_bytes");
   }
@@ -90,12 +92,58 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
     ctx.error(top.mark(), "at least one listener is required under 'listeners'");
 }
 
+void readHealthCheck(Context& ctx, const YAML::Node& n, const std::string& what,
+                     HealthCheckConfig& hc) {
+  MapReader r(
+      ctx, n, what,
+      {"path", "host", "interval_ms", "timeout_ms", "healthy_threshold", "unhealthy_threshold"});
+  if (!r.valid()) return;
+  hc.enabled = true;
+  r.readString("path", hc.path);
+  r.readString("host", hc.host);
+  r.readUint("interval_ms", hc.interval_ms, 100, kMaxTimeoutMs);
+  r.readUint("timeout_ms", hc.timeout_ms, 1, kMaxTimeoutMs);
+  r.readUint("healthy_threshold", hc.healthy_threshold, 1, 100);
+  r.readUint("unhealthy_threshold", hc.unhealthy_threshold, 1, 100);
+  const bool bad_path = hc.path.empty() || hc.path[0] != '/' ||
+                        std::any_of(hc.path.begin(), hc.path.end(), [](char ch) {
+                          return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f;
+                        });
+  if (bad_path) ctx.error(n.Mark(), what + ": 'path' must start with '/' and hold no spaces");
+  if (hc.host.find_first_of(" \t\r\n/@?#") != std::string::npos)
+    ctx.error(n.Mark(), what + ": 'host' must be a host name");
+  if (hc.timeout_ms >= hc.interval_ms)
+    ctx.error(n.Mark(), what + ": 'timeout_ms' must be shorter than 'interval_ms'");
+}
+
+// Each cluster's `fallback` names other clusters; resolved once all are read.
+void resolveFallbacks(Context& ctx, const YAML::Node& seq, Config& c) {
+  Keys names;
+  for (const ClusterConfig& cl : c.clusters) names.push_back(cl.name);
+  for (size_t i = 0; i < c.clusters.size(); ++i) {
+    ClusterConfig& cl = c.clusters[i];
+    for (const std::string& f : cl.fallback) {
+      const auto it = std::find(names.begin(), names.end(), f);
+      const YAML::Mark mark = seq[i]["fallback"].Mark();
+      if (it == names.end()) {
+        ctx.error(mark, "cluster '" + cl.name + "': unknown fallback cluster '" + f + "'" +
+                            didYouMean(f, names));
+      } else if (*it == cl.name) {
+        ctx.error(mark, "cluster '" + cl.name + "' cannot be its own fallback");
+      } else {
+        cl.fallback_indexes.push_back(static_cast<size_t>(it - names.begin()));
+      }
+    }
+  }
+}
+
 void readClusters(Context& ctx, MapReader& top, Config& c) {
   forEachItem(ctx, top.get("clusters"), "clusters", [&](const YAML::Node& n, size_t i) {
     ClusterConfig cl;
-    MapReader r(ctx, n, "cluster #" + std::to_string(i + 1),
-                {"name", "endpoints", "lb", "connect_timeout_ms", "max_idle_connections",
-                 "eject_after_failures", "eject_ms"});
+    MapReader r(
+        ctx, n, "cluster #" + std::to_string(i + 1),
+        {"name", "endpoints", "lb", "connect_timeout_ms", "max_idle_connections",
+         "eject_after_failures", "eject_ms", "max_ejection_percent", "health_check", "fallback"});
     r.require("name");
     r.require("endpoints");
     r.readString("name", cl.name);
@@ -103,7 +151,15 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
     r.readUint("max_idle_connections", cl.max_idle_connections, 0, 100000);
     r.readUint("eject_after_failures", cl.eject_after_failures, 0, 1000);
     r.readUint("eject_ms", cl.eject_ms, 1, kMaxTimeoutMs);
+    r.readUint("max_ejection_percent", cl.max_ejection_percent, 0, 100);
     r.readEnum("lb", cl.lb, kLbPolicyNames);
+    if (YAML::Node hc = r.get("health_check"); hc.IsDefined())
+      readHealthCheck(ctx, hc, "cluster '" + cl.name + "' health_check", cl.health_check);
+    if (YAML::Node fb = r.get("fallback"); fb.IsDefined()) {
+      cl.fallback = readStringList(ctx, fb, "fallback");
+      if (cl.fallback.empty())
+        ctx.error(fb.Mark(), "cluster '" + cl.name + "': 'fallback' must list cluster names");
+    }
     YAML::Node eps = r.get("endpoints");
     if (eps.IsDefined() && (!eps.IsSequence() || eps.size() == 0)) {
       ctx.error(eps.Mark(),
@@ -129,6 +185,8 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
     }
     c.clusters.push_back(std::move(cl));
   });
+  if (YAML::Node seq = top.get("clusters"); seq.IsSequence() && seq.size() == c.clusters.size())
+    resolveFallbacks(ctx, seq, c);
 }
 
 void readMatch(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
@@ -288,14 +346,28 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
     MapReader top(ctx, root, "the top level", kTopKeys);
     if (top.valid()) {
       top.readUint("workers", config->workers, 0, 1024);
+      top.readUint("max_connections", config->max_connections, 1, 10000000);
       top.readUint("drain_timeout_ms", config->drain_timeout_ms, 0, kMaxTimeoutMs);
       if (YAML::Node lim = top.get("limits"); lim.IsDefined())
         readLimits(ctx, lim, "limits", config->limits);
       readListeners(ctx, top, *config);
       if (YAML::Node admin = top.get("admin"); admin.IsDefined()) {
-        MapReader ar(ctx, admin, "admin", {"address"});
+        MapReader ar(ctx, admin, "admin", {"address", "redact", "worker_stall_ms"});
         ar.require("address");
         ar.readAddress("address", config->admin.address);
+        ar.readUint("worker_stall_ms", config->admin.worker_stall_ms, 100, kMaxTimeoutMs);
+        if (YAML::Node red = ar.get("redact"); red.IsDefined()) {
+          // Replaces the default list; an operator who wants it kept lists it too.
+          if (!red.IsSequence())
+            ctx.error(red.Mark(), "admin: 'redact' must be a list of key names or globs");
+          config->admin.redact.clear();
+          for (const YAML::Node& k : red) {
+            if (!k.IsScalar() || k.Scalar().empty())
+              ctx.error(k.Mark(), "admin: each 'redact' entry must be a non-empty string");
+            else
+              config->admin.redact.push_back(k.Scalar());
+          }
+        }
         config->admin.enabled = !config->admin.address.text.empty();
       }
       readClusters(ctx, top, *config);
@@ -305,8 +377,14 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
       readInspection(ctx, top, *config);
       readInferenceAndRates(ctx, top, *config);
       if (YAML::Node log = top.get("logging"); log.IsDefined()) {
-        MapReader lr(ctx, log, "logging", {"flow_log"});
+        MapReader lr(ctx, log, "logging", {"flow_log", "flow_log_queue_bytes"});
         lr.readString("flow_log", config->logging.flow_log);
+        lr.readUint("flow_log_queue_bytes", config->logging.flow_log_queue_bytes, 4096, 1ull << 30);
+        const std::string& where = config->logging.flow_log;
+        if (where.empty() || (where.rfind("unix:", 0) == 0 && where.size() == 5))
+          ctx.error(lr.get("flow_log").Mark(),
+                    "logging: 'flow_log' must be stderr, stdout, off, syslog, unix:PATH or a "
+                    "file path");
       }
       if (YAML::Node hc = top.get("host_channel"); hc.IsDefined())
         readHostChannel(ctx, hc, config->host_channel);

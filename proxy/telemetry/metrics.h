@@ -38,8 +38,30 @@ struct RouteStats {
   Histogram latency;                     // request start to last response byte
 };
 
+// Why accept(2) gave no connection to serve, for dpuguard_accept_errors_total{reason}.
+enum class AcceptError : uint8_t {
+  kEmfile,     // the process is out of file descriptors
+  kEnfile,     // the system is
+  kNoMemory,   // ENOBUFS / ENOMEM
+  kFdReserve,  // accepted into the descriptors kept for upstreams and the admin port: closed
+  kOther,
+};
+inline constexpr size_t kAcceptErrorCount = 5;
+inline constexpr std::array<const char*, kAcceptErrorCount> kAcceptErrorNames = {
+    "emfile", "enfile", "nomem", "fd_reserve", "other"};
+
 struct WorkerMetrics {
   Counter connections_accepted{0};
+  std::array<Counter, kAcceptErrorCount> accept_errors{};
+  Counter connections_limited{0};         // times max_connections stopped the accepts
+  std::atomic<int64_t> accept_paused{0};  // 1 while this worker's listeners are not polled
+  // The event loop's clock at its last turn (a heartbeat timer turns it every second):
+  // /healthz fails when it lags behind (admin.worker_stall_ms).
+  std::atomic<int64_t> loop_turn_ms{0};
+  Counter flow_log_dropped{0};            // lines the flow-log writer had no room for
+  Counter upstream_panics{0};             // picks made among unhealthy endpoints: none was healthy
+  Counter upstream_ejections_refused{0};  // ejections max_ejection_percent did not allow
+  Counter upstream_fallbacks{0};          // requests sent on to a fallback cluster
   std::atomic<int64_t> connections_active{0};
   Counter requests{0};
   std::array<Counter, http1::kParseErrorCount> parse_errors{};           // client requests

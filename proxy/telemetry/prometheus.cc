@@ -133,6 +133,17 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
        &WorkerMetrics::upstream_retries},
       {"dpuguard_upstream_ejections_total", "Endpoints ejected after consecutive failures.",
        &WorkerMetrics::upstream_ejections},
+      {"dpuguard_connections_limited_total", "Times a worker reached max_connections and stopped accepting.",
+       &WorkerMetrics::connections_limited},
+      {"dpuguard_flow_log_dropped_total", "Flow-log lines dropped: the writer's queue was full (a slow log reader).",
+       &WorkerMetrics::flow_log_dropped},
+      {"dpuguard_upstream_panics_total", "Endpoints picked while none of the cluster was healthy (panic mode).",
+       &WorkerMetrics::upstream_panics},
+      {"dpuguard_upstream_ejections_refused_total",
+       "Ejections not made: max_ejection_percent of the cluster was out already, or it was the last endpoint.",
+       &WorkerMetrics::upstream_ejections_refused},
+      {"dpuguard_upstream_fallbacks_total", "Requests sent on to a fallback cluster after a 429, 503 or failed connect.",
+       &WorkerMetrics::upstream_fallbacks},
       {"dpuguard_host_channel_connects_total", "Host channel handshakes that succeeded.",
        &WorkerMetrics::host_channel_connects},
       {"dpuguard_host_channel_failures_total", "Host channel handshakes refused or failed.",
@@ -157,12 +168,24 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
        "nothing, or from another host backend.",
        &WorkerMetrics::host_labels_refused},
   };
+  header(out, "dpuguard_accept_errors_total", "counter",
+         "accept(2) calls that gave no connection to serve, by reason (emfile, enfile, nomem: "
+         "out of resources, accepting paused; fd_reserve: accepted into the descriptors kept for "
+         "upstreams and the admin port, closed at once).");
+  for (size_t i = 0; i < kAcceptErrorCount; ++i) {
+    uint64_t v = 0;
+    for (WorkerMetrics* w : workers) v += load(w->accept_errors[i]);
+    sample(out, "dpuguard_accept_errors_total", std::string("reason=\"") + kAcceptErrorNames[i] + "\"", v);
+  }
   for (const Simple& c : kCounters) {
     header(out, c.name, "counter", c.help);
     sample(out, c.name, "", total(c.counter));
   }
   header(out, "dpuguard_connections_active", "gauge", "Client connections open now.");
   sample(out, "dpuguard_connections_active", "", gauge(&WorkerMetrics::connections_active));
+  header(out, "dpuguard_accept_paused", "gauge",
+         "Workers not accepting now (out of descriptors, or at max_connections).");
+  sample(out, "dpuguard_accept_paused", "", gauge(&WorkerMetrics::accept_paused));
   header(out, "dpuguard_upstream_connections_active", "gauge", "Upstream connections open now (busy or pooled).");
   sample(out, "dpuguard_upstream_connections_active", "", gauge(&WorkerMetrics::upstream_connections_active));
   // Each worker holds its own copy of the host's labels; a worker behind the others shows here.
