@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "proxy/config/config_json.h"
@@ -71,6 +72,23 @@ bool Server::reload() {
   std::fprintf(stderr, "dpuguard: reloaded %s (generation %llu)\n", path_.c_str(),
                static_cast<unsigned long long>(generation()));
   return true;
+}
+
+std::string Server::healthProblem() {
+  if (draining_.load()) return "draining";
+  const uint32_t stall = snapshot().config->admin.worker_stall_ms;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const int64_t turned = workers_[i]->metrics().loop_turn_ms.load(std::memory_order_relaxed);
+    if (turned != 0 && now - turned > stall) {
+      return "worker " + std::to_string(i) + ": its event loop has not turned for " +
+             std::to_string(now - turned) + " ms (admin.worker_stall_ms " +
+             std::to_string(stall) + ")";
+    }
+  }
+  return "";
 }
 
 std::string Server::metricsText() {
@@ -157,7 +175,7 @@ int Server::run() {
     AdminHandlers h;
     h.metrics = [this] { return metricsText(); };
     h.config = [this] { return configToJson(*snapshot().config); };
-    h.healthy = [this] { return !draining_.load(); };
+    h.unhealthy = [this] { return healthProblem(); };
     h.edges = [this] { return inspectReport().edgesJson(); };
     admin_ = std::make_unique<AdminServer>(c.admin.address, std::move(h));
     if (!admin_->start(&err)) {

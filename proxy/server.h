@@ -30,6 +30,8 @@ class Server final : public SnapshotSource {
  private:
   bool reload();
   std::string metricsText();
+  // Why /healthz fails (draining, a worker loop stalled), or "".
+  std::string healthProblem();
   InspectReport inspectReport();
   // Policy mode learn: rewrites the baseline file when new allowed edges were seen.
   void writeLearnedBaseline();
