@@ -84,8 +84,8 @@ std::string Server::healthProblem() {
     const int64_t turned = workers_[i]->metrics().loop_turn_ms.load(std::memory_order_relaxed);
     if (turned != 0 && now - turned > stall) {
       return "worker " + std::to_string(i) + ": its event loop has not turned for " +
-             std::to_string(now - turned) + " ms (admin.worker_stall_ms " +
-             std::to_string(stall) + ")";
+             std::to_string(now - turned) + " ms (admin.worker_stall_ms " + std::to_string(stall) +
+             ")";
     }
   }
   return "";
@@ -183,6 +183,9 @@ int Server::run() {
       return 1;
     }
   }
+  for (auto& w : workers_)
+    w->flowLog().setQueue(flow_writer_.addQueue(), &w->metrics().flow_log_dropped);
+  flow_writer_.start();
   for (auto& w : workers_) w->start();
   for (const ListenerConfig& l : c.listeners) {
     std::fprintf(stderr, "dpuguard: listener '%s' on %s, %u workers\n", l.name.c_str(),
@@ -208,6 +211,7 @@ int Server::run() {
   draining_.store(true);
   for (auto& w : workers_) w->beginDrain();
   for (auto& w : workers_) w->join();
+  flow_writer_.stop();
   if (admin_) admin_->stop();
   std::fprintf(stderr, "dpuguard: stopped\n");
   return 0;

@@ -45,6 +45,7 @@ class Server final : public SnapshotSource {
   std::atomic<bool> draining_{false};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminServer> admin_;
+  FlowLogWriter flow_writer_;               // writes every worker's flow-log queue
   inspect::EdgeBaseline::EdgeSet learned_;  // learn mode: what the baseline file holds
   std::string learned_file_;
 };

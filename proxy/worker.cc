@@ -195,6 +195,7 @@ void Worker::adoptSnapshot() {
   adoptHostLabels(c.host_channel.labels);
   flow_log_.flush();
   flow_log_.setSink(snap.flow_sink);
+  flow_log_.setQueueCapacity(c.logging.flow_log_queue_bytes);
 }
 
 void Worker::adoptHostLabels(const HostLabelsConfig& config) {
