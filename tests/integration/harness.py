@@ -216,13 +216,14 @@ http {{
         with open(self.nginx_access_log(port)) as f:
             return {line.split()[0] for line in f if line.strip()}
 
-    def dpuguard(self, config_yaml, name="dpuguard.yaml"):
-        """Writes `config_yaml` ({port}/{admin} are filled in) and starts dpuguard on it."""
+    def dpuguard(self, config_yaml, name="dpuguard.yaml", prefix=()):
+        """Writes `config_yaml` ({port}/{admin} are filled in) and starts dpuguard on it
+        (`prefix`: a command to run it under, such as prlimit)."""
         port, admin = free_port(), free_port()
         cfg = self.path(name)
         with open(cfg, "w") as f:
             f.write(config_yaml.replace("{port}", str(port)).replace("{admin}", str(admin)).replace("{dir}", self.dir))
-        p = self.spawn([BIN, "--config", cfg], "dpuguard.log")
+        p = self.spawn([*prefix, BIN, "--config", cfg], "dpuguard.log")
         # Start-up compiles the signature sets: 250 shipped rules take ~1.6 s, ~8 s under ASan
         # (its malloc), more when ctest runs suites in parallel on two cores.
         wait_port(port, p, timeout=60.0)
