@@ -54,6 +54,7 @@ bool Server::reload() {
     std::string err;
     next.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
     if (!next.flow_sink) why = path_ + ": " + err;
+    next.health = std::make_shared<HealthTable>(*r.config, snapshot().health.get());
   }
   if (!why.empty()) {
     ++reloads_rejected_;
@@ -67,6 +68,7 @@ bool Server::reload() {
     current_ = std::move(next);
   }
   generation_.fetch_add(1, std::memory_order_release);
+  checker_.use(snapshot().health);
   ++reloads_ok_;
   for (auto& w : workers_) w->wake();
   std::fprintf(stderr, "dpuguard: reloaded %s (generation %llu)\n", path_.c_str(),
@@ -99,7 +101,62 @@ std::string Server::metricsText() {
   p.reloads_ok = reloads_ok_.load();
   p.reloads_rejected = reloads_rejected_.load();
   p.draining = draining_.load();
-  return renderPrometheus(m, p) + inspectReport().prometheus();
+  std::string out = renderPrometheus(m, p) + inspectReport().prometheus();
+  if (const std::shared_ptr<HealthTable> h = snapshot().health) out += h->prometheus();
+  out +=
+      "# HELP dpuguard_upstream_endpoint_ejected Workers that have the endpoint ejected now.\n"
+      "# TYPE dpuguard_upstream_endpoint_ejected gauge\n";
+  for (const auto& [text, sum] : endpointSums())
+    out += "dpuguard_upstream_endpoint_ejected{endpoint=\"" + text + "\"} " +
+           std::to_string(sum.ejected_workers) + "\n";
+  return out;
+}
+
+std::map<std::string, Server::EndpointSum> Server::endpointSums() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  std::map<std::string, EndpointSum> sums;
+  for (auto& w : workers_) {
+    w->forEachEndpoint([&](const std::string& text, const EndpointHealth& h) {
+      EndpointSum& s = sums[text];
+      s.ejected_workers += h.ejected_until_ms.load(std::memory_order_relaxed) > now;
+      s.active += h.active.load(std::memory_order_relaxed);
+      s.ejections += h.ejections.load(std::memory_order_relaxed);
+    });
+  }
+  return sums;
+}
+
+std::string Server::clustersJson() {
+  const Snapshot snap = snapshot();
+  const std::map<std::string, EndpointSum> sums = endpointSums();
+  const size_t nworkers = workers_.size();
+  std::string out = "{\"clusters\":[";
+  for (size_t c = 0; c < snap.config->clusters.size(); ++c) {
+    const ClusterConfig& cl = snap.config->clusters[c];
+    std::string eps;
+    size_t available = 0;
+    for (size_t e = 0; e < cl.endpoints.size(); ++e) {
+      const std::string& text = cl.endpoints[e].text;
+      const auto it = sums.find(text);
+      const EndpointSum s = it != sums.end() ? it->second : EndpointSum{};
+      const std::atomic<uint8_t>* st = snap.health ? snap.health->state(c, e) : nullptr;
+      const auto check = st ? static_cast<CheckState>(st->load()) : CheckState::kUnknown;
+      const char* check_name = st == nullptr                     ? "unchecked"
+                               : check == CheckState::kHealthy   ? "healthy"
+                               : check == CheckState::kUnhealthy ? "unhealthy"
+                                                                 : "unknown";
+      available += check != CheckState::kUnhealthy && s.ejected_workers < nworkers;
+      eps += std::string(e ? "," : "") + "{\"endpoint\":\"" + text + "\",\"health_check\":\"" +
+             check_name + "\",\"ejected_workers\":" + std::to_string(s.ejected_workers) +
+             ",\"active\":" + std::to_string(s.active) +
+             ",\"ejections\":" + std::to_string(s.ejections) + "}";
+    }
+    out += std::string(c ? "," : "") + "{\"name\":\"" + cl.name +
+           "\",\"available\":" + std::to_string(available) + ",\"endpoints\":[" + eps + "]}";
+  }
+  return out + "],\"workers\":" + std::to_string(nworkers) + "}\n";
 }
 
 InspectReport Server::inspectReport() {
@@ -150,6 +207,7 @@ int Server::run() {
   }
   std::string err;
   current_.config = r.config;
+  current_.health = std::make_shared<HealthTable>(*r.config, nullptr);
   current_.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
   if (!current_.flow_sink) {
     std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
@@ -177,6 +235,7 @@ int Server::run() {
     h.config = [this] { return configToJson(*snapshot().config); };
     h.unhealthy = [this] { return healthProblem(); };
     h.edges = [this] { return inspectReport().edgesJson(); };
+    h.clusters = [this] { return clustersJson(); };
     admin_ = std::make_unique<AdminServer>(c.admin.address, std::move(h));
     if (!admin_->start(&err)) {
       std::fprintf(stderr, "dpuguard: admin: %s\n", err.c_str());
@@ -186,6 +245,8 @@ int Server::run() {
   for (auto& w : workers_)
     w->flowLog().setQueue(flow_writer_.addQueue(), &w->metrics().flow_log_dropped);
   flow_writer_.start();
+  checker_.use(current_.health);
+  checker_.start();
   for (auto& w : workers_) w->start();
   for (const ListenerConfig& l : c.listeners) {
     std::fprintf(stderr, "dpuguard: listener '%s' on %s, %u workers\n", l.name.c_str(),
@@ -212,6 +273,7 @@ int Server::run() {
   for (auto& w : workers_) w->beginDrain();
   for (auto& w : workers_) w->join();
   flow_writer_.stop();
+  checker_.stop();
   if (admin_) admin_->stop();
   std::fprintf(stderr, "dpuguard: stopped\n");
   return 0;

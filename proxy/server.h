@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,13 @@ class Server final : public SnapshotSource {
   std::string metricsText();
   // Why /healthz fails (draining, a worker loop stalled), or "".
   std::string healthProblem();
+  // /clusters: every cluster's endpoints with their checks, ejections and requests in flight.
+  std::string clustersJson();
+  // Per endpoint over the workers: how many have it ejected now, requests in flight, ejections.
+  struct EndpointSum {
+    uint64_t ejected_workers = 0, active = 0, ejections = 0;
+  };
+  std::map<std::string, EndpointSum> endpointSums();
   InspectReport inspectReport();
   // Policy mode learn: rewrites the baseline file when new allowed edges were seen.
   void writeLearnedBaseline();
@@ -46,6 +54,7 @@ class Server final : public SnapshotSource {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminServer> admin_;
   FlowLogWriter flow_writer_;               // writes every worker's flow-log queue
+  HealthChecker checker_;                   // clusters[].health_check
   inspect::EdgeBaseline::EdgeSet learned_;  // learn mode: what the baseline file holds
   std::string learned_file_;
 };

@@ -180,14 +180,20 @@ void Worker::adoptSnapshot() {
   auto rt = std::make_shared<WorkerRuntime>(snap.config);
   const Config& c = *rt->config;
   rt->clusters.reserve(c.clusters.size());
-  for (const ClusterConfig& cc : c.clusters) {
+  rt->health = snap.health;
+  for (size_t ci = 0; ci < c.clusters.size(); ++ci) {
+    const ClusterConfig& cc = c.clusters[ci];
     std::vector<UpstreamHost*> hosts;
     std::vector<EndpointHealth*> health;
     for (const Endpoint& e : cc.endpoints) {
       hosts.push_back(host(e));
       health.push_back(&hosts.back()->health);
     }
-    rt->clusters.push_back(ClusterRuntime{&cc, hosts, LoadBalancer(cc, health)});
+    LoadBalancer lb(cc, health);
+    lb.setCounters(&metrics_.upstream_panics, &metrics_.upstream_ejections_refused);
+    for (size_t k = 0; snap.health && k < cc.endpoints.size(); ++k)
+      lb.setCheck(k, snap.health->state(ci, k));
+    rt->clusters.push_back(ClusterRuntime{&cc, hosts, std::move(lb)});
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   runtime_ = std::move(rt);
@@ -220,6 +226,7 @@ HostLink& Worker::hostLink(const std::string& name) {
 }
 
 UpstreamHost* Worker::host(const Endpoint& endpoint) {
+  std::lock_guard<std::mutex> lock(hosts_mutex_);
   auto& slot = hosts_[endpoint.text];
   if (!slot) {
     slot = std::make_unique<UpstreamHost>();

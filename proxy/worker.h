@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -38,6 +39,7 @@ class ClientSession;
 struct Snapshot {
   std::shared_ptr<const Config> config;
   std::shared_ptr<FlowLogSink> flow_sink;
+  std::shared_ptr<HealthTable> health;  // null: nothing is health-checked
 };
 
 class SnapshotSource {
@@ -108,6 +110,14 @@ class Worker final : public SessionServices {
   }
   const std::shared_ptr<WorkerRuntime>& runtime() const override { return runtime_; }
 
+  // Thread-safe (the admin thread): fn(endpoint text, health) for every endpoint this worker
+  // has used, reading only its atomics.
+  template <typename Fn>
+  void forEachEndpoint(Fn fn) {
+    std::lock_guard<std::mutex> lock(hosts_mutex_);
+    for (const auto& [text, h] : hosts_) fn(text, h->health);
+  }
+
   // This worker's channel to the host backend `name` (host://name), created on first use.
   HostLink& hostLink(const std::string& name) override;
 
@@ -150,6 +160,7 @@ class Worker final : public SessionServices {
   inspect::InspectContext inspect_context_{signature_scratch_, source_.buckets(), request_parser_,
                                            completion_parser_, edges_};
   ExchangePool exchanges_;
+  std::mutex hosts_mutex_;  // hosts_ gains entries on the worker, is read by the admin
   std::map<std::string, std::unique_ptr<UpstreamHost>> hosts_;
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   inspect::HostLabelTable host_labels_;

@@ -111,7 +111,11 @@ void ClientSession::onTimer() {
         localReply(Outcome::kBodyTimeout, true);
       } else if (s.up != nullptr && s.up->connecting() &&
                  now >= s.connect_started_ms + s.cluster->config->connect_timeout_ms) {
-        upstreamFailed(Outcome::kUpstreamConnectTimeout, true);
+        // Evidence against the endpoint only if it has not answered since (a full accept
+        // queue times connects out while the backend is busy, not dead).
+        upstreamFailed(Outcome::kUpstreamConnectTimeout,
+                       s.cluster->lb.connectTimeoutCounts(static_cast<size_t>(s.endpoint),
+                                                          s.connect_started_ms));
       } else if (s.route != nullptr && s.route->timeout_ms != 0 &&
                  now >= s.start_ms + s.route->timeout_ms) {
         if (s.response_started)

@@ -359,7 +359,7 @@ void ClientSession::onResponseHead() {
   s.upstream_head_us = nowUs();
   worker_.metrics().upstream_latency.observeUs(
       static_cast<uint64_t>(s.upstream_head_us - s.upstream_sent_us));
-  s.cluster->lb.onSuccess(static_cast<size_t>(s.endpoint));
+  s.cluster->lb.onSuccess(static_cast<size_t>(s.endpoint), loop_.now());
   s.status = h.status;
 
   ResponseForwarding fwd;

@@ -16,6 +16,7 @@
 #include "proxy/inspect/exchange_inspector.h"
 #include "proxy/inspect/identity_map.h"
 #include "proxy/inspect/pipeline.h"
+#include "proxy/router/health_checker.h"
 #include "proxy/router/load_balancer.h"
 #include "proxy/router/router.h"
 #include "proxy/telemetry/flow_log.h"
@@ -40,6 +41,7 @@ struct WorkerRuntime {
   inspect::Pipeline pipeline;
   std::vector<ClusterRuntime> clusters;
   std::vector<RouteStats*> route_stats;  // by route index
+  std::shared_ptr<const HealthTable> health;  // the active checks' verdicts the balancers read
 };
 
 class SessionServices {

@@ -9,7 +9,8 @@ namespace dpuguard::proxy {
 bool Router::matches(const RouteMatch& m, const RouteRequest& req) {
   if (!m.path_exact.empty() && req.path != m.path_exact) return false;
   if (!m.path_prefix.empty() && !req.path.starts_with(m.path_prefix)) return false;
-  if (!m.host.empty() && !http1::equalsIgnoreCase(uri::hostWithoutPort(req.host), m.host)) return false;
+  if (!m.host.empty() && !http1::equalsIgnoreCase(uri::hostWithoutPort(req.host), m.host))
+    return false;
   if (!m.methods.empty()) {
     bool found = false;
     for (const std::string& method : m.methods) found = found || method == req.method;

@@ -156,7 +156,9 @@ class ErrorsTest(ProxyTestCase):
 
     def test_upstream_refused_is_502_then_503_once_ejected(self):
         dead = free_port()
-        d = self.p.dpuguard(config([dead], cluster_extra="    eject_after_failures: 2\n    eject_ms: 60000"))
+        # max_ejection_percent 100: the operator lets the last endpoint go (the default keeps it).
+        d = self.p.dpuguard(config([dead], cluster_extra="    eject_after_failures: 2\n    eject_ms: 60000\n"
+                                                         "    max_ejection_percent: 100"))
         r1 = raw_exchange(d.port, b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.check_local(d, r1, 502, "upstream_connect_failed")
         r2 = raw_exchange(d.port, b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace dpuguard::proxy {
 namespace {
 
@@ -11,7 +13,8 @@ struct Fixture {
     cluster.lb = policy;
     cluster.eject_after_failures = eject_after;
     cluster.eject_ms = 1000;
-    health.resize(n);
+    cluster.max_ejection_percent = 100;  // the bounds have tests of their own below
+    health = std::vector<EndpointHealth>(n);
     std::vector<EndpointHealth*> ptrs;
     for (auto& h : health) ptrs.push_back(&h);
     lb = std::make_unique<LoadBalancer>(cluster, ptrs);
@@ -68,6 +71,53 @@ TEST(LoadBalancerTest, ExcludeIsSkippedUnlessItIsTheOnlyOne) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(f.lb->pick(0, 0), 1);
   Fixture one(LbPolicy::kRoundRobin, 1, 0);
   EXPECT_EQ(one.lb->pick(0, 0), 0);
+}
+
+TEST(LoadBalancerTest, MaxEjectionPercentKeepsPartOfTheCluster) {
+  Fixture f(LbPolicy::kRoundRobin, 4, 1);
+  f.cluster.max_ejection_percent = 50;
+  Counter refused{0};
+  std::vector<EndpointHealth*> ptrs;
+  for (auto& h : f.health) ptrs.push_back(&h);
+  LoadBalancer lb(f.cluster, ptrs);
+  lb.setCounters(nullptr, &refused);
+  for (size_t i = 0; i < 4; ++i) lb.onFailure(i, 100);
+  EXPECT_EQ(lb.available(100), 2u);  // half of four may go, no more
+  EXPECT_EQ(refused.load(), 2u);
+}
+
+TEST(LoadBalancerTest, TheLastEndpointIsNeverEjectedBelowOneHundredPercent) {
+  Fixture f(LbPolicy::kRoundRobin, 1, 1);
+  f.cluster.max_ejection_percent = 99;
+  std::vector<EndpointHealth*> ptrs{&f.health[0]};
+  LoadBalancer lb(f.cluster, ptrs);
+  for (int i = 0; i < 5; ++i) lb.onFailure(0, 100);
+  EXPECT_EQ(f.health[0].ejected_until_ms, 0);
+  EXPECT_EQ(lb.pick(200), 0);
+}
+
+TEST(LoadBalancerTest, FailingHealthChecksAvoidedThenPanic) {
+  Fixture f(LbPolicy::kRoundRobin, 2, 1);
+  Counter panics{0};
+  f.lb->setCounters(&panics, nullptr);
+  std::atomic<uint8_t> a{static_cast<uint8_t>(CheckState::kUnhealthy)};
+  std::atomic<uint8_t> b{static_cast<uint8_t>(CheckState::kHealthy)};
+  f.lb->setCheck(0, &a);
+  f.lb->setCheck(1, &b);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(f.lb->pick(0), 1);
+  b = static_cast<uint8_t>(CheckState::kUnhealthy);
+  std::vector<int> picks = {f.lb->pick(0), f.lb->pick(0)};  // none healthy: all of them
+  std::sort(picks.begin(), picks.end());
+  EXPECT_EQ(picks, (std::vector<int>{0, 1}));
+  EXPECT_EQ(panics.load(), 2u);
+}
+
+TEST(LoadBalancerTest, ConnectTimeoutsAfterAnAnswerDoNotCount) {
+  Fixture f(LbPolicy::kRoundRobin, 1, 1);
+  EXPECT_TRUE(f.lb->connectTimeoutCounts(0, 100));  // never answered: evidence
+  f.lb->onSuccess(0, 150);
+  EXPECT_TRUE(f.lb->connectTimeoutCounts(0, 200));   // answered before that connect began
+  EXPECT_FALSE(f.lb->connectTimeoutCounts(0, 120));  // answered while it waited: alive
 }
 
 }  // namespace
