@@ -446,6 +446,9 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
     connectUpstream(outcome == Outcome::kUpstreamConnectFailed ? s.endpoint : -1);
     return;
   }
+  if ((outcome == Outcome::kUpstreamConnectFailed || outcome == Outcome::kUpstreamConnectTimeout) &&
+      fallBack(outcome, 0))
+    return;
   localReply(outcome, false);
 }
 
@@ -527,6 +530,10 @@ void ClientSession::logExchange() {
     rec.cluster = s.cluster->config->name;  // routing by model may have changed it
   if (s.cluster != nullptr && s.endpoint >= 0) {
     rec.endpoint = s.cluster->hosts[static_cast<size_t>(s.endpoint)]->endpoint.text;
+  }
+  if (s.tried_count > 0) {
+    logAttempts();
+    rec.attempts = ex_->attempts;
   }
   rec.status = s.status;
   rec.bytes_in = s.bytes_in;

@@ -87,6 +87,15 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // Answers `outcome` locally; its status and message come from the outcome's row (outcome.h).
   void localReply(Outcome outcome, bool close, const ReplyDetail& detail = {});
   void upstreamFailed(Outcome outcome, bool endpoint_failure);
+  // ---- fallback clusters (client_session_fallback.cc)
+  // The request is sent on to the next fallback cluster if it can be sent again (no byte of
+  // the answer out, its body empty or collected whole): true when that was done (or answered
+  // there). `status`: the upstream's refusal (429/503), 0 for a failed connect.
+  bool fallBack(Outcome why, int status);
+  // A 429/503 head on a cluster with fallbacks: Retry-After noted for the endpoint, then
+  // fallBack(); true if the answer was left for a fallback.
+  bool refusedUpstream(const http1::MessageHead& h);
+  void logAttempts();
   void abortExchange(Outcome outcome);
   void finishExchange();
   void endExchange();  // the exchange's state goes back to the pool

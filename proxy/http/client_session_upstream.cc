@@ -74,8 +74,10 @@ void ClientSession::onUpstreamIo(uint32_t events) {
 
 bool ClientSession::connectUpstream(int exclude_endpoint) {
   ExchangeState& s = x();
+  if (s.first_cluster == nullptr) s.first_cluster = s.cluster;
   s.endpoint = s.cluster->lb.pick(loop_.now(), exclude_endpoint);
   if (s.endpoint < 0) {
+    if (fallBack(Outcome::kNoHealthyUpstream, 0)) return ex_ != nullptr && x().up != nullptr;
     localReply(Outcome::kNoHealthyUpstream, false);
     return false;
   }
@@ -101,6 +103,7 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
         bump(worker_.metrics().upstream_retries);
         return connectUpstream(s.endpoint);
       }
+      if (fallBack(Outcome::kUpstreamConnectFailed, 0)) return ex_ != nullptr && x().up != nullptr;
       localReply(Outcome::kUpstreamConnectFailed, false);
       return false;
     }
@@ -315,6 +318,8 @@ bool ClientSession::pumpResponse() {
         break;
       case ParseStatus::kHeadComplete:
         onResponseHead();
+        if (ex_ == nullptr || (x().awaiting_response_head && !x().interim_response))
+          return true;  // sent on to a fallback cluster: that connection is read from now
         progress = true;
         break;
       case ParseStatus::kMessageComplete:
@@ -360,6 +365,7 @@ void ClientSession::onResponseHead() {
   worker_.metrics().upstream_latency.observeUs(
       static_cast<uint64_t>(s.upstream_head_us - s.upstream_sent_us));
   s.cluster->lb.onSuccess(static_cast<size_t>(s.endpoint), loop_.now());
+  if ((h.status == 429 || h.status == 503) && refusedUpstream(h)) return;
   s.status = h.status;
 
   ResponseForwarding fwd;

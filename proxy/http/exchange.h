@@ -5,6 +5,7 @@
 // from one exchange to the next (no allocation per request once warm).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,6 +62,19 @@ struct ExchangeState {
   int64_t upstream_sent_us = -1;
   int64_t upstream_head_us = -1;
   int64_t connect_started_ms = 0;
+  // Fallback (clusters[].fallback): the cluster routing chose, whose list is followed, how far,
+  // and every attempt before the last, for the flow log's "attempts".
+  ClusterRuntime* first_cluster = nullptr;
+  uint8_t fallback_step = 0;
+  struct Attempt {
+    const ClusterRuntime* cluster = nullptr;
+    int endpoint = -1;
+    int status = 0;  // the upstream's (429, 503), or 0 when it gave none
+    Outcome outcome = Outcome::kProxied;
+  };
+  static constexpr size_t kMaxAttempts = 8;
+  std::array<Attempt, kMaxAttempts> tried{};
+  uint8_t tried_count = 0;
 };
 
 struct Exchange {
@@ -73,8 +87,9 @@ struct Exchange {
   std::string request_head;  // rebuilt head sent upstream, kept for one retry
   std::string method;        // copies for the flow log (the head's bytes are reused)
   std::string path;
-  std::string scratch;  // response head / local reply assembly
-  std::string client;   // the client's address text for the flow log
+  std::string scratch;   // response head / local reply assembly
+  std::string client;    // the client's address text for the flow log
+  std::string attempts;  // the flow log's "attempts" (JSON) when a fallback was tried
 };
 
 // Exchanges of one worker, reused. Holds at most kMaxFree spare ones.

@@ -20,7 +20,9 @@ int LoadBalancer::choose(int64_t now_ms, int exclude, bool ignore_checks) {
   int fallback = -1;  // `exclude`, if it is the only usable one
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (cursor_ + k) % n;
-    if (ejected(i, now_ms) || (!ignore_checks && failingChecks(i))) continue;
+    if (ejected(i, now_ms) ||
+        (!ignore_checks && (failingChecks(i) || now_ms < endpoints_[i]->retry_after_until_ms)))
+      continue;
     if (static_cast<int>(i) == exclude) {
       fallback = static_cast<int>(i);
       continue;

@@ -27,6 +27,9 @@ struct EndpointHealth {
   std::atomic<int64_t> ejected_until_ms{0};  // 0 = not ejected
   std::atomic<uint64_t> ejections{0};
   int64_t last_success_ms = -1;  // when a response head last came (loop clock)
+  // A 429/503 with Retry-After on a cluster with fallbacks: not picked before this (unless no
+  // other endpoint is usable).
+  int64_t retry_after_until_ms = 0;
 };
 
 // An endpoint's state from the active health checker (router/health_checker.h).

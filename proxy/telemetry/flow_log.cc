@@ -265,6 +265,7 @@ void FlowLog::append(const FlowRecord& r) {
   if (!r.model.empty()) field(buffer_, "model", r.model);
   if (r.prompt_tokens >= 0) field(buffer_, "prompt_tokens", r.prompt_tokens);
   if (r.completion_tokens >= 0) field(buffer_, "completion_tokens", r.completion_tokens);
+  if (!r.attempts.empty()) buffer_.append(",\"attempts\":").append(r.attempts);
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();
 }

@@ -31,6 +31,9 @@ struct FlowRecord {
   std::string_view model;
   int64_t prompt_tokens = -1;  // -1: not an inference exchange
   int64_t completion_tokens = -1;
+  // When a fallback was tried: every attempt as a JSON array of {cluster, endpoint, status,
+  // reason}, the last one the answer's.
+  std::string_view attempts;
 };
 
 }  // namespace dpuguard::proxy

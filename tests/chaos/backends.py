@@ -24,6 +24,7 @@ def read_head(c):
         if not chunk:
             break
         rest += chunk
+    read_head.last_body = rest[:length]
     return head
 
 
@@ -34,6 +35,7 @@ class ControlledBackend:
         self.status = 200  # for ordinary requests
         self.retry_after = None
         self.hits = 0
+        self.bodies = []
         self.health_checks = 0
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,6 +64,7 @@ class ControlledBackend:
                     status, body, extra = self.health, b"health\n", b""
                 else:
                     self.hits += 1
+                    self.bodies.append(read_head.last_body)
                     status, body = self.status, self.name + b"\n"
                     extra = b"Retry-After: %d\r\n" % self.retry_after if self.retry_after is not None else b""
                 c.sendall(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n%s\r\n%s" % (status, len(body), extra, body))
