@@ -4,7 +4,7 @@
 # or another test run on this machine nor blocks one. Where unprivileged user namespaces are not
 # allowed (some containers), runs "$@" on the host's loopback and says so.
 if unshare -rn true 2>/dev/null; then
-  exec unshare -rn sh -c 'ip link set lo up && exec "$@"' sh "$@"
+  exec unshare -rn sh -c 'ip link set lo up && export DPUGUARD_PRIVATE_NET=1 && exec "$@"' sh "$@"
 fi
 echo "in_private_net.sh: no user namespaces here: running on the host's loopback" >&2
 exec "$@"
