@@ -64,7 +64,7 @@ struct AdminConfig {
   // /config renders every config key whose name matches one of these (case-insensitive glob
   // over the whole name or one of its `_`-separated words) as "[redacted]"; header-match
   // values always are.
-  std::vector<std::string> redact = {"key",         "*key",          "token",
+  std::vector<std::string> redact = {"key",         "apikey",        "token",
                                      "secret*",     "password",      "passwd",
                                      "credential*", "authorization", "cookie"};
   // /healthz answers 503 when a worker's event loop has not turned for this long.

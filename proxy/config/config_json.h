@@ -18,7 +18,7 @@ std::string configToJson(const Config& c);
 
 // Whether config key `name` is redacted by `patterns`: a pattern (a case-insensitive glob,
 // fnmatch(3)) matches the whole name or one of its words (split at '_', '-' and '.').
-// "key" matches api_key and x-api-key, not keyboard; "*key" matches apikey.
+// "key" matches api_key and x-api-key, not keyboard; "*key" would match apikey (and monkey).
 bool redactedKey(std::string_view name, const std::vector<std::string>& patterns);
 
 }  // namespace dpuguard::proxy

@@ -143,6 +143,71 @@ LoadResult loadExample(const std::string& path) {
   return ConfigLoader::loadString(out.str(), path);
 }
 
+TEST(ConfigLoaderTest, FaultKeysLoad) {
+  const std::string yaml = R"(listeners:
+  - name: public
+    address: 127.0.0.1:8080
+admin:
+  address: 127.0.0.1:9901
+  redact: [key, "*pass*"]
+  worker_stall_ms: 2000
+max_connections: 500
+limits:
+  lingering_time_ms: 3000
+  lingering_bytes: 1000000
+clusters:
+  - name: llm
+    endpoints: ["127.0.0.1:8000"]
+    max_ejection_percent: 30
+    fallback: [spare]
+    health_check: {path: /health, interval_ms: 1000, timeout_ms: 200, healthy_threshold: 1, unhealthy_threshold: 4}
+  - name: spare
+    endpoints: ["127.0.0.1:8001"]
+routes:
+  - name: all
+    cluster: llm
+logging:
+  flow_log: unix:/run/ship.sock
+  flow_log_queue_bytes: 65536
+)";
+  LoadResult r = ConfigLoader::loadString(yaml, "t.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const Config& c = *r.config;
+  EXPECT_EQ(c.admin.redact, (std::vector<std::string>{"key", "*pass*"}));
+  EXPECT_EQ(c.admin.worker_stall_ms, 2000u);
+  EXPECT_EQ(c.max_connections, 500u);
+  EXPECT_EQ(c.listeners[0].limits.lingering_time_ms, 3000u);
+  EXPECT_EQ(c.listeners[0].limits.lingering_bytes, 1000000u);
+  EXPECT_EQ(c.clusters[0].max_ejection_percent, 30u);
+  EXPECT_EQ(c.clusters[0].fallback_indexes, (std::vector<size_t>{1}));
+  EXPECT_TRUE(c.clusters[0].health_check.enabled);
+  EXPECT_EQ(c.clusters[0].health_check.unhealthy_threshold, 4u);
+  EXPECT_FALSE(c.clusters[1].health_check.enabled);
+  EXPECT_EQ(c.logging.flow_log_queue_bytes, 65536u);
+}
+
+TEST(ConfigLoaderTest, FaultKeyErrorsArePositioned) {
+  const std::string base = R"(listeners:
+  - name: public
+    address: 127.0.0.1:8080
+clusters:
+  - name: llm
+    endpoints: ["127.0.0.1:8000"]
+    fallback: [spair, llm]
+    health_check: {path: health, interval_ms: 100, timeout_ms: 500}
+routes:
+  - name: all
+    cluster: llm
+)";
+  const std::string e = errorsOf(base);
+  EXPECT_NE(e.find("t.yaml:7:15: cluster 'llm': unknown fallback cluster 'spair'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("cannot be its own fallback"), std::string::npos) << e;
+  EXPECT_NE(e.find("'path' must start with '/'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'timeout_ms' must be shorter than 'interval_ms'"), std::string::npos) << e;
+}
+
 TEST(ConfigLoaderTest, ShippedExamplesLoad) {
   for (const char* name :
        {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml", "secure-inference.yaml"}) {
