@@ -117,11 +117,12 @@ void AcceptGate::note(AcceptError e, int err) {
   }
   const int64_t now = loop_.now();
   if (unlogged_ == 0 || now - last_log_ms_ < kLogIntervalMs) return;
+  const std::string since =
+      last_log_ms_ < 0 ? "" : " in the last " + std::to_string(now - last_log_ms_) + " ms";
   std::fprintf(stderr,
-               "dpuguard: %s: accept failed %llu time(s) in the last %lld ms (%s): not accepting "
-               "for %lld ms at a time, serving the connections already open\n",
-               name_.c_str(), static_cast<unsigned long long>(unlogged_),
-               static_cast<long long>(std::min<int64_t>(now - last_log_ms_, 99999)),
+               "dpuguard: %s: accept failed %llu time(s)%s (%s): not accepting for %lld ms at a "
+               "time, serving the connections already open\n",
+               name_.c_str(), static_cast<unsigned long long>(unlogged_), since.c_str(),
                std::strerror(last_err_), static_cast<long long>(kBackoffMs));
   unlogged_ = 0;
   last_log_ms_ = now;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ struct Fixture {
   Fixture() {
     std::string err;
     fd = listenSocket(*SocketAddress::parse("127.0.0.1:0"), false, &err);
-    loop.add(fd, EPOLLIN_FLAG, &handler);
+    loop.add(fd, EPOLLIN, &handler);
     gate = std::make_unique<AcceptGate>(loop, metrics,
                                         std::vector<AcceptGate::Listener>{{fd, &handler}}, "test");
     // A connection waits in the listen queue: the listener is readable while polled.
@@ -43,7 +44,6 @@ struct Fixture {
     loop.runOnce([] {}, 20);
     return handler.events;
   }
-  static constexpr uint32_t EPOLLIN_FLAG = 0x001;
   EventLoop loop;
   WorkerMetrics metrics;
   CountingHandler handler;
