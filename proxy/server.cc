@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "proxy/config/config_json.h"
+#include "proxy/core/json_escape.h"
 #include "proxy/core/socket_ops.h"
 #include "proxy/loader/config_loader.h"
 #include "proxy/telemetry/prometheus.h"
@@ -153,7 +154,9 @@ std::string Server::clustersJson() {
              ",\"active\":" + std::to_string(s.active) +
              ",\"ejections\":" + std::to_string(s.ejections) + "}";
     }
-    out += std::string(c ? "," : "") + "{\"name\":\"" + cl.name +
+    std::string name;
+    appendJsonEscaped(name, cl.name);
+    out += std::string(c ? "," : "") + "{\"name\":\"" + name +
            "\",\"available\":" + std::to_string(available) + ",\"endpoints\":[" + eps + "]}";
   }
   return out + "],\"workers\":" + std::to_string(nworkers) + "}\n";
