@@ -53,6 +53,7 @@ bool Server::reload() {
     std::string err;
     next.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
     if (!next.flow_sink) why = path_ + ": " + err;
+    if (why.empty() && !buildTls(*r.config, next, &err)) why = path_ + ": " + err;
   }
   if (!why.empty()) {
     ++reloads_rejected_;
@@ -73,6 +74,27 @@ bool Server::reload() {
   return true;
 }
 
+bool Server::buildTls(const Config& c, Snapshot& s, std::string* why) {
+  s.listener_tls.clear();
+  for (const ListenerConfig& l : c.listeners) {
+    if (!l.tls.enabled) {
+      s.listener_tls.push_back(nullptr);
+      continue;
+    }
+    std::shared_ptr<tls::TicketKeys>& keys = ticket_keys_[l.name];
+    if (!keys) keys = std::make_shared<tls::TicketKeys>(l.tls.ticket_key_rotate_s);
+    keys->setRotation(l.tls.ticket_key_rotate_s);
+    std::string err;
+    auto ctx = tls::ServerContext::build(l.tls, keys, &err);
+    if (!ctx) {
+      *why = "listener '" + l.name + "' tls: " + err;
+      return false;
+    }
+    s.listener_tls.push_back(std::move(ctx));
+  }
+  return true;
+}
+
 std::string Server::metricsText() {
   std::vector<WorkerMetrics*> m;
   for (auto& w : workers_) m.push_back(&w->metrics());
@@ -81,7 +103,24 @@ std::string Server::metricsText() {
   p.reloads_ok = reloads_ok_.load();
   p.reloads_rejected = reloads_rejected_.load();
   p.draining = draining_.load();
-  return renderPrometheus(m, p) + inspectReport().prometheus();
+  std::string text = renderPrometheus(m, p) + inspectReport().prometheus();
+  const Snapshot snap = snapshot();
+  bool first = true;
+  for (size_t i = 0; i < snap.listener_tls.size(); ++i) {
+    if (!snap.listener_tls[i]) continue;
+    if (first) {
+      text += "# HELP dpuguard_tls_certificate_expiry_timestamp_seconds When a listener's "
+              "certificate expires (notAfter, Unix time).\n"
+              "# TYPE dpuguard_tls_certificate_expiry_timestamp_seconds gauge\n";
+      first = false;
+    }
+    for (const tls::CertificateInfo& cert : snap.listener_tls[i]->certificates()) {
+      text += "dpuguard_tls_certificate_expiry_timestamp_seconds{listener=\"" +
+              snap.config->listeners[i].name + "\",file=\"" + cert.file + "\"} " +
+              std::to_string(cert.not_after_unix) + "\n";
+    }
+  }
+  return text;
 }
 
 InspectReport Server::inspectReport() {
@@ -134,6 +173,10 @@ int Server::run() {
   current_.config = r.config;
   current_.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
   if (!current_.flow_sink) {
+    std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
+    return 1;
+  }
+  if (!buildTls(*r.config, current_, &err)) {
     std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
     return 1;
   }

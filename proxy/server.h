@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,8 @@ class Server final : public SnapshotSource {
 
  private:
   bool reload();
+  // The snapshot's TLS contexts by listener (null: plain); false with *why if one failed.
+  bool buildTls(const Config& c, Snapshot& s, std::string* why);
   std::string metricsText();
   InspectReport inspectReport();
   // Policy mode learn: rewrites the baseline file when new allowed edges were seen.
@@ -45,6 +48,8 @@ class Server final : public SnapshotSource {
   std::unique_ptr<AdminServer> admin_;
   inspect::EdgeBaseline::EdgeSet learned_;  // learn mode: what the baseline file holds
   std::string learned_file_;
+  // Ticket keys by listener name, kept across reloads so tickets stay valid.
+  std::map<std::string, std::shared_ptr<tls::TicketKeys>> ticket_keys_;
 };
 
 // Why a reload of `next` over `running` is refused (listeners and admin are bound at start),

@@ -104,6 +104,8 @@ Worker::~Worker() {
   }
   for (ClientSession* s : sessions_) delete s;
   for (ClientSession* s : dead_sessions_) delete s;
+  for (tls::PendingHandshake* h : handshakes_) delete h;
+  for (tls::PendingHandshake* h : dead_handshakes_) delete h;
   for (auto& [addr, h] : hosts_) {
     for (UpstreamConnection* c : std::vector<UpstreamConnection*>(h->idle)) c->close();
   }
@@ -134,6 +136,8 @@ void Worker::beforeWait() {
   dead_sessions_.clear();
   for (UpstreamConnection* c : dead_upstreams_) delete c;
   dead_upstreams_.clear();
+  for (tls::PendingHandshake* h : dead_handshakes_) delete h;
+  dead_handshakes_.clear();
   if (source_.generation() != generation_) adoptSnapshot();
   if (drain_requested_.load() && !draining_) {
     draining_ = true;
@@ -144,6 +148,12 @@ void Worker::beforeWait() {
     }
     for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end()))
       s->drain();
+    for (tls::PendingHandshake* h : handshakes_) {  // no exchange yet: nothing to finish
+      h->abandon();
+      tls_stats_[h->listenerIndex()]->pending.fetch_sub(1, std::memory_order_relaxed);
+      dead_handshakes_.push_back(h);
+    }
+    handshakes_.clear();
     loop_.timers().schedule(drain_timer_.get(), loop_.now() + runtime_->config->drain_timeout_ms);
     // Sessions closed by drain() are retired: free them now.
     for (ClientSession* s : dead_sessions_) delete s;
@@ -168,6 +178,13 @@ void Worker::adoptSnapshot() {
     rt->clusters.push_back(ClusterRuntime{&cc, hosts, LoadBalancer(cc, health)});
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
+  rt->listener_tls = snap.listener_tls;
+  rt->listener_tls.resize(c.listeners.size());
+  tls_stats_.resize(c.listeners.size());
+  for (size_t i = 0; i < c.listeners.size(); ++i) {
+    if (rt->listener_tls[i] && tls_stats_[i] == nullptr)
+      tls_stats_[i] = metrics_.tlsStats(c.listeners[i].name);
+  }
   runtime_ = std::move(rt);
   adoptHostLabels(c.host_channel.labels);
   flow_log_.flush();
@@ -217,7 +234,41 @@ void Worker::accept(size_t listener_index, int fd) {
 }
 
 void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
-  auto* s = new ClientSession(*this, std::make_unique<PlainTransport>(fd), peer, listener_index);
+  const tls::ServerContext* tls_context = runtime_->listener_tls[listener_index].get();
+  if (tls_context == nullptr) {
+    auto* s = new ClientSession(*this, std::make_unique<PlainTransport>(fd), peer, listener_index);
+    sessions_.insert(s);
+    s->start();
+    return;
+  }
+  ListenerTlsStats& stats = *tls_stats_[listener_index];
+  SSL* ssl = tls_context->newSsl();
+  if (ssl == nullptr) {
+    bump(stats.failures[static_cast<size_t>(tls::Failure::kInternal)]);
+    ::close(fd);
+    return;
+  }
+  auto* h = new tls::PendingHandshake(loop_, *this, runtime_->listener_tls[listener_index],
+                                      std::make_unique<tls::TlsTransport>(fd, ssl), peer,
+                                      listener_index);
+  handshakes_.insert(h);
+  stats.pending.fetch_add(1, std::memory_order_relaxed);
+  h->start();
+}
+
+void Worker::onHandshakeDone(tls::PendingHandshake& h) {
+  handshakes_.erase(&h);
+  dead_handshakes_.push_back(&h);
+  ListenerTlsStats& stats = *tls_stats_[h.listenerIndex()];
+  stats.pending.fetch_sub(1, std::memory_order_relaxed);
+  if (!h.transport().established()) {
+    bump(stats.failures[static_cast<size_t>(h.transport().failure())]);
+    h.transport().close();
+    return;
+  }
+  bump(stats.handshakes);
+  if (h.transport().tls()->resumed) bump(stats.resumed);
+  auto* s = new ClientSession(*this, h.take(), h.peer(), h.listenerIndex());
   sessions_.insert(s);
   s->start();
 }

@@ -27,7 +27,7 @@ if grep -nE 'dpuguard_proxy' "$root/parsers/CMakeLists.txt" "$root/shm/CMakeList
   echo "layering violation: parsers/ or shm/ links dpuguard_proxy"; fail=1
 fi
 
-proxy_order=(core config telemetry inspect router host http admin loader)
+proxy_order=(core config tls telemetry inspect router host http admin loader)
 # FILE:INCLUDE pairs allowed to break the order, each with its reason; none today.
 allowed=()
 rank() {  # folder -> its index in proxy_order; the root ranks above all; -1 if unplaced

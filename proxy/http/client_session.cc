@@ -94,24 +94,27 @@ void ClientSession::onIo(uint32_t events) {
     lingerRead();
     return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readClient();
+  // A TLS read can wait on writability (the transport wantsWrite with nothing of ours queued).
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
+      ((events & EPOLLOUT) && out_.empty() && transport_->wantsWrite()))
+    readClient();
   if (closed()) return;
   if (events & EPOLLOUT) flushClient();
   if (!closed()) drive();
 }
 
-void ClientSession::readClient() {
-  if (client_eof_) return;
+bool ClientSession::readClient() {
+  if (client_eof_) return false;
   Buffer& in = in_.buffer();
   if (in.tailroom() == 0) in.compact();  // refused while a head is in progress (pinned)
-  if (in.tailroom() == 0) return;        // backpressure: the upstream is not taking our bytes
+  if (in.tailroom() == 0) return false;  // backpressure: the upstream is not taking our bytes
   const Transport::Result r = transport_->read(in.tail(), in.tailroom());
   switch (r.io) {
     case Transport::Io::kDone:
       in.produced(r.bytes);
       last_activity_ms_ = loop_.now();
       bump(worker_.metrics().bytes_in, r.bytes);
-      break;
+      return true;
     case Transport::Io::kEof:
       client_eof_ = true;
       break;
@@ -121,6 +124,7 @@ void ClientSession::readClient() {
       abortExchange(Outcome::kClientAborted);
       break;
   }
+  return false;
 }
 
 bool ClientSession::flushClient() {
@@ -146,11 +150,13 @@ bool ClientSession::flushClient() {
 void ClientSession::drive() {
   // Loop until nothing moves: every step (parse, forward, flush) can unblock another.
   while (!closed()) {
-    bool progress = false;
+    // Bytes a TLS transport holds raise no event: read them once there is room for them.
+    bool progress = transport_->hasBufferedInput() && readClient();
+    if (closed()) return;
     if (state_ == State::kReadingHead) {
-      progress = parseHead();
+      progress = parseHead() || progress;
     } else if (state_ == State::kProxying) {
-      progress = pumpRequest();
+      progress = pumpRequest() || progress;
       if (!closed() && state_ == State::kProxying) progress = flushUpstream() || progress;
       if (!closed() && state_ == State::kProxying) progress = pumpResponse() || progress;
     }
@@ -512,6 +518,12 @@ void ClientSession::logExchange() {
   FlowRecord rec;
   rec.listener = rt_->config->listeners[listener_index_].name;
   rec.client = peer_.text;
+  if (const TlsFacts* t = transport_->tls()) {
+    rec.tls_protocol = t->protocol;
+    rec.tls_cipher = t->cipher;
+    rec.tls_sni = t->sni;
+    rec.tls_resumed = t->resumed;
+  }
   rec.method = ex_->method;
   rec.path = ex_->path;
   if (s.route != nullptr) {

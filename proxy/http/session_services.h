@@ -20,6 +20,7 @@
 #include "proxy/router/router.h"
 #include "proxy/telemetry/flow_log.h"
 #include "proxy/telemetry/metrics.h"
+#include "proxy/tls/server_context.h"
 
 namespace dpuguard::proxy {
 
@@ -40,6 +41,8 @@ struct WorkerRuntime {
   inspect::Pipeline pipeline;
   std::vector<ClusterRuntime> clusters;
   std::vector<RouteStats*> route_stats;  // by route index
+  // By listener index: the TLS context (null: plain TCP).
+  std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
 };
 
 class SessionServices {

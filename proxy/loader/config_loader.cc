@@ -13,6 +13,7 @@
 #include "proxy/loader/host_channel_loader.h"
 #include "proxy/loader/inference_config_loader.h"
 #include "proxy/loader/inspect_config_loader.h"
+#include "proxy/loader/listener_tls_loader.h"
 #include "proxy/loader/map_reader.h"
 
 namespace dpuguard::proxy {
@@ -65,7 +66,7 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
     ListenerConfig l;
     l.limits = c.limits;
     MapReader r(ctx, n, "listener #" + std::to_string(i + 1),
-                {"name", "address", "limits", "path_normalization"});
+                {"name", "address", "limits", "path_normalization", "tls"});
     r.require("name");
     r.require("address");
     r.readString("name", l.name);
@@ -76,6 +77,8 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
       readPathNormalization(ctx, pn, "listener '" + l.name + "' path_normalization",
                             l.path_normalization);
     }
+    if (YAML::Node t = r.get("tls"); t.IsDefined())
+      readListenerTls(ctx, t, "listener '" + l.name + "' tls", l.tls);
     for (const ListenerConfig& other : c.listeners) {
       if (!l.name.empty() && other.name == l.name)
         ctx.error(n.Mark(), "duplicate listener name '" + l.name + "'");

@@ -88,6 +88,12 @@ void FlowLog::append(const FlowRecord& r) {
   if (!r.model.empty()) field(buffer_, "model", r.model);
   if (r.prompt_tokens >= 0) field(buffer_, "prompt_tokens", r.prompt_tokens);
   if (r.completion_tokens >= 0) field(buffer_, "completion_tokens", r.completion_tokens);
+  if (!r.tls_protocol.empty()) {
+    field(buffer_, "tls_protocol", r.tls_protocol);
+    field(buffer_, "tls_cipher", r.tls_cipher);
+    if (!r.tls_sni.empty()) field(buffer_, "tls_sni", r.tls_sni);
+    buffer_.append(r.tls_resumed ? ",\"tls_resumed\":true" : ",\"tls_resumed\":false");
+  }
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();
 }

@@ -31,6 +31,11 @@ struct FlowRecord {
   std::string_view model;
   int64_t prompt_tokens = -1;  // -1: not an inference exchange
   int64_t completion_tokens = -1;
+  // A TLS client connection: what it negotiated (empty protocol: plain TCP).
+  std::string_view tls_protocol;
+  std::string_view tls_cipher;
+  std::string_view tls_sni;
+  bool tls_resumed = false;
 };
 
 }  // namespace dpuguard::proxy

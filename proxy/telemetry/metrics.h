@@ -11,6 +11,7 @@
 
 #include "parsers/http1/parse_error.h"
 #include "proxy/telemetry/outcome.h"
+#include "proxy/tls/tls_failure.h"
 
 namespace dpuguard::proxy {
 
@@ -36,6 +37,16 @@ struct RouteStats {
   std::string name;
   std::array<Counter, 600> by_status{};  // index = HTTP status code
   Histogram latency;                     // request start to last response byte
+};
+
+// A TLS listener's handshakes (created when a worker adopts a config, never freed).
+struct ListenerTlsStats {
+  explicit ListenerTlsStats(std::string n) : listener(std::move(n)) {}
+  std::string listener;
+  Counter handshakes{0};  // completed
+  Counter resumed{0};     // of which resumed a session
+  std::array<Counter, tls::kFailureCount> failures{};
+  std::atomic<int64_t> pending{0};  // handshakes in progress
 };
 
 struct WorkerMetrics {
@@ -77,10 +88,17 @@ struct WorkerMetrics {
     std::lock_guard<std::mutex> lock(routes_mutex_);
     for (RouteStats& r : routes_) fn(r);
   }
+  ListenerTlsStats* tlsStats(const std::string& listener);
+  template <typename Fn>
+  void forEachTlsListener(Fn fn) {
+    std::lock_guard<std::mutex> lock(routes_mutex_);
+    for (ListenerTlsStats& t : tls_) fn(t);
+  }
 
  private:
   std::mutex routes_mutex_;
   std::deque<RouteStats> routes_;
+  std::deque<ListenerTlsStats> tls_;
 };
 
 }  // namespace dpuguard::proxy

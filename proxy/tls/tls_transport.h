@@ -13,26 +13,9 @@
 #include <string_view>
 
 #include "proxy/core/transport.h"
+#include "proxy/tls/tls_failure.h"
 
 namespace dpuguard::proxy::tls {
-
-// Why a handshake (or an established connection) failed: the `reason` label of
-// dpuguard_tls_handshake_failures_total.
-enum class Failure : uint8_t {
-  kNone,
-  kNotTls,            // the first bytes were not a TLS record (plain HTTP, garbage)
-  kProtocol,          // a malformed or unacceptable handshake message (version, cipher, too big)
-  kAlpn,              // no protocol we speak (h2 only)
-  kNoCertificate,     // client_auth require: the client sent none
-  kBadCertificate,    // the client's (or upstream's) certificate failed verification
-  kIdentity,          // the certificate's SPIFFE ID is missing, doubled or of a foreign domain
-  kRenegotiation,     // the peer tried to renegotiate
-  kTimeout,           // handshake_timeout_ms passed
-  kPeerClosed,        // the peer closed or reset during the handshake
-  kInternal,          // anything else OpenSSL reported
-};
-inline constexpr size_t kFailureCount = static_cast<size_t>(Failure::kInternal) + 1;
-std::string_view failureName(Failure f);
 
 class TlsTransport final : public Transport {
  public:
@@ -57,18 +40,27 @@ class TlsTransport final : public Transport {
   Result write(std::string_view data) override;
   bool shutdownWrite() override;
   bool hasPendingInput() const override;
+  bool hasBufferedInput() const override;
   bool wantsRead() const override { return want_read_; }
   bool wantsWrite() const override { return want_write_; }
   std::string_view peerIdentity() const override { return peer_identity_; }
   const TlsFacts* tls() const override { return established_ ? &facts_ : nullptr; }
   void close() override;
 
-  // Set by the context's verify step (server side, mTLS): the SPIFFE ID it accepted.
+  // The transport an SSL belongs to (for OpenSSL callbacks), or null.
+  static TlsTransport* of(const SSL* ssl);
+  // Set by the context's callbacks during the handshake: the SPIFFE ID the client's
+  // certificate proves, or why the certificate is refused (the alert is OpenSSL's).
   void setPeerIdentity(std::string id) { peer_identity_ = std::move(id); }
+  void noteFailure(Failure f) { pending_failure_ = f; }
+  // Renegotiation is never allowed: a ClientHello after the handshake ends the connection.
+  void noteRenegotiation() { renegotiating_ = true; }
 
  private:
-  Result afterError(int ret, bool reading);
-  void established(bool resumed);
+  Io handshakeStep();
+  Result afterError(int ret);
+  Failure classify(int ssl_error) const;
+  void setEstablished();
 
   int fd_;
   SSL* ssl_;
@@ -76,7 +68,9 @@ class TlsTransport final : public Transport {
   bool want_read_ = false;
   bool want_write_ = false;
   bool shut_ = false;
+  bool renegotiating_ = false;
   Failure failure_ = Failure::kNone;
+  Failure pending_failure_ = Failure::kNone;  // a callback's finding, reported if it fails
   TlsFacts facts_;
   std::string peer_identity_;
 };
