@@ -1,6 +1,7 @@
 // Server implementation.
 #include "proxy/server.h"
 
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -109,9 +110,10 @@ std::string Server::metricsText() {
   for (size_t i = 0; i < snap.listener_tls.size(); ++i) {
     if (!snap.listener_tls[i]) continue;
     if (first) {
-      text += "# HELP dpuguard_tls_certificate_expiry_timestamp_seconds When a listener's "
-              "certificate expires (notAfter, Unix time).\n"
-              "# TYPE dpuguard_tls_certificate_expiry_timestamp_seconds gauge\n";
+      text +=
+          "# HELP dpuguard_tls_certificate_expiry_timestamp_seconds When a listener's "
+          "certificate expires (notAfter, Unix time).\n"
+          "# TYPE dpuguard_tls_certificate_expiry_timestamp_seconds gauge\n";
       first = false;
     }
     for (const tls::CertificateInfo& cert : snap.listener_tls[i]->certificates()) {
@@ -164,6 +166,10 @@ int Server::run() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Private keys and ticket keys in OpenSSL's secure heap: locked in memory and left out of
+  // core dumps (the EC private keys' numbers and TicketKeys are allocated there).
+  if (CRYPTO_secure_malloc_init(1u << 18, 16) == 0)
+    std::fprintf(stderr, "dpuguard: no secure heap for key material (mlock refused)\n");
   LoadResult r = ConfigLoader::loadFile(path_);
   if (!r.ok()) {
     for (const ConfigError& e : r.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());

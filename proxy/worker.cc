@@ -248,9 +248,10 @@ void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
     ::close(fd);
     return;
   }
+  auto transport = std::make_unique<tls::TlsTransport>(fd, ssl);
+  transport->countFailuresIn(stats.failures.data());
   auto* h = new tls::PendingHandshake(loop_, *this, runtime_->listener_tls[listener_index],
-                                      std::make_unique<tls::TlsTransport>(fd, ssl), peer,
-                                      listener_index);
+                                      std::move(transport), peer, listener_index);
   handshakes_.insert(h);
   stats.pending.fetch_add(1, std::memory_order_relaxed);
   h->start();
@@ -263,6 +264,7 @@ void Worker::onHandshakeDone(tls::PendingHandshake& h) {
   stats.pending.fetch_sub(1, std::memory_order_relaxed);
   if (!h.transport().established()) {
     bump(stats.failures[static_cast<size_t>(h.transport().failure())]);
+    h.transport().answerPlainHttp();
     h.transport().close();
     return;
   }

@@ -36,14 +36,46 @@ std::string list(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+std::string boolean(bool b) {
+  return b ? "true" : "false";
+}
+
+// Paths and settings only: the files' contents (keys above all) are never shown.
+std::string listenerTlsJson(const ListenerTlsConfig& t) {
+  if (!t.enabled) return "null";
+  std::vector<std::string> certs, domains, names;
+  for (const TlsCertificateConfig& c : t.certificates) {
+    names.clear();
+    for (const std::string& n : c.names) names.push_back(str(n));
+    certs.push_back("{\"cert_file\":" + str(c.cert_file) + ",\"key_file\":" + str(c.key_file) +
+                    ",\"names\":" + list(names) + "}");
+  }
+  for (const std::string& d : t.client_auth.trust_domains) domains.push_back(str(d));
+  const std::string auth =
+      t.client_auth.mode == ClientAuthMode::kNone
+          ? std::string("null")
+          : "{\"mode\":" + str(enumName(kClientAuthModeNames, t.client_auth.mode)) +
+                ",\"ca_file\":" + str(t.client_auth.ca_file) +
+                ",\"trust_domains\":" + list(domains) + "}";
+  return "{\"certificates\":" + list(certs) +
+         ",\"min_version\":" + str(enumName(kTlsVersionNames, t.min_version)) +
+         ",\"ciphers\":" + str(t.ciphers) + ",\"ciphersuites\":" + str(t.ciphersuites) +
+         ",\"groups\":" + str(t.groups) +
+         ",\"handshake_timeout_ms\":" + std::to_string(t.handshake_timeout_ms) +
+         ",\"session_tickets\":" + boolean(t.session_tickets) +
+         ",\"ticket_key_rotate_s\":" + std::to_string(t.ticket_key_rotate_s) +
+         ",\"client_auth\":" + auth + ",\"ktls\":" + boolean(t.ktls) + "}";
+}
+
 }  // namespace
 
 std::string configToJson(const Config& c) {
   std::vector<std::string> listeners, clusters, routes;
   for (const ListenerConfig& l : c.listeners) {
     listeners.push_back("{\"name\":" + str(l.name) + ",\"address\":" + str(l.address.text) +
-                        ",\"limits\":" + limitsJson(l.limits) + ",\"path_normalization\":" +
-                        pathNormalizationJson(l.path_normalization) + "}");
+                        ",\"limits\":" + limitsJson(l.limits) +
+                        ",\"path_normalization\":" + pathNormalizationJson(l.path_normalization) +
+                        ",\"tls\":" + listenerTlsJson(l.tls) + "}");
   }
   for (const ClusterConfig& cl : c.clusters) {
     std::vector<std::string> eps;

@@ -157,7 +157,10 @@ bool ServerContext::addCertificate(const TlsCertificateConfig& c, std::string* e
     return false;
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, c.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    *error = c.key_file + ": " + opensslError();
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    *error = c.key_file + ": " +
+             (mismatch ? "the key does not match the certificate " + c.cert_file : opensslError());
+    ERR_clear_error();
     return false;
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -246,10 +249,13 @@ int ServerContext::onVerify(int preverify_ok, X509_STORE_CTX* store) {
   return 1;
 }
 
-void ServerContext::onInfo(const SSL* ssl, int where, int /*ret*/) {
-  // A second handshake on an established TLS 1.2 connection is a renegotiation attempt
-  // (TLS 1.3 has none; its post-handshake messages do not start handshakes here).
-  if ((where & SSL_CB_HANDSHAKE_START) == 0 || SSL_version(ssl) >= TLS1_3_VERSION) return;
+void ServerContext::onInfo(const SSL* ssl, int where, int ret) {
+  // A ClientHello on an established TLS 1.2 connection is a renegotiation attempt: OpenSSL
+  // refuses it (SSL_OP_NO_RENEGOTIATION) with a no_renegotiation alert, and we end the
+  // connection. TLS 1.3 has no renegotiation.
+  const bool refused = (where & SSL_CB_WRITE_ALERT) != 0 && (ret & 0xff) == SSL_AD_NO_RENEGOTIATION;
+  const bool restarted = (where & SSL_CB_HANDSHAKE_START) != 0 && SSL_version(ssl) < TLS1_3_VERSION;
+  if (!refused && !restarted) return;
   TlsTransport* t = TlsTransport::of(ssl);
   if (t != nullptr && t->established()) t->noteRenegotiation();
 }

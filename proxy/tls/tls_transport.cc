@@ -114,6 +114,8 @@ Transport::Result TlsTransport::afterError(int ret) {
     return {Io::kEof, 0};  // EOF without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF covers most)
   }
   failure_ = renegotiating_ ? Failure::kRenegotiation : classify(err);
+  plain_http_ = !established_ && ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_SSL &&
+                ERR_GET_REASON(ERR_peek_error()) == SSL_R_HTTP_REQUEST;
   ERR_clear_error();
   return {Io::kError, 0};
 }
@@ -123,11 +125,13 @@ Transport::Result TlsTransport::read(char* dst, size_t capacity) {
     const Io io = handshake();
     if (io != Io::kDone) return {io, 0};
   }
-  if (renegotiating_) return afterError(-1);
   ERR_clear_error();
   size_t n = 0;
-  const int ret = SSL_read_ex(ssl_, dst, capacity, &n);
+  const int ret = renegotiating_ ? 0 : SSL_read_ex(ssl_, dst, capacity, &n);
   if (renegotiating_) {  // the info callback saw a ClientHello during this read
+    if (failure_ == Failure::kNone && counters_ != nullptr)
+      counters_[static_cast<size_t>(Failure::kRenegotiation)].fetch_add(1,
+                                                                        std::memory_order_relaxed);
     failure_ = Failure::kRenegotiation;
     ERR_clear_error();
     return {Io::kError, 0};
@@ -182,6 +186,20 @@ bool TlsTransport::hasPendingInput() const {
   if (ssl_ != nullptr && SSL_has_pending(ssl_) != 0) return true;
   int queued = 0;
   return ::ioctl(fd_, FIONREAD, &queued) == 0 && queued > 0;
+}
+
+bool TlsTransport::answerPlainHttp() {
+  if (!plain_http_ || fd_ < 0) return false;
+  static constexpr std::string_view kReply =
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 48\r\n"
+      "Connection: close\r\n\r\nThis port speaks TLS: send the request as https\n";
+  const bool sent = ::send(fd_, kReply.data(), kReply.size(), MSG_NOSIGNAL) ==
+                    static_cast<ssize_t>(kReply.size());
+  ::shutdown(fd_, SHUT_WR);
+  char drop[4096];  // what is already here of the request: closing on it would reset
+  for (int i = 0; i < 4 && ::read(fd_, drop, sizeof drop) > 0; ++i) {
+  }
+  return sent;
 }
 
 void TlsTransport::fail(Failure f) {

@@ -8,6 +8,7 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ class TlsTransport final : public Transport {
   // Records a failure found outside OpenSSL (a timeout) and ends the connection.
   void fail(Failure f);
   SSL* ssl() const { return ssl_; }
+  // The handshake failed because the client spoke plain HTTP: answer it in plain HTTP, 400
+  // "use https", as nginx does, rather than leave it a reset. True if it was answered.
+  bool answerPlainHttp();
 
   int fd() const override { return fd_; }
   Result read(char* dst, size_t capacity) override;
@@ -55,6 +59,9 @@ class TlsTransport final : public Transport {
   void noteFailure(Failure f) { pending_failure_ = f; }
   // Renegotiation is never allowed: a ClientHello after the handshake ends the connection.
   void noteRenegotiation() { renegotiating_ = true; }
+  // Where failures of the established connection are counted (by Failure; the handshake's
+  // own are counted by whoever drives it). Null: not counted.
+  void countFailuresIn(std::atomic<uint64_t>* by_failure) { counters_ = by_failure; }
 
  private:
   Io handshakeStep();
@@ -69,9 +76,11 @@ class TlsTransport final : public Transport {
   bool want_write_ = false;
   bool shut_ = false;
   bool renegotiating_ = false;
+  bool plain_http_ = false;  // the handshake's first bytes were an HTTP request line
   Failure failure_ = Failure::kNone;
   Failure pending_failure_ = Failure::kNone;  // a callback's finding, reported if it fails
   TlsFacts facts_;
+  std::atomic<uint64_t>* counters_ = nullptr;
   std::string peer_identity_;
 };
 
