@@ -27,14 +27,16 @@ struct EdgeStats {
 };
 
 using EdgeMap = std::map<EdgeBaseline::Edge, EdgeStats, EdgeLess>;
-using RuleVerdictMap = std::map<std::pair<std::string, std::string>, uint64_t, EdgeLess>;  // (rule, tag)
+using RuleVerdictMap =
+    std::map<std::pair<std::string, std::string>, uint64_t, EdgeLess>;  // (rule, tag)
 
 class EdgeTable {
  public:
   static constexpr size_t kDefaultMaxEdges = 16384;
   explicit EdgeTable(size_t max_edges = kDefaultMaxEdges) : max_edges_(max_edges) {}
 
-  void record(std::string_view identity, std::string_view route, const Verdict& v, int64_t now_unix_ms);
+  void record(std::string_view identity, std::string_view route, const Verdict& v,
+              int64_t now_unix_ms);
   // Adds this table into the given maps and count (the admin thread merges every worker's).
   void mergeInto(EdgeMap& edges, RuleVerdictMap& rules, uint64_t& edges_dropped) const;
 

@@ -9,8 +9,8 @@ Pipeline::Pipeline(const Config& config)
       rates_(config.inspect.rate_limits),
       inference_(config.inspect.inference),
       active_(!config.inspect.identities.empty() || !config.host_channel.labels.from.empty() ||
-              config.inspect.policy.mode != PolicyMode::kOff || signatures_ != nullptr || rates_.active() ||
-              inference_.active()) {}
+              config.inspect.policy.mode != PolicyMode::kOff || signatures_ != nullptr ||
+              rates_.active() || inference_.active()) {}
 
 std::string_view Pipeline::identityOf(const IpAddress& client, const IdentityMap* host) const {
   if (host != nullptr) {
@@ -21,7 +21,8 @@ std::string_view Pipeline::identityOf(const IpAddress& client, const IdentityMap
   return identities_.lookup(client);
 }
 
-Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scratch, Matches& m) const {
+Verdict Pipeline::onRequestHead(const RequestHeadFacts& f, SignatureScratch& scratch,
+                                Matches& m) const {
   const Verdict policy = policy_.decide(f.who);
   if (policy.blocked() || signatures_ == nullptr) return policy;
   hs_scratch* s = scratch.forSet(*signatures_);
@@ -37,16 +38,18 @@ void Pipeline::startBody(BodyScan& scan, SignatureScratch& scratch) const {
 }
 
 void Pipeline::scanPrompt(std::string_view strings, SignatureScratch& scratch, Matches& m) const {
-  if (signatures_ != nullptr) signatures_->scan(Where::kPrompt, strings, scratch.forSet(*signatures_), m);
+  if (signatures_ != nullptr)
+    signatures_->scan(Where::kPrompt, strings, scratch.forSet(*signatures_), m);
 }
 
 Verdict Pipeline::signatureVerdict(const Matches& m, const Verdict& head) const {
   if (m.block >= 0) {
-    return Verdict::block(403, signatures_->signatures()[static_cast<size_t>(m.block)].id, "dpi_block",
-                          "blocked by a content signature");
+    return Verdict::block(403, signatures_->signatures()[static_cast<size_t>(m.block)].id,
+                          "dpi_block", "blocked by a content signature");
   }
   if (m.count > 0 && !head.blocked()) {
-    return Verdict::allow(head.rule.empty() ? signatures_->signatures()[m.ids[0]].id : head.rule, "dpi_alert");
+    return Verdict::allow(head.rule.empty() ? signatures_->signatures()[m.ids[0]].id : head.rule,
+                          "dpi_alert");
   }
   return head;
 }

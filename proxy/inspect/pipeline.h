@@ -31,7 +31,7 @@
 namespace dpuguard::proxy::inspect {
 
 struct RequestHeadFacts {
-  PolicyInput who;           // identity, route, method, normalized path
+  PolicyInput who;  // identity, route, method, normalized path
   std::string_view query;
   std::string_view decoded_query;  // the query form-decoded (uri::decodeQuery); empty: no escapes
   std::string_view headers;        // the raw field lines of the head, contiguous
@@ -49,8 +49,8 @@ class Pipeline {
   // `scratch` is the calling worker's; DPI matches are added to `m`.
   Verdict onRequestHead(const RequestHeadFacts& facts, SignatureScratch& scratch, Matches& m) const;
   // Rate limits, once the head is allowed: `head` back, or a 429.
-  Verdict admitRate(std::string_view identity, std::string_view route, int64_t now_ms, TokenBuckets& buckets,
-                    const Verdict& head) const {
+  Verdict admitRate(std::string_view identity, std::string_view route, int64_t now_ms,
+                    TokenBuckets& buckets, const Verdict& head) const {
     return rates_.active() ? rates_.admit(identity, route, now_ms, buckets, head) : head;
   }
   const InferencePolicy& inference() const { return inference_; }

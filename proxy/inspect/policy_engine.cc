@@ -27,12 +27,15 @@ Verdict PolicyEngine::decide(const PolicyInput& in) const {
     break;
   }
   const RuleAction action = decided != nullptr ? decided->action : config_.default_action;
-  const std::string_view rule = decided != nullptr ? std::string_view(decided->id) : std::string_view("default");
+  const std::string_view rule =
+      decided != nullptr ? std::string_view(decided->id) : std::string_view("default");
   if (action == RuleAction::kDeny) {
     return Verdict::block(403, rule, "deny", "denied by policy");
   }
-  if (config_.mode == PolicyMode::kEnforce && baseline_ && !baseline_->contains(in.identity, in.route)) {
-    if (config_.unknown_edge_block) return Verdict::block(403, "baseline", "unknown_edge", "edge not in the policy baseline");
+  if (config_.mode == PolicyMode::kEnforce && baseline_ &&
+      !baseline_->contains(in.identity, in.route)) {
+    if (config_.unknown_edge_block)
+      return Verdict::block(403, "baseline", "unknown_edge", "edge not in the policy baseline");
     return Verdict::allow("baseline", "unknown_edge");
   }
   if (shadow != nullptr) return Verdict::allow(shadow->id, "shadow_deny");

@@ -24,7 +24,8 @@ TEST(EdgeTable, RecordsEdgesUpToItsCapThenCountsTheRestAsDropped) {
   ASSERT_EQ(edges.size(), 2u);
   const EdgeStats& a = edges.at({"spiffe://a", "chat"});
   EXPECT_EQ((std::pair{a.allowed, a.blocked}), (std::pair<uint64_t, uint64_t>{1, 1}));
-  EXPECT_EQ((std::pair{a.first_seen_ms, a.last_seen_ms}), (std::pair<int64_t, int64_t>{1000, 4000}));
+  EXPECT_EQ((std::pair{a.first_seen_ms, a.last_seen_ms}),
+            (std::pair<int64_t, int64_t>{1000, 4000}));
   EXPECT_EQ(edges.count({"spiffe://c", "chat"}), 0u);
   EXPECT_EQ(dropped, 1u);
   // Verdicts per rule are bounded by the config, and count every request, dropped edge or not.

@@ -7,8 +7,8 @@
 namespace dpuguard::proxy::inspect {
 namespace {
 
-PolicyRule rule(std::string id, std::vector<std::string> identities, std::vector<std::string> routes,
-                RuleAction action, bool shadow = false) {
+PolicyRule rule(std::string id, std::vector<std::string> identities,
+                std::vector<std::string> routes, RuleAction action, bool shadow = false) {
   PolicyRule r;
   r.id = std::move(id);
   r.identities = std::move(identities);
@@ -26,7 +26,8 @@ PolicyInput in(std::string_view identity, std::string_view route, std::string_vi
 TEST(PolicyEngineTest, FirstMatchThenDefault) {
   PolicyConfig c;
   c.mode = PolicyMode::kRules;
-  c.rules = {rule("a", {"nb"}, {"chat"}, RuleAction::kAllow), rule("b", {}, {"chat"}, RuleAction::kDeny)};
+  c.rules = {rule("a", {"nb"}, {"chat"}, RuleAction::kAllow),
+             rule("b", {}, {"chat"}, RuleAction::kDeny)};
   PolicyEngine p(c, nullptr);
   EXPECT_EQ(p.decide(in("nb", "chat")).rule, "a");
   EXPECT_FALSE(p.decide(in("nb", "chat")).blocked());
@@ -100,7 +101,8 @@ TEST(PolicyEngineTest, OffAllowsEverythingWithoutARule) {
 
 TEST(EdgeBaselineTest, ParsesCommentsAndReportsBadLines) {
   std::vector<ConfigError> errors;
-  const EdgeBaseline b = EdgeBaseline::parse("# header\n\nspiffe://c/ns/a/sa/b  chat # note\nlonely\na b c\n", "f", &errors);
+  const EdgeBaseline b = EdgeBaseline::parse(
+      "# header\n\nspiffe://c/ns/a/sa/b  chat # note\nlonely\na b c\n", "f", &errors);
   EXPECT_TRUE(b.contains("spiffe://c/ns/a/sa/b", "chat"));
   EXPECT_EQ(b.edges().size(), 1u);
   ASSERT_EQ(errors.size(), 2u);
