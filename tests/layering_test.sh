@@ -4,6 +4,7 @@
 #   proxy/ subfolders, low -> high (each may include its own folder and those before it):
 #     core       event loop, buffers, addresses, transports, JSON escaping
 #     config     the snapshot's plain aggregates (Config, Endpoint, EnumName tables), /config
+#     tls        the TLS Transport (OpenSSL), both sides
 #     telemetry  Outcome, flow records and the flow log, metrics
 #     inspect    the inspection pipeline and the exchange inspector, compiled from config
 #     router     routes and load balancing
@@ -27,7 +28,7 @@ if grep -nE 'dpuguard_proxy' "$root/parsers/CMakeLists.txt" "$root/shm/CMakeList
   echo "layering violation: parsers/ or shm/ links dpuguard_proxy"; fail=1
 fi
 
-proxy_order=(core config telemetry inspect router host http admin loader)
+proxy_order=(core config tls telemetry inspect router host http admin loader)
 # FILE:INCLUDE pairs allowed to break the order, each with its reason; none today.
 allowed=()
 rank() {  # folder -> its index in proxy_order; the root ranks above all; -1 if unplaced
