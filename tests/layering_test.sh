@@ -4,6 +4,7 @@
 #   proxy/ subfolders, low -> high (each may include its own folder and those before it):
 #     core       event loop, buffers, addresses, transports, JSON escaping
 #     config     the snapshot's plain aggregates (Config, Endpoint, EnumName tables), /config
+#     tls        the TLS Transport (OpenSSL), both sides
 #     telemetry  Outcome, flow records and the flow log, metrics
 #     inspect    the inspection pipeline and the exchange inspector, compiled from config
 #     router     routes and load balancing

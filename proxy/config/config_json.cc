@@ -100,7 +100,9 @@ std::string configToJson(const Config& c) {
         ",\"methods\":" + list(methods) + ",\"headers\":" + list(headers) +
         "},\"cluster\":" + str(r.cluster) + ",\"timeout_ms\":" + std::to_string(r.timeout_ms) +
         ",\"max_body_bytes\":" + std::to_string(r.max_body_bytes) +
-        ",\"idle_timeout_ms\":" + std::to_string(r.idle_timeout_ms) + "}");
+        ",\"idle_timeout_ms\":" + std::to_string(r.idle_timeout_ms) +
+        ",\"api_key\":" + str(enumName(kApiKeyModeNames, r.api_key)) +
+        ",\"pass_api_key\":" + (r.pass_api_key ? "true" : "false") + "}");
   }
   return "{\"source\":" + str(c.source) + ",\"workers\":" + std::to_string(c.workers) +
          ",\"drain_timeout_ms\":" + std::to_string(c.drain_timeout_ms) +
@@ -109,6 +111,10 @@ std::string configToJson(const Config& c) {
          (c.admin.enabled ? "{\"address\":" + str(c.admin.address.text) + "}"
                           : std::string("null")) +
          ",\"clusters\":" + list(clusters) + ",\"routes\":" + list(routes) +
+         // The key file's path only: it holds digests, and keys are never in the config.
+         ",\"api_keys\":" +
+         (c.inspect.api_keys.file.empty() ? std::string("null")
+                                          : "{\"file\":" + str(c.inspect.api_keys.file) + "}") +
          ",\"logging\":{\"flow_log\":" + str(c.logging.flow_log) + "}}\n";
 }
 

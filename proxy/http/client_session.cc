@@ -299,6 +299,8 @@ void ClientSession::startExchange() {
     fwd.framing = BodyFraming::kRechunk;
   fwd.content_length = h.content_length;
   fwd.identity_encoding = inspector().readsAnswers();
+  // The route read an API key: it is dpuguard's, not the upstream's (unless passed on).
+  fwd.drop_authorization = s.route->api_key != ApiKeyMode::kOff && !s.route->pass_api_key;
   s.request_framing = fwd.framing;
   s.max_body = max_body;
   writeRequestHead(h, fwd, ex_->request_head);
@@ -326,6 +328,13 @@ bool ClientSession::inspectHead(const http1::MessageHead& h, size_t route_index)
   facts.path = ex_->path;
   facts.query = h.request_target.query;
   facts.fields = fieldLines(h);
+  facts.peer_identity = transport_->peerIdentity();
+  if (x().route->api_key != ApiKeyMode::kOff) {
+    for (const http1::HeaderField& f : h.headers) {
+      if (!http1::equalsIgnoreCase(f.name, "authorization")) continue;
+      if (facts.authorizations++ == 0) facts.authorization = f.value;
+    }
+  }
   const inspect::Verdict v =
       inspector().onRequestHead(facts, loop_.now(), worker_.inspectContext());
   if (!v.blocked()) return true;
@@ -336,6 +345,7 @@ bool ClientSession::inspectHead(const http1::MessageHead& h, size_t route_index)
 void ClientSession::refuse(const inspect::Verdict& v, bool close) {
   const int s = v.status;
   const Outcome o = v.tag == "completion_block" ? Outcome::kCompletionBlocked
+                    : s == 401                  ? Outcome::kUnauthorized
                     : s == 429                  ? Outcome::kRateLimited
                     : s == 413                  ? Outcome::kBodyTooLarge
                     : s == 400                  ? Outcome::kInvalidRequest
@@ -347,6 +357,7 @@ void ClientSession::refuse(const inspect::Verdict& v, bool close) {
   if (!v.error_type.empty()) detail.type = v.error_type;
   detail.param = v.param;
   detail.retry_after_s = v.retry_after_s;
+  if (o == Outcome::kUnauthorized) detail.www_authenticate = "Bearer";  // RFC 6750 §3
   localReply(o, close, detail);
 }
 

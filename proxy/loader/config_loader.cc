@@ -21,7 +21,7 @@ namespace {
 
 const Keys kTopKeys = {"listeners", "admin",      "workers",      "limits",           "clusters",
                        "routes",    "logging",    "host_channel", "drain_timeout_ms", "identities",
-                       "policy",    "signatures", "inference",    "rate_limits"};
+                       "policy",    "signatures", "inference",    "rate_limits",      "api_keys"};
 const Keys kLimitKeys = {
     "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
     "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
@@ -221,7 +221,8 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
   forEachItem(ctx, top.get("routes"), "routes", [&](const YAML::Node& n, size_t i) {
     RouteConfig rt;
     MapReader r(ctx, n, "route #" + std::to_string(i + 1),
-                {"name", "match", "cluster", "timeout_ms", "limits", "canaries"});
+                {"name", "match", "cluster", "timeout_ms", "limits", "canaries", "api_key",
+                 "pass_api_key"});
     r.require("name");
     r.require("cluster");
     r.readString("name", rt.name);
@@ -237,6 +238,14 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
       lr.readUint("idle_timeout_ms", rt.idle_timeout_ms, 1, kMaxTimeoutMs);
     }
     if (YAML::Node cn = r.get("canaries"); cn.IsDefined()) readCanaries(ctx, cn, rt);
+    r.readEnum("api_key", rt.api_key, kApiKeyModeNames);
+    r.readBool("pass_api_key", rt.pass_api_key);
+    if (YAML::Node k = r.get("api_key");
+        rt.api_key != ApiKeyMode::kOff && !top.get("api_keys").IsDefined()) {
+      ctx.error(k.Mark(), "route '" + rt.name + "': api_key " +
+                              std::string(enumName(kApiKeyModeNames, rt.api_key)) +
+                              " needs a key file (api_keys: {file: FILE})");
+    }
     if (YAML::Node cn = r.get("cluster"); cn.IsDefined() && !rt.cluster.empty()) {
       auto it = std::find(cluster_names.begin(), cluster_names.end(), rt.cluster);
       if (it == cluster_names.end()) {

@@ -82,6 +82,7 @@ void FlowLog::append(const FlowRecord& r) {
   field(buffer_, "reason", r.reason);
   if (!r.parse_error.empty()) field(buffer_, "parse_error", r.parse_error);
   if (!r.identity.empty()) field(buffer_, "identity", r.identity);
+  if (!r.identity_source.empty()) field(buffer_, "identity_source", r.identity_source);
   if (!r.rule.empty()) field(buffer_, "rule", r.rule);
   if (!r.verdict.empty()) field(buffer_, "verdict", r.verdict);
   if (!r.dpi.empty()) field(buffer_, "dpi", r.dpi);

@@ -24,9 +24,10 @@ struct FlowRecord {
   std::string_view parse_error;  // parseErrorName() when reason is bad_request
   // Inspection (only when the snapshot inspects): who the client is and what decided.
   std::string_view identity;
-  std::string_view rule;     // the rule whose verdict stands ("default" if none matched)
-  std::string_view verdict;  // allow, deny, shadow_deny, unknown_edge, dpi_block, dpi_alert
-  std::string_view dpi;      // ids of the signatures that matched, comma-separated
+  std::string_view identity_source;  // mtls, api_key, host_label or address
+  std::string_view rule;             // the rule whose verdict stands ("default" if none matched)
+  std::string_view verdict;          // allow, deny, shadow_deny, unknown_edge, dpi_block, dpi_alert
+  std::string_view dpi;              // ids of the signatures that matched, comma-separated
   // Inference routes: the requested model and the answer's tokens (usage, or counted).
   std::string_view model;
   int64_t prompt_tokens = -1;  // -1: not an inference exchange

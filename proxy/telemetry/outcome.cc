@@ -40,6 +40,7 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kOutcomes = {{
     {Outcome::kCompletionCut, "completion_cut", 0, "", kNone},
     {Outcome::kCompletionBlocked, "completion_blocked", 502,
      "the answer was stopped by an output guardrail", kFixed},
+    {Outcome::kUnauthorized, "unauthorized", 401, "a valid API key is required", kFixed},
 }};
 
 // The table is indexed by the enum; a row out of place is a compile error, not a wrong name.

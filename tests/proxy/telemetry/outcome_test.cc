@@ -52,6 +52,7 @@ TEST(OutcomeTest, DocumentedNamesAndStatuses) {
       {Outcome::kBudgetCut, "budget_cut", 0},
       {Outcome::kCompletionCut, "completion_cut", 0},
       {Outcome::kCompletionBlocked, "completion_blocked", 502},
+      {Outcome::kUnauthorized, "unauthorized", 401},
   };
   ASSERT_EQ(std::size(documented), static_cast<size_t>(kOutcomeCount));
   for (const auto& d : documented) {
