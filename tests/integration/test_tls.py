@@ -399,6 +399,41 @@ class TlsTest(ProxyTestCase):
             self.assertEqual(r.returncode, 1, r.stdout)
             self.assertRegex(r.stdout, rf"{path}:\d+:\d+: .*{message}")
 
+    def test_the_spiffe_id_is_the_identity_policy_logs_and_edges_see(self):
+        up = self.p.nginx()
+        routes = ("""  - name: strong
+    match: {path_prefix: /path/strong}
+    cluster: up
+  - name: all
+    match: {path_prefix: /}
+    cluster: up
+""")
+        policy = ("""policy:
+  mode: rules
+  default: allow
+  rules:
+    - id: certs-only
+      routes: [strong]
+      identity_from: [mtls]
+      action: allow
+""")
+        text = config([up], extra_top=policy, routes=routes)
+        marker = "    address: 127.0.0.1:{port}\n"
+        d = self.p.dpuguard(text.replace(marker, marker + tls_section(self.pki, client_auth="optional"), 1))
+        spiffe = "spiffe://prod.example/ns/lab/sa/notebook"
+        with_cert = context(self.pki, cert=self.pki.client("notebook"))
+        self.assertEqual(status_of(get(connect(d.port, with_cert), "/path/strong/x")), 200)
+        self.assertEqual(status_of(get(connect(d.port, context(self.pki)), "/path/strong/x")), 403)
+        self.assertEqual(status_of(get(connect(d.port, context(self.pki)), "/path/open")), 200)
+        log = d.wait_flow_log(3)
+        self.assertEqual([(r["identity"], r["identity_source"], r["status"]) for r in log],
+                         [(spiffe, "mtls", 200), ("unknown", "address", 403), ("unknown", "address", 200)])
+        import urllib.request
+        edges = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{d.admin}/edges", timeout=5).read())
+        text = json.dumps(edges)
+        self.assertIn(spiffe, text)
+        self.assertIn("mtls", text)
+
     def test_config_shows_paths_never_keys(self):
         d = self.start(client_auth="optional")
         import urllib.request
