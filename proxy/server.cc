@@ -17,6 +17,24 @@
 
 namespace dpuguard::proxy {
 
+namespace {
+
+// The kernel's TLS module is loaded (kTLS can take the record layer).
+bool kernelOffersKtls() {
+  FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
+  if (f == nullptr) return false;
+  char line[256] = {};
+  const bool ok = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return false;
+  for (char* tok = std::strtok(line, " \n"); tok != nullptr; tok = std::strtok(nullptr, " \n")) {
+    if (std::strcmp(tok, "tls") == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string reloadConflict(const Config& running, const Config& next) {
   if (running.listeners.size() != next.listeners.size()) return "the number of listeners changed";
   for (size_t i = 0; i < running.listeners.size(); ++i) {
@@ -188,6 +206,14 @@ int Server::run() {
   }
   generation_.store(1);
   const Config& c = *r.config;
+  for (const ListenerConfig& l : c.listeners) {
+    if (l.tls.ktls && !kernelOffersKtls()) {
+      std::fprintf(stderr,
+                   "dpuguard: listener '%s': ktls is on but this kernel offers no 'tls' TCP ULP "
+                   "(/proc/sys/net/ipv4/tcp_available_ulp); records stay in user space\n",
+                   l.name.c_str());
+    }
+  }
   const unsigned n = c.workers != 0 ? c.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     std::vector<int> fds;

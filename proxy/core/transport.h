@@ -17,6 +17,7 @@ struct TlsFacts {
   std::string_view cipher;    // "TLS_AES_128_GCM_SHA256"
   std::string_view sni;       // the server name the client asked for; empty if none
   bool resumed = false;       // the handshake resumed a session (ticket)
+  bool ktls = false;          // the kernel took the record layer (kTLS send and receive)
 };
 
 class Transport {

@@ -534,6 +534,7 @@ void ClientSession::logExchange() {
     rec.tls_cipher = t->cipher;
     rec.tls_sni = t->sni;
     rec.tls_resumed = t->resumed;
+    rec.tls_ktls = t->ktls;
   }
   rec.method = ex_->method;
   rec.path = ex_->path;

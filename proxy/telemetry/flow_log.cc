@@ -94,6 +94,7 @@ void FlowLog::append(const FlowRecord& r) {
     field(buffer_, "tls_cipher", r.tls_cipher);
     if (!r.tls_sni.empty()) field(buffer_, "tls_sni", r.tls_sni);
     buffer_.append(r.tls_resumed ? ",\"tls_resumed\":true" : ",\"tls_resumed\":false");
+    if (r.tls_ktls) buffer_.append(",\"tls_ktls\":true");
   }
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();

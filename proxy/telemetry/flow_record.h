@@ -37,6 +37,7 @@ struct FlowRecord {
   std::string_view tls_cipher;
   std::string_view tls_sni;
   bool tls_resumed = false;
+  bool tls_ktls = false;
 };
 
 }  // namespace dpuguard::proxy

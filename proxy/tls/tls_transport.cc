@@ -59,6 +59,8 @@ void TlsTransport::setEstablished() {
   const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   facts_.sni = sni != nullptr ? std::string_view(sni) : std::string_view();
   facts_.resumed = SSL_session_reused(ssl_) != 0;
+  facts_.ktls =
+      BIO_get_ktls_send(SSL_get_wbio(ssl_)) != 0 && BIO_get_ktls_recv(SSL_get_rbio(ssl_)) != 0;
 }
 
 Failure TlsTransport::classify(int ssl_error) const {

@@ -434,6 +434,38 @@ class TlsTest(ProxyTestCase):
         self.assertIn(spiffe, text)
         self.assertIn("mtls", text)
 
+    def test_the_shipped_tls_gateway_example(self):
+        """config/examples/tls-gateway.yaml with the README's PKI recipe: no identity is a 403,
+        a client certificate or an API key is let in, each named by its source."""
+        from harness import BIN, SRC
+        up = self.p.mock_llm(token_delay_ms=1)
+        keys = os.path.join(self.p.dir, "keys.txt")
+        key = subprocess.run([BIN, "keys", "add", "spiffe://prod.example/ns/lab/sa/batch", "--file", keys],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        with open(os.path.join(SRC, "config/examples/tls-gateway.yaml")) as f:
+            text = f.read()
+        text = (text.replace("build/pki/", self.pki.dir + "/").replace("../../" + self.pki.dir + "/keys.txt", keys)
+                .replace("127.0.0.1:8080", "127.0.0.1:{port}").replace("127.0.0.1:9901", "127.0.0.1:{admin}")
+                .replace("127.0.0.1:8000", f"127.0.0.1:{up}").replace("workers: 0", "workers: 1"))
+        self.assertIn(keys, text)
+        d = self.p.dpuguard(text)
+        body = b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'
+
+        def post(ctx, *headers):
+            s = connect(d.port, ctx)
+            extra = "".join(h + "\r\n" for h in headers)
+            s.sendall(f"POST /v1/chat/completions HTTP/1.1\r\nHost: {API}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(body)}\r\n{extra}Connection: close\r\n\r\n".encode() + body)
+            return status_of(read_to_end(s))
+
+        self.assertEqual(post(context(self.pki)), 403)
+        self.assertEqual(post(context(self.pki, cert=self.pki.client("team-a"))), 200)
+        self.assertEqual(post(context(self.pki), f"Authorization: Bearer {key}"), 200)
+        self.assertEqual(post(context(self.pki), "Authorization: Bearer dpg_wrong"), 401)
+        log = d.wait_flow_log(4)
+        self.assertEqual([r["identity_source"] for r in log], ["address", "mtls", "api_key", "address"])
+        self.assertNotIn(key, d.log())
+
     def test_config_shows_paths_never_keys(self):
         d = self.start(client_auth="optional")
         import urllib.request

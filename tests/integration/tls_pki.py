@@ -114,3 +114,14 @@ class TestPki:
                 with open(part) as f:
                     out.write(f.read())
         return chain, key
+
+
+if __name__ == "__main__":
+    # The README's recipe: python3 tests/integration/tls_pki.py build/pki
+    import sys
+    target = sys.argv[1] if len(sys.argv) > 1 else "build/pki"
+    pki = TestPki(os.path.dirname(os.path.abspath(target)) if os.path.basename(target) == "pki" else target)
+    chain, key = pki.client("team-a")
+    print(f"root CA (clients and curl --cacert): {pki.root_cert}")
+    print(f"server chain / key for api.example.test: {pki.server_chain} {pki.server_key}")
+    print(f"client chain / key, {TRUST_DOMAIN} team-a: {chain} {key}")
