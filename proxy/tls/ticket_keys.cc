@@ -11,20 +11,16 @@
 #include <stdexcept>
 
 namespace dpuguard::proxy::tls {
-namespace {
-
-int64_t monotonicSeconds() {
+int64_t TicketKeys::monotonicSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec;
 }
 
-}  // namespace
-
-TicketKeys::TicketKeys(uint32_t rotate_s) : rotate_s_(rotate_s) {
+TicketKeys::TicketKeys(uint32_t rotate_s, Clock clock) : rotate_s_(rotate_s), clock_(clock) {
   keys_ = static_cast<Key*>(OPENSSL_secure_zalloc(2 * sizeof(Key)));
   if (keys_ == nullptr || !fill(keys_[0])) throw std::runtime_error("cannot make ticket keys");
-  created_s_ = monotonicSeconds();
+  created_s_ = clock_();
 }
 
 TicketKeys::~TicketKeys() {
@@ -61,7 +57,7 @@ void TicketKeys::rotateIfDue(int64_t now_s) {
 int TicketKeys::crypt(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_CTX* cipher,
                       EVP_MAC_CTX* mac, int enc) {
   std::lock_guard<std::mutex> lock(mutex_);
-  rotateIfDue(monotonicSeconds());
+  rotateIfDue(clock_());
   const Key* key = nullptr;
   int found = 1;
   if (enc == 1) {

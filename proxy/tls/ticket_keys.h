@@ -16,7 +16,9 @@ namespace dpuguard::proxy::tls {
 
 class TicketKeys {
  public:
-  explicit TicketKeys(uint32_t rotate_s);
+  using Clock = int64_t (*)();  // seconds, monotonic
+  static int64_t monotonicSeconds();
+  explicit TicketKeys(uint32_t rotate_s, Clock clock = monotonicSeconds);
   ~TicketKeys();
   TicketKeys(const TicketKeys&) = delete;
   TicketKeys& operator=(const TicketKeys&) = delete;
@@ -43,6 +45,7 @@ class TicketKeys {
   bool have_previous_ = false;
   int64_t created_s_ = 0;
   uint32_t rotate_s_;
+  Clock clock_;
   uint64_t rotations_ = 0;
 };
 
