@@ -67,6 +67,15 @@ std::string listenerTlsJson(const ListenerTlsConfig& t) {
          ",\"client_auth\":" + auth + ",\"ktls\":" + boolean(t.ktls) + "}";
 }
 
+// clusters[].tls: the settings and the files' paths; never what is in them.
+std::string clusterTlsJson(const ClusterTlsConfig& t) {
+  if (!t.enabled) return "null";
+  return "{\"ca_file\":" + str(t.ca_file) + ",\"verify\":" + boolean(t.verify) +
+         ",\"server_name\":" + str(t.server_name) + ",\"cert_file\":" + str(t.cert_file) +
+         ",\"key_file\":" + str(t.key_file) +
+         ",\"min_version\":" + str(enumName(kTlsVersionNames, t.min_version)) + "}";
+}
+
 }  // namespace
 
 std::string configToJson(const Config& c) {
@@ -85,7 +94,8 @@ std::string configToJson(const Config& c) {
                        ",\"connect_timeout_ms\":" + std::to_string(cl.connect_timeout_ms) +
                        ",\"max_idle_connections\":" + std::to_string(cl.max_idle_connections) +
                        ",\"eject_after_failures\":" + std::to_string(cl.eject_after_failures) +
-                       ",\"eject_ms\":" + std::to_string(cl.eject_ms) + "}");
+                       ",\"eject_ms\":" + std::to_string(cl.eject_ms) +
+                       ",\"tls\":" + clusterTlsJson(cl.tls) + "}");
   }
   for (const RouteConfig& r : c.routes) {
     std::vector<std::string> methods, headers;

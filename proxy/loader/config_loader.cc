@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/loader/cluster_tls_loader.h"
 #include "proxy/loader/host_channel_loader.h"
 #include "proxy/loader/inference_config_loader.h"
 #include "proxy/loader/inspect_config_loader.h"
@@ -98,7 +99,7 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
     ClusterConfig cl;
     MapReader r(ctx, n, "cluster #" + std::to_string(i + 1),
                 {"name", "endpoints", "lb", "connect_timeout_ms", "max_idle_connections",
-                 "eject_after_failures", "eject_ms"});
+                 "eject_after_failures", "eject_ms", "tls"});
     r.require("name");
     r.require("endpoints");
     r.readString("name", cl.name);
@@ -126,6 +127,7 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
         }
       }
     }
+    if (YAML::Node t = r.get("tls"); t.IsDefined()) readClusterTls(ctx, t, cl);
     for (const ClusterConfig& other : c.clusters) {
       if (!cl.name.empty() && other.name == cl.name)
         ctx.error(n.Mark(), "duplicate cluster name '" + cl.name + "'");
