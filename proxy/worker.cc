@@ -175,7 +175,12 @@ void Worker::adoptSnapshot() {
       hosts.push_back(host(e));
       health.push_back(&hosts.back()->health);
     }
-    rt->clusters.push_back(ClusterRuntime{&cc, hosts, LoadBalancer(cc, health)});
+    std::vector<std::shared_ptr<tls::SessionSlot>> sessions;
+    if (cc.tls.context != nullptr) {  // a new snapshot's context: no session of the old one
+      for (size_t i = 0; i < hosts.size(); ++i)
+        sessions.push_back(std::make_shared<tls::SessionSlot>());
+    }
+    rt->clusters.push_back(ClusterRuntime{&cc, hosts, LoadBalancer(cc, health), sessions});
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   rt->listener_tls = snap.listener_tls;

@@ -1,6 +1,7 @@
 // TLS settings: a listener's (termination, client certificates) and a cluster's (TLS to its
 // upstreams). Paths only: the files are read when the snapshot's TLS contexts are built (the
-// loader checks them so a bad file is a config error, file:line:col). No key material here.
+// loader checks them so a bad file is a config error, file:line:col). No key material here,
+// but for a cluster's context, which the loader builds and holds opaque (below).
 #pragma once
 
 #include <cstdint>

@@ -159,6 +159,7 @@ void ClientSession::drive() {
       progress = pumpRequest() || progress;
       if (!closed() && state_ == State::kProxying) progress = flushUpstream() || progress;
       if (!closed() && state_ == State::kProxying) progress = pumpResponse() || progress;
+      if (!closed() && state_ == State::kProxying) progress = pullUpstream() || progress;
     }
     if (closed()) return;
     progress = flushClient() || progress;
@@ -450,12 +451,25 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
   const bool stale_pooled =
       reused && idempotent &&
       (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError);
+  // A failed TLS handshake is a failed connect: nothing was sent.
+  const bool connect_failed =
+      outcome == Outcome::kUpstreamConnectFailed || outcome == Outcome::kUpstreamTlsFailed;
   const bool retryable =
-      !s.request_has_body && s.attempts < 2 &&
-      ((outcome == Outcome::kUpstreamConnectFailed && other_endpoint) || stale_pooled);
+      !s.request_has_body && s.attempts < 2 && ((connect_failed && other_endpoint) || stale_pooled);
   if (retryable && s.cluster != nullptr) {
     bump(worker_.metrics().upstream_retries);
-    connectUpstream(outcome == Outcome::kUpstreamConnectFailed ? s.endpoint : -1);
+    connectUpstream(connect_failed ? s.endpoint : -1);
+    return;
+  }
+  if (outcome == Outcome::kUpstreamTlsFailed) {
+    std::string message = "TLS handshake with the upstream failed: ";
+    message += s.upstream_tls_error;
+    if (!s.upstream_tls_verify.empty()) {
+      message += " (";
+      message += s.upstream_tls_verify;
+      message += ")";
+    }
+    localReply(outcome, false, {.message = message});
     return;
   }
   localReply(outcome, false);
@@ -505,11 +519,12 @@ void ClientSession::updateInterest() {
   const ExchangeState& s = x();
   uint32_t uev = 0;
   if (s.up->connecting()) {
-    uev = EPOLLOUT;
+    uev = s.up->connectInterest();
   } else {
     if (!s.up->out.empty()) uev |= EPOLLOUT;
     if (!s.response_done && !s.up->peer_closed && s.up->in.buffer().freeSpace() > 0)
       uev |= EPOLLIN | EPOLLRDHUP;
+    uev |= s.up->transportInterest();
   }
   s.up->setInterest(uev);
 }
@@ -555,6 +570,8 @@ void ClientSession::logExchange() {
   rec.reason = outcomeName(s.outcome);
   if (s.parse_error != http1::ParseError::kNone)
     rec.parse_error = http1::parseErrorName(s.parse_error);
+  rec.upstream_tls_error = s.upstream_tls_error;
+  rec.upstream_tls_verify = s.upstream_tls_verify;
   inspector().onLog(rec, s.response_started, loop_.now(), unixMs(), worker_.inspectContext());
   worker_.flowLog().append(rec);
   if (const std::string& events = rt_->config->host_channel.events; !events.empty()) {

@@ -94,6 +94,11 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
 
   // ---- the upstream side (client_session_upstream.cc)
   bool connectUpstream(int exclude_endpoint);
+  // The connect (TCP, or the TLS handshake after it) failed: upstream_connect_failed, or
+  // upstream_tls_failed with the TLS reason for the reply and the flow log.
+  void connectFailed();
+  // Reads what TLS decrypted but the input buffer had no room for; true if anything moved.
+  bool pullUpstream();
   bool flushUpstream();
   bool pumpRequest();
   bool collectRequest();

@@ -101,6 +101,9 @@ void ClientSession::onTimer() {
         localReply(Outcome::kBodyTimeout, true);
       } else if (s.up != nullptr && s.up->connecting() &&
                  now >= s.connect_started_ms + s.cluster->config->connect_timeout_ms) {
+        s.up->connectTimedOut();  // connect_timeout_ms covers the TLS handshake too
+        if (s.up->tlsFailure() != tls::Failure::kNone)
+          x().upstream_tls_error = tls::failureName(s.up->tlsFailure());
         upstreamFailed(Outcome::kUpstreamConnectTimeout, true);
       } else if (s.route != nullptr && s.route->timeout_ms != 0 &&
                  now >= s.start_ms + s.route->timeout_ms) {

@@ -30,6 +30,14 @@ struct ClusterRuntime {
   const ClusterConfig* config;
   std::vector<UpstreamHost*> hosts;
   LoadBalancer lb;
+  // clusters[].tls: this worker's last session per endpoint (by index), empty without TLS.
+  std::vector<std::shared_ptr<tls::SessionSlot>> tls_sessions;
+
+  // What a new connection to endpoint `i` uses of TLS (no context: plain TCP).
+  UpstreamTls tlsFor(size_t i) const {
+    if (config->tls.context == nullptr || i >= tls_sessions.size()) return {};
+    return {config->tls.context, tls_sessions[i]};
+  }
 };
 
 // A snapshot as one worker uses it: routes compiled, clusters bound to this worker's hosts.

@@ -81,6 +81,8 @@ void FlowLog::append(const FlowRecord& r) {
   field(buffer_, "total_us", r.total_us);
   field(buffer_, "reason", r.reason);
   if (!r.parse_error.empty()) field(buffer_, "parse_error", r.parse_error);
+  if (!r.upstream_tls_error.empty()) field(buffer_, "upstream_tls_error", r.upstream_tls_error);
+  if (!r.upstream_tls_verify.empty()) field(buffer_, "upstream_tls_verify", r.upstream_tls_verify);
   if (!r.identity.empty()) field(buffer_, "identity", r.identity);
   if (!r.identity_source.empty()) field(buffer_, "identity_source", r.identity_source);
   if (!r.rule.empty()) field(buffer_, "rule", r.rule);

@@ -22,6 +22,10 @@ struct FlowRecord {
   int64_t total_us = 0;
   std::string_view reason;       // outcomeName()
   std::string_view parse_error;  // parseErrorName() when reason is bad_request
+  // TLS to the upstream failed (upstream_tls_failed, or upstream_connect_timeout in the
+  // handshake): tls::failureName(), and the certificate's refusal ("hostname mismatch").
+  std::string_view upstream_tls_error;
+  std::string_view upstream_tls_verify;
   // Inspection (only when the snapshot inspects): who the client is and what decided.
   std::string_view identity;
   std::string_view identity_source;  // mtls, api_key, host_label or address

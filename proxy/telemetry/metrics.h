@@ -61,6 +61,11 @@ struct WorkerMetrics {
   std::atomic<int64_t> upstream_connections_active{0};
   Counter upstream_retries{0};
   Counter upstream_ejections{0};
+  // TLS to upstreams (clusters[].tls): handshakes done, how many resumed a session, and
+  // handshakes that failed, by tls::Failure.
+  Counter upstream_tls_handshakes{0};
+  Counter upstream_tls_resumed{0};
+  std::array<Counter, tls::kFailureCount> upstream_tls_failures{};
   // Host channel (host:// backends): handshakes, teardowns, messages.
   Counter host_channel_connects{0};
   Counter host_channel_failures{0};  // handshakes refused or failed

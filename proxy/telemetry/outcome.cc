@@ -22,6 +22,8 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kOutcomes = {{
      kFixed},
     {Outcome::kUpstreamConnectFailed, "upstream_connect_failed", 502, "cannot connect to upstream",
      kFixed},
+    {Outcome::kUpstreamTlsFailed, "upstream_tls_failed", 502,
+     "TLS handshake with the upstream failed", kFixed},
     {Outcome::kUpstreamConnectTimeout, "upstream_connect_timeout", 504,
      "upstream did not accept the connection in time", kFixed},
     {Outcome::kUpstreamReset, "upstream_reset", 502,

@@ -18,6 +18,7 @@ enum class Outcome : uint8_t {
   kBodyTimeout,             // 408: a request body read whole (inference) did not arrive in time
   kNoHealthyUpstream,       // 503
   kUpstreamConnectFailed,   // 502
+  kUpstreamTlsFailed,       // 502: the TLS handshake with the upstream failed (a connect failure)
   kUpstreamConnectTimeout,  // 504
   kUpstreamReset,           // 502 (or client cut off if the response had started)
   kUpstreamProtocolError,   // 502

@@ -187,6 +187,21 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
     header(out, c.name, "counter", c.help);
     sample(out, c.name, "", total(c.counter));
   }
+  header(out, "dpuguard_upstream_tls_handshakes_total", "counter",
+         "TLS handshakes with upstreams that succeeded, by whether they resumed a session.");
+  sample(out, "dpuguard_upstream_tls_handshakes_total", "resumed=\"true\"",
+         total(&WorkerMetrics::upstream_tls_resumed));
+  sample(
+      out, "dpuguard_upstream_tls_handshakes_total", "resumed=\"false\"",
+      total(&WorkerMetrics::upstream_tls_handshakes) - total(&WorkerMetrics::upstream_tls_resumed));
+  header(out, "dpuguard_upstream_tls_handshake_failures_total", "counter",
+         "TLS handshakes with upstreams that failed, by reason (a connect failure).");
+  for (size_t i = 1; i < tls::kFailureCount; ++i) {
+    uint64_t v = 0;
+    for (WorkerMetrics* w : workers) v += load(w->upstream_tls_failures[i]);
+    sample(out, "dpuguard_upstream_tls_handshake_failures_total",
+           "reason=\"" + std::string(tls::failureName(static_cast<tls::Failure>(i))) + "\"", v);
+  }
   header(out, "dpuguard_connections_active", "gauge", "Client connections open now.");
   sample(out, "dpuguard_connections_active", "", gauge(&WorkerMetrics::connections_active));
   header(out, "dpuguard_upstream_connections_active", "gauge", "Upstream connections open now (busy or pooled).");

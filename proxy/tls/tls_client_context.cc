@@ -138,6 +138,9 @@ SSL* TlsClientContext::newSsl(const SocketAddress& peer, SessionSlot* slot) cons
   }
   if (ok && slot != nullptr) {
     ok = SSL_set_ex_data(ssl, slotIndex(), slot) == 1;
+    // A session whose connection ended badly (freed without close_notify) is marked not
+    // resumable by OpenSSL: offering it would only cost a full handshake's worth of bytes.
+    if (slot->get() != nullptr && SSL_SESSION_is_resumable(slot->get()) == 0) slot->clear();
     if (ok && slot->get() != nullptr) ok = SSL_set_session(ssl, slot->get()) == 1;
   }
   if (!ok) {
