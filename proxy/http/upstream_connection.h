@@ -109,11 +109,12 @@ class UpstreamConnection final : public IoHandler, public Timer {
   SessionServices& worker_;
   UpstreamHost& host_;
   UpstreamUser* user_ = nullptr;
+  // Declared before the transport, so they outlive its SSL (which points to the slot).
+  std::shared_ptr<const tls::TlsClientContext> tls_context_;
+  std::shared_ptr<tls::SessionSlot> tls_session_;
   std::unique_ptr<Transport> transport_;
   int fd_ = -1;                       // transport_'s socket while registered with the loop
   tls::TlsTransport* tls_ = nullptr;  // transport_, when it is TLS
-  std::shared_ptr<const tls::TlsClientContext> tls_context_;
-  std::shared_ptr<tls::SessionSlot> tls_session_;  // outlives the SSL that fills it
   tls::Failure tls_failure_ = tls::Failure::kNone;
   std::string_view tls_verify_error_;
   uint32_t interest_ = 0;
