@@ -1,6 +1,7 @@
 // TestPki: EC P-256 certificates made in the test process with OpenSSL's API (no private key
 // is committed): a root CA, certificates it signs for DNS and IP names, PEM files in a
-// temporary directory with keys at 0600. For the TLS unit tests.
+// temporary directory with keys at 0600, removed with the TestPki. For the TLS unit tests:
+// ctest runs each test as a process of its own, in parallel, so the directory is the process's.
 #pragma once
 
 #include <openssl/evp.h>
@@ -8,9 +9,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <string>
 
 namespace dpuguard::proxy::tls::testing {
@@ -24,12 +27,17 @@ struct TestCert {
 
 class TestPki {
  public:
-  explicit TestPki(std::string dir) : dir_(std::move(dir)) { ::mkdir(dir_.c_str(), 0700); }
+  // Makes DIR-PID (mode 0700).
+  explicit TestPki(const std::string& dir) : dir_(dir + "-" + std::to_string(::getpid())) {
+    ::mkdir(dir_.c_str(), 0700);
+  }
   ~TestPki() {
     for (TestCert& c : certs_) {
       EVP_PKEY_free(c.key);
       X509_free(c.cert);
     }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
 
   // A self-signed CA certificate named `name` (files NAME.crt, NAME.key).
