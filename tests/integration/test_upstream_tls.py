@@ -10,7 +10,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import NGINX, ProxyTestCase, config, curl, free_port, wait_port
+from harness import NGINX, ProxyTestCase, config, curl, free_port, wait_port, wait_until
 from test_streaming import read_events
 from tls_pki import TestPki
 
@@ -66,9 +66,14 @@ def tls_cluster(**keys):
     return "    tls:\n" + "".join(f"      {k}: {v}\n" for k, v in keys.items())
 
 
-def access_log(p, port):
-    with open(p.path(f"nginx-{p.real_port(port)}-access.log")) as f:
-        return [line.split() for line in f if line.strip()]
+def access_log(p, port, lines=0):
+    """nginx's access log, split, once it has at least `lines` lines (nginx logs a request
+    after its response has gone, so the last line can trail the response)."""
+    def read():
+        with open(p.path(f"nginx-{p.real_port(port)}-access.log")) as f:
+            return [line.split() for line in f if line.strip()]
+    wait_until(f"{lines} lines in nginx's access log", lambda: len(read()) >= lines)
+    return read()
 
 
 def get(d, path, headers=None):
@@ -101,7 +106,7 @@ class UpstreamTlsTest(ProxyTestCase):
             self.assertEqual(status, 200, body)
             self.assertEqual(body, b"hello over TLSv1.3 sni=api.example.test\n")
         # One pooled TLS connection served all three (keep-alive reuse, tickets absorbed).
-        log = access_log(self.p, ng)
+        log = access_log(self.p, ng, 3)
         self.assertEqual(len(log), 3)
         self.assertEqual(len({line[0] for line in log}), 1, log)
         self.assertEqual(d.metric('dpuguard_upstream_tls_handshakes_total{resumed="false"}'), 1)
@@ -210,7 +215,7 @@ class UpstreamTlsTest(ProxyTestCase):
             self.assertEqual(status, 200, body)
             reused.append(headers["X-Session-Reused"])
         self.assertEqual(reused, [".", "r", "r", "r"])
-        log = access_log(self.p, ng)
+        log = access_log(self.p, ng, 4)
         self.assertEqual(len({line[0] for line in log}), 4, log)  # four connections
         self.assertEqual({line[2] for line in log}, {expected_protocol})
         self.assertEqual(d.metric('dpuguard_upstream_tls_handshakes_total{resumed="true"}'), 3)
