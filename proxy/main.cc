@@ -1,10 +1,12 @@
 // dpuguard — HTTP/1.1 inspection proxy for DPUs, in front of inference APIs.
 //   dpuguard --config FILE          run
 //   dpuguard check-config FILE      validate only: FILE:LINE:COL: message per error, exit 1
+//   dpuguard keys add IDENTITY --file FILE   a new API key, printed once (keys_command.h)
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "proxy/keys_command.h"
 #include "proxy/loader/config_loader.h"
 #include "proxy/server.h"
 
@@ -13,6 +15,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: dpuguard --config FILE        run the proxy\n"
     "       dpuguard check-config FILE    validate a config file and exit (0 ok, 1 errors)\n"
+    "       dpuguard keys add IDENTITY --file FILE\n"
+    "                                     print a new API key once, append its digest to FILE\n"
     "       dpuguard --version\n"
     "signals: SIGHUP reloads the config (a bad file keeps the running one), SIGTERM drains and "
     "exits\n";
@@ -28,6 +32,8 @@ int checkConfig(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "check-config") == 0) return checkConfig(argv[2]);
+  if (argc >= 2 && std::strcmp(argv[1], "keys") == 0)
+    return dpuguard::proxy::keysCommand(argc - 2, argv + 2);
   if (argc == 3 && std::strcmp(argv[1], "--config") == 0) {
     dpuguard::proxy::Server server(argv[2]);
     return server.run();

@@ -1,6 +1,7 @@
 // Server implementation.
 #include "proxy/server.h"
 
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +18,24 @@
 #include "proxy/telemetry/prometheus.h"
 
 namespace dpuguard::proxy {
+
+namespace {
+
+// The kernel's TLS module is loaded (kTLS can take the record layer).
+bool kernelOffersKtls() {
+  FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
+  if (f == nullptr) return false;
+  char line[256] = {};
+  const bool ok = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return false;
+  for (char* tok = std::strtok(line, " \n"); tok != nullptr; tok = std::strtok(nullptr, " \n")) {
+    if (std::strcmp(tok, "tls") == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string reloadConflict(const Config& running, const Config& next) {
   if (running.listeners.size() != next.listeners.size()) return "the number of listeners changed";
@@ -56,6 +75,7 @@ bool Server::reload() {
     next.flow_sink = FlowLogSink::open(r.config->logging.flow_log, &err);
     if (!next.flow_sink) why = path_ + ": " + err;
     next.health = std::make_shared<HealthTable>(*r.config, snapshot().health.get());
+    if (why.empty() && !buildTls(*r.config, next, &err)) why = path_ + ": " + err;
   }
   if (!why.empty()) {
     ++reloads_rejected_;
@@ -94,6 +114,27 @@ std::string Server::healthProblem() {
   return "";
 }
 
+bool Server::buildTls(const Config& c, Snapshot& s, std::string* why) {
+  s.listener_tls.clear();
+  for (const ListenerConfig& l : c.listeners) {
+    if (!l.tls.enabled) {
+      s.listener_tls.push_back(nullptr);
+      continue;
+    }
+    std::shared_ptr<tls::TicketKeys>& keys = ticket_keys_[l.name];
+    if (!keys) keys = std::make_shared<tls::TicketKeys>(l.tls.ticket_key_rotate_s);
+    keys->setRotation(l.tls.ticket_key_rotate_s);
+    std::string err;
+    auto ctx = tls::ServerContext::build(l.tls, keys, &err);
+    if (!ctx) {
+      *why = "listener '" + l.name + "' tls: " + err;
+      return false;
+    }
+    s.listener_tls.push_back(std::move(ctx));
+  }
+  return true;
+}
+
 std::string Server::metricsText() {
   std::vector<WorkerMetrics*> m;
   for (auto& w : workers_) m.push_back(&w->metrics());
@@ -102,15 +143,32 @@ std::string Server::metricsText() {
   p.reloads_ok = reloads_ok_.load();
   p.reloads_rejected = reloads_rejected_.load();
   p.draining = draining_.load();
-  std::string out = renderPrometheus(m, p) + inspectReport().prometheus();
-  if (const std::shared_ptr<HealthTable> h = snapshot().health) out += h->prometheus();
-  out +=
+  std::string text = renderPrometheus(m, p) + inspectReport().prometheus();
+  const Snapshot snap = snapshot();
+  bool first = true;
+  for (size_t i = 0; i < snap.listener_tls.size(); ++i) {
+    if (!snap.listener_tls[i]) continue;
+    if (first) {
+      text +=
+          "# HELP dpuguard_tls_certificate_expiry_timestamp_seconds When a listener's "
+          "certificate expires (notAfter, Unix time).\n"
+          "# TYPE dpuguard_tls_certificate_expiry_timestamp_seconds gauge\n";
+      first = false;
+    }
+    for (const tls::CertificateInfo& cert : snap.listener_tls[i]->certificates()) {
+      text += "dpuguard_tls_certificate_expiry_timestamp_seconds{listener=\"" +
+              snap.config->listeners[i].name + "\",file=\"" + cert.file + "\"} " +
+              std::to_string(cert.not_after_unix) + "\n";
+    }
+  }
+  if (const std::shared_ptr<HealthTable> h = snapshot().health) text += h->prometheus();
+  text +=
       "# HELP dpuguard_upstream_endpoint_ejected Workers that have the endpoint ejected now.\n"
       "# TYPE dpuguard_upstream_endpoint_ejected gauge\n";
-  for (const auto& [text, sum] : endpointSums())
-    out += "dpuguard_upstream_endpoint_ejected{endpoint=\"" + text + "\"} " +
-           std::to_string(sum.ejected_workers) + "\n";
-  return out;
+  for (const auto& [endpoint, sum] : endpointSums())
+    text += "dpuguard_upstream_endpoint_ejected{endpoint=\"" + endpoint + "\"} " +
+            std::to_string(sum.ejected_workers) + "\n";
+  return text;
 }
 
 std::map<std::string, Server::EndpointSum> Server::endpointSums() {
@@ -203,6 +261,10 @@ int Server::run() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Private keys and ticket keys in OpenSSL's secure heap: locked in memory and left out of
+  // core dumps (the EC private keys' numbers and TicketKeys are allocated there).
+  if (CRYPTO_secure_malloc_init(1u << 18, 16) == 0)
+    std::fprintf(stderr, "dpuguard: no secure heap for key material (mlock refused)\n");
   LoadResult r = ConfigLoader::loadFile(path_);
   if (!r.ok()) {
     for (const ConfigError& e : r.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
@@ -216,8 +278,20 @@ int Server::run() {
     std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
     return 1;
   }
+  if (!buildTls(*r.config, current_, &err)) {
+    std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
+    return 1;
+  }
   generation_.store(1);
   const Config& c = *r.config;
+  for (const ListenerConfig& l : c.listeners) {
+    if (l.tls.ktls && !kernelOffersKtls()) {
+      std::fprintf(stderr,
+                   "dpuguard: listener '%s': ktls is on but this kernel offers no 'tls' TCP ULP "
+                   "(/proc/sys/net/ipv4/tcp_available_ulp); records stay in user space\n",
+                   l.name.c_str());
+    }
+  }
   const unsigned n = c.workers != 0 ? c.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     std::vector<int> fds;

@@ -30,6 +30,8 @@ class Server final : public SnapshotSource {
 
  private:
   bool reload();
+  // The snapshot's TLS contexts by listener (null: plain); false with *why if one failed.
+  bool buildTls(const Config& c, Snapshot& s, std::string* why);
   std::string metricsText();
   // Why /healthz fails (draining, a worker loop stalled), or "".
   std::string healthProblem();
@@ -57,6 +59,8 @@ class Server final : public SnapshotSource {
   HealthChecker checker_;                   // clusters[].health_check
   inspect::EdgeBaseline::EdgeSet learned_;  // learn mode: what the baseline file holds
   std::string learned_file_;
+  // Ticket keys by listener name, kept across reloads so tickets stay valid.
+  std::map<std::string, std::shared_ptr<tls::TicketKeys>> ticket_keys_;
 };
 
 // Why a reload of `next` over `running` is refused (listeners and admin are bound at start),

@@ -124,6 +124,8 @@ Worker::~Worker() {
   }
   for (ClientSession* s : sessions_) delete s;
   for (ClientSession* s : dead_sessions_) delete s;
+  for (tls::PendingHandshake* h : handshakes_) delete h;
+  for (tls::PendingHandshake* h : dead_handshakes_) delete h;
   for (auto& [addr, h] : hosts_) {
     for (UpstreamConnection* c : std::vector<UpstreamConnection*>(h->idle)) c->close();
   }
@@ -155,6 +157,8 @@ void Worker::beforeWait() {
   dead_sessions_.clear();
   for (UpstreamConnection* c : dead_upstreams_) delete c;
   dead_upstreams_.clear();
+  for (tls::PendingHandshake* h : dead_handshakes_) delete h;
+  dead_handshakes_.clear();
   if (source_.generation() != generation_) adoptSnapshot();
   if (drain_requested_.load() && !draining_) {
     draining_ = true;
@@ -166,6 +170,12 @@ void Worker::beforeWait() {
     }
     for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end()))
       s->drain();
+    for (tls::PendingHandshake* h : handshakes_) {  // no exchange yet: nothing to finish
+      h->abandon();
+      tls_stats_[h->listenerIndex()]->pending.fetch_sub(1, std::memory_order_relaxed);
+      dead_handshakes_.push_back(h);
+    }
+    handshakes_.clear();
     loop_.timers().schedule(drain_timer_.get(), loop_.now() + runtime_->config->drain_timeout_ms);
     // Sessions closed by drain() are retired: free them now.
     for (ClientSession* s : dead_sessions_) delete s;
@@ -189,13 +199,25 @@ void Worker::adoptSnapshot() {
       hosts.push_back(host(e));
       health.push_back(&hosts.back()->health);
     }
+    std::vector<std::shared_ptr<tls::SessionSlot>> sessions;
+    if (cc.tls.context != nullptr) {  // a new snapshot's context: no session of the old one
+      for (size_t i = 0; i < hosts.size(); ++i)
+        sessions.push_back(std::make_shared<tls::SessionSlot>());
+    }
     LoadBalancer lb(cc, health);
     lb.setCounters(&metrics_.upstream_panics, &metrics_.upstream_ejections_refused);
     for (size_t k = 0; snap.health && k < cc.endpoints.size(); ++k)
       lb.setCheck(k, snap.health->state(ci, k));
-    rt->clusters.push_back(ClusterRuntime{&cc, hosts, std::move(lb)});
+    rt->clusters.push_back(ClusterRuntime{&cc, hosts, std::move(lb), sessions});
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
+  rt->listener_tls = snap.listener_tls;
+  rt->listener_tls.resize(c.listeners.size());
+  tls_stats_.resize(c.listeners.size());
+  for (size_t i = 0; i < c.listeners.size(); ++i) {
+    if (rt->listener_tls[i] && tls_stats_[i] == nullptr)
+      tls_stats_[i] = metrics_.tlsStats(c.listeners[i].name);
+  }
   runtime_ = std::move(rt);
   gate_->setMaxConnections(c.max_connections);
   adoptHostLabels(c.host_channel.labels);
@@ -256,7 +278,43 @@ void Worker::accept(size_t listener_index, int fd) {
 }
 
 void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
-  auto* s = new ClientSession(*this, std::make_unique<PlainTransport>(fd), peer, listener_index);
+  const tls::ServerContext* tls_context = runtime_->listener_tls[listener_index].get();
+  if (tls_context == nullptr) {
+    auto* s = new ClientSession(*this, std::make_unique<PlainTransport>(fd), peer, listener_index);
+    sessions_.insert(s);
+    s->start();
+    return;
+  }
+  ListenerTlsStats& stats = *tls_stats_[listener_index];
+  SSL* ssl = tls_context->newSsl();
+  if (ssl == nullptr) {
+    bump(stats.failures[static_cast<size_t>(tls::Failure::kInternal)]);
+    ::close(fd);
+    return;
+  }
+  auto transport = std::make_unique<tls::TlsTransport>(fd, ssl);
+  transport->countFailuresIn(stats.failures.data());
+  auto* h = new tls::PendingHandshake(loop_, *this, runtime_->listener_tls[listener_index],
+                                      std::move(transport), peer, listener_index);
+  handshakes_.insert(h);
+  stats.pending.fetch_add(1, std::memory_order_relaxed);
+  h->start();
+}
+
+void Worker::onHandshakeDone(tls::PendingHandshake& h) {
+  handshakes_.erase(&h);
+  dead_handshakes_.push_back(&h);
+  ListenerTlsStats& stats = *tls_stats_[h.listenerIndex()];
+  stats.pending.fetch_sub(1, std::memory_order_relaxed);
+  if (!h.transport().established()) {
+    bump(stats.failures[static_cast<size_t>(h.transport().failure())]);
+    h.transport().answerPlainHttp();
+    h.transport().close();
+    return;
+  }
+  bump(stats.handshakes);
+  if (h.transport().tls()->resumed) bump(stats.resumed);
+  auto* s = new ClientSession(*this, h.take(), h.peer(), h.listenerIndex());
   sessions_.insert(s);
   s->start();
 }

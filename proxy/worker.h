@@ -30,6 +30,8 @@
 #include "proxy/router/router.h"
 #include "proxy/telemetry/flow_log.h"
 #include "proxy/telemetry/metrics.h"
+#include "proxy/tls/pending_handshake.h"
+#include "proxy/tls/server_context.h"
 
 namespace dpuguard::proxy {
 
@@ -40,6 +42,8 @@ struct Snapshot {
   std::shared_ptr<const Config> config;
   std::shared_ptr<FlowLogSink> flow_sink;
   std::shared_ptr<HealthTable> health;  // null: nothing is health-checked
+  // By listener index: its TLS context (null: plain TCP); built once, shared by the workers.
+  std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
 };
 
 class SnapshotSource {
@@ -67,7 +71,7 @@ class FixedSnapshotSource final : public SnapshotSource {
   Snapshot snapshot_;
 };
 
-class Worker final : public SessionServices {
+class Worker final : public SessionServices, public tls::HandshakeOwner {
  public:
   // `listen_fds[i]` is this worker's socket for listener i; the worker owns them.
   Worker(SnapshotSource& source, std::vector<int> listen_fds);
@@ -124,6 +128,8 @@ class Worker final : public SessionServices {
   // Deferred deletion: objects are freed between loop iterations, never under their own call.
   void retire(ClientSession* s) override;
   void retire(UpstreamConnection* c) override;
+  // A TLS connection's handshake ended: its HTTP session starts, or it is counted and closed.
+  void onHandshakeDone(tls::PendingHandshake& h) override;
 
  private:
   class Acceptor;
@@ -169,6 +175,9 @@ class Worker final : public SessionServices {
   std::unordered_set<ClientSession*> sessions_;
   std::vector<ClientSession*> dead_sessions_;
   std::vector<UpstreamConnection*> dead_upstreams_;
+  std::unordered_set<tls::PendingHandshake*> handshakes_;
+  std::vector<ListenerTlsStats*> tls_stats_;  // by listener; set once it has had TLS
+  std::vector<tls::PendingHandshake*> dead_handshakes_;
 };
 
 }  // namespace dpuguard::proxy

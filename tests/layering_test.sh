@@ -4,7 +4,7 @@
 #   proxy/ subfolders, low -> high (each may include its own folder and those before it):
 #     core       event loop, buffers, addresses, transports, JSON escaping
 #     config     the snapshot's plain aggregates (Config, Endpoint, EnumName tables), /config
-#     tls        the TLS Transport (OpenSSL) both sides use
+#     tls        OpenSSL: the TLS transport, client and server contexts, session slots
 #     telemetry  Outcome, flow records and the flow log, metrics
 #     inspect    the inspection pipeline and the exchange inspector, compiled from config
 #     router     routes and load balancing
@@ -14,7 +14,7 @@
 #     loader     YAML -> Config; it compiles inspect/ objects, so it sits above them, and
 #                nothing on the data path may include it (yaml-cpp, exceptions)
 #     (root)     proxy/*.{h,cc}: worker, server, main -- the program; nothing includes it
-#   A new subfolder (tls/, inline/) must be given its place here before it may exist.
+#   A new subfolder (inline/) must be given its place here before it may exist.
 set -u
 root=${1:-.}
 fail=0

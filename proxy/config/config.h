@@ -141,6 +141,10 @@ struct RouteConfig {
   static constexpr size_t kMinCanaryBytes = 8;  // shorter ones would cut ordinary answers
   static constexpr size_t kMaxCanaryBytes = 256;
   static constexpr size_t kMaxCanaries = 64;
+  // API keys (api_keys.file): whether this route reads `Authorization: Bearer KEY`, and
+  // whether the header then goes on upstream (by default it is removed).
+  ApiKeyMode api_key = ApiKeyMode::kOff;
+  bool pass_api_key = false;
 };
 
 // The shared-memory host channel (SHM_DESIGN.md): where `host://NAME` endpoints are found

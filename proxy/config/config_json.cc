@@ -31,6 +31,13 @@ class JsonObject {
     out_ += str(key) + ":" + (redactedKey(key, redact_) ? str(kRedacted) : json);
     return *this;
   }
+  // A value this renderer knows is no secret although its key's name matches admin.redact
+  // (api_key: the route's mode).
+  JsonObject& shown(std::string_view key, const std::string& json) {
+    out_ += out_.size() > 1 ? "," : "";
+    out_ += str(key) + ":" + json;
+    return *this;
+  }
   JsonObject& text(std::string_view key, std::string_view v) { return raw(key, str(v)); }
   JsonObject& num(std::string_view key, uint64_t v) { return raw(key, std::to_string(v)); }
   JsonObject& flag(std::string_view key, bool v) { return raw(key, v ? "true" : "false"); }
@@ -45,6 +52,46 @@ class JsonObject {
   const std::vector<std::string>& redact_;
   std::string out_ = "{";
 };
+
+std::string boolean(bool b) {
+  return b ? "true" : "false";
+}
+
+// Paths and settings only: the files' contents (keys above all) are never shown.
+std::string listenerTlsJson(const ListenerTlsConfig& t) {
+  if (!t.enabled) return "null";
+  std::vector<std::string> certs, domains, names;
+  for (const TlsCertificateConfig& c : t.certificates) {
+    names.clear();
+    for (const std::string& n : c.names) names.push_back(str(n));
+    certs.push_back("{\"cert_file\":" + str(c.cert_file) + ",\"key_file\":" + str(c.key_file) +
+                    ",\"names\":" + list(names) + "}");
+  }
+  for (const std::string& d : t.client_auth.trust_domains) domains.push_back(str(d));
+  const std::string auth =
+      t.client_auth.mode == ClientAuthMode::kNone
+          ? std::string("null")
+          : "{\"mode\":" + str(enumName(kClientAuthModeNames, t.client_auth.mode)) +
+                ",\"ca_file\":" + str(t.client_auth.ca_file) +
+                ",\"trust_domains\":" + list(domains) + "}";
+  return "{\"certificates\":" + list(certs) +
+         ",\"min_version\":" + str(enumName(kTlsVersionNames, t.min_version)) +
+         ",\"ciphers\":" + str(t.ciphers) + ",\"ciphersuites\":" + str(t.ciphersuites) +
+         ",\"groups\":" + str(t.groups) +
+         ",\"handshake_timeout_ms\":" + std::to_string(t.handshake_timeout_ms) +
+         ",\"session_tickets\":" + boolean(t.session_tickets) +
+         ",\"ticket_key_rotate_s\":" + std::to_string(t.ticket_key_rotate_s) +
+         ",\"client_auth\":" + auth + ",\"ktls\":" + boolean(t.ktls) + "}";
+}
+
+// clusters[].tls: the settings and the files' paths; never what is in them.
+std::string clusterTlsJson(const ClusterTlsConfig& t) {
+  if (!t.enabled) return "null";
+  return "{\"ca_file\":" + str(t.ca_file) + ",\"verify\":" + boolean(t.verify) +
+         ",\"server_name\":" + str(t.server_name) + ",\"cert_file\":" + str(t.cert_file) +
+         ",\"key_file\":" + str(t.key_file) +
+         ",\"min_version\":" + str(enumName(kTlsVersionNames, t.min_version)) + "}";
+}
 
 std::string limitsJson(const LimitsConfig& l, const std::vector<std::string>& r) {
   return JsonObject(r)
@@ -75,7 +122,8 @@ std::string clusterJson(const ClusterConfig& cl, const std::vector<std::string>&
       .num("eject_after_failures", cl.eject_after_failures)
       .num("eject_ms", cl.eject_ms)
       .num("max_ejection_percent", cl.max_ejection_percent)
-      .texts("fallback", cl.fallback);
+      .texts("fallback", cl.fallback)
+      .raw("tls", clusterTlsJson(cl.tls));
   const HealthCheckConfig& hc = cl.health_check;
   o.raw("health_check", !hc.enabled ? std::string("null")
                                     : JsonObject(r)
@@ -114,6 +162,9 @@ std::string routeJson(const RouteConfig& rt, const std::vector<std::string>& r) 
       .num("idle_timeout_ms", rt.idle_timeout_ms)
       // Canaries are as secret as the prompt they are planted in: only their number.
       .num("canaries", rt.canaries.size())
+      // Modes, not keys (their names would match the default redact list).
+      .shown("api_key", str(enumName(kApiKeyModeNames, rt.api_key)))
+      .shown("pass_api_key", rt.pass_api_key ? "true" : "false")
       .done();
 }
 
@@ -151,6 +202,7 @@ std::string configToJson(const Config& c) {
                             .text("address", l.address.text)
                             .raw("limits", limitsJson(l.limits, r))
                             .raw("path_normalization", pn)
+                            .raw("tls", listenerTlsJson(l.tls))
                             .done());
   }
   for (const ClusterConfig& cl : c.clusters) clusters.push_back(clusterJson(cl, r));
@@ -171,6 +223,10 @@ std::string configToJson(const Config& c) {
              .raw("admin", admin)
              .raw("clusters", list(clusters))
              .raw("routes", list(routes))
+             // The key file's path only: it holds digests, and keys are never in the config.
+             .raw("api_keys", c.inspect.api_keys.file.empty()
+                                  ? std::string("null")
+                                  : JsonObject(r).text("file", c.inspect.api_keys.file).done())
              .raw("logging", JsonObject(r)
                                  .text("flow_log", c.logging.flow_log)
                                  .num("flow_log_queue_bytes", c.logging.flow_log_queue_bytes)

@@ -1,15 +1,21 @@
 // TLS settings: a listener's (termination, client certificates) and a cluster's (TLS to its
 // upstreams). Paths only: the files are read when the snapshot's TLS contexts are built (the
-// loader checks them so a bad file is a config error, file:line:col). No key material here.
+// loader checks them so a bad file is a config error, file:line:col). No key material here,
+// but for a cluster's context, which the loader builds and holds opaque (below).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "proxy/config/enum_names.h"
 
 namespace dpuguard::proxy {
+
+namespace tls {
+class TlsClientContext;
+}
 
 enum class TlsVersion : uint8_t { kTls12, kTls13 };
 inline constexpr EnumName<TlsVersion> kTlsVersionNames[] = {
@@ -54,7 +60,8 @@ struct ListenerTlsConfig {
   bool ktls = false;  // hand the record layer to the kernel after the handshake, when it can
 };
 
-// clusters[].tls: TLS to this cluster's TCP endpoints.
+// clusters[].tls: TLS to this cluster's TCP endpoints. Present (a mapping, `tls: {}` for all
+// defaults) = on. Paths are resolved against the config file's directory.
 struct ClusterTlsConfig {
   bool enabled = false;
   std::string ca_file;      // PEM bundle; empty = the system's default trust store
@@ -63,6 +70,9 @@ struct ClusterTlsConfig {
   std::string cert_file;    // client certificate (mTLS to the backend); empty = none
   std::string key_file;
   TlsVersion min_version = TlsVersion::kTls12;
+  // Built by the loader from the fields above (proxy/tls/tls_client_context.h): the SSL_CTX
+  // the workers' connections to this cluster share. Opaque here; /config never shows it.
+  std::shared_ptr<const tls::TlsClientContext> context;
 };
 
 }  // namespace dpuguard::proxy

@@ -17,6 +17,7 @@ struct TlsFacts {
   std::string_view cipher;    // "TLS_AES_128_GCM_SHA256"
   std::string_view sni;       // the server name the client asked for; empty if none
   bool resumed = false;       // the handshake resumed a session (ticket)
+  bool ktls = false;          // the kernel took the record layer (kTLS send and receive)
 };
 
 class Transport {
@@ -44,6 +45,10 @@ class Transport {
   // True when stream bytes may be readable now that have not been read (decides a lingering
   // close: closing with unread bytes resets the connection).
   virtual bool hasPendingInput() const = 0;
+  // True when stream bytes are readable now that no readiness event will announce: the
+  // transport holds them itself (TLS: the rest of a decrypted record). The reader reads
+  // them when it has room again. A plain socket holds none.
+  virtual bool hasBufferedInput() const { return false; }
   virtual bool wantsRead() const { return false; }
   // The workload identity the connection itself proves: the SPIFFE ID of the client's
   // verified mTLS certificate. Empty when it proves none (plain TCP, TLS without a client

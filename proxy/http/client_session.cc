@@ -95,24 +95,27 @@ void ClientSession::onIo(uint32_t events) {
     lingerRead();
     return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readClient();
+  // A TLS read can wait on writability (the transport wantsWrite with nothing of ours queued).
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
+      ((events & EPOLLOUT) && out_.empty() && transport_->wantsWrite()))
+    readClient();
   if (closed()) return;
   if (events & EPOLLOUT) flushClient();
   if (!closed()) drive();
 }
 
-void ClientSession::readClient() {
-  if (client_eof_) return;
+bool ClientSession::readClient() {
+  if (client_eof_) return false;
   Buffer& in = in_.buffer();
   if (in.tailroom() == 0) in.compact();  // refused while a head is in progress (pinned)
-  if (in.tailroom() == 0) return;        // backpressure: the upstream is not taking our bytes
+  if (in.tailroom() == 0) return false;  // backpressure: the upstream is not taking our bytes
   const Transport::Result r = transport_->read(in.tail(), in.tailroom());
   switch (r.io) {
     case Transport::Io::kDone:
       in.produced(r.bytes);
       last_activity_ms_ = loop_.now();
       bump(worker_.metrics().bytes_in, r.bytes);
-      break;
+      return true;
     case Transport::Io::kEof:
       client_eof_ = true;
       break;
@@ -122,6 +125,7 @@ void ClientSession::readClient() {
       abortExchange(Outcome::kClientAborted);
       break;
   }
+  return false;
 }
 
 bool ClientSession::flushClient() {
@@ -147,13 +151,16 @@ bool ClientSession::flushClient() {
 void ClientSession::drive() {
   // Loop until nothing moves: every step (parse, forward, flush) can unblock another.
   while (!closed()) {
-    bool progress = false;
+    // Bytes a TLS transport holds raise no event: read them once there is room for them.
+    bool progress = transport_->hasBufferedInput() && readClient();
+    if (closed()) return;
     if (state_ == State::kReadingHead) {
-      progress = parseHead();
+      progress = parseHead() || progress;
     } else if (state_ == State::kProxying) {
-      progress = pumpRequest();
+      progress = pumpRequest() || progress;
       if (!closed() && state_ == State::kProxying) progress = flushUpstream() || progress;
       if (!closed() && state_ == State::kProxying) progress = pumpResponse() || progress;
+      if (!closed() && state_ == State::kProxying) progress = pullUpstream() || progress;
     }
     if (closed()) return;
     progress = flushClient() || progress;
@@ -294,6 +301,8 @@ void ClientSession::startExchange() {
     fwd.framing = BodyFraming::kRechunk;
   fwd.content_length = h.content_length;
   fwd.identity_encoding = inspector().readsAnswers();
+  // The route read an API key: it is dpuguard's, not the upstream's (unless passed on).
+  fwd.drop_authorization = s.route->api_key != ApiKeyMode::kOff && !s.route->pass_api_key;
   s.request_framing = fwd.framing;
   s.max_body = max_body;
   writeRequestHead(h, fwd, ex_->request_head);
@@ -321,6 +330,13 @@ bool ClientSession::inspectHead(const http1::MessageHead& h, size_t route_index)
   facts.path = ex_->path;
   facts.query = h.request_target.query;
   facts.fields = fieldLines(h);
+  facts.peer_identity = transport_->peerIdentity();
+  if (x().route->api_key != ApiKeyMode::kOff) {
+    for (const http1::HeaderField& f : h.headers) {
+      if (!http1::equalsIgnoreCase(f.name, "authorization")) continue;
+      if (facts.authorizations++ == 0) facts.authorization = f.value;
+    }
+  }
   const inspect::Verdict v =
       inspector().onRequestHead(facts, loop_.now(), worker_.inspectContext());
   if (!v.blocked()) return true;
@@ -331,6 +347,7 @@ bool ClientSession::inspectHead(const http1::MessageHead& h, size_t route_index)
 void ClientSession::refuse(const inspect::Verdict& v, bool close) {
   const int s = v.status;
   const Outcome o = v.tag == "completion_block" ? Outcome::kCompletionBlocked
+                    : s == 401                  ? Outcome::kUnauthorized
                     : s == 429                  ? Outcome::kRateLimited
                     : s == 413                  ? Outcome::kBodyTooLarge
                     : s == 400                  ? Outcome::kInvalidRequest
@@ -342,6 +359,7 @@ void ClientSession::refuse(const inspect::Verdict& v, bool close) {
   if (!v.error_type.empty()) detail.type = v.error_type;
   detail.param = v.param;
   detail.retry_after_s = v.retry_after_s;
+  if (o == Outcome::kUnauthorized) detail.www_authenticate = "Bearer";  // RFC 6750 §3
   localReply(o, close, detail);
 }
 
@@ -438,12 +456,25 @@ void ClientSession::upstreamFailed(Outcome outcome, bool endpoint_failure) {
   const bool stale_pooled =
       reused && idempotent &&
       (outcome == Outcome::kUpstreamReset || outcome == Outcome::kUpstreamProtocolError);
+  // A failed TLS handshake is a failed connect: nothing was sent.
+  const bool connect_failed =
+      outcome == Outcome::kUpstreamConnectFailed || outcome == Outcome::kUpstreamTlsFailed;
   const bool retryable =
-      !s.request_has_body && s.attempts < 2 &&
-      ((outcome == Outcome::kUpstreamConnectFailed && other_endpoint) || stale_pooled);
+      !s.request_has_body && s.attempts < 2 && ((connect_failed && other_endpoint) || stale_pooled);
   if (retryable && s.cluster != nullptr) {
     bump(worker_.metrics().upstream_retries);
-    connectUpstream(outcome == Outcome::kUpstreamConnectFailed ? s.endpoint : -1);
+    connectUpstream(connect_failed ? s.endpoint : -1);
+    return;
+  }
+  if (outcome == Outcome::kUpstreamTlsFailed) {
+    std::string message = "TLS handshake with the upstream failed: ";
+    message += s.upstream_tls_error;
+    if (!s.upstream_tls_verify.empty()) {
+      message += " (";
+      message += s.upstream_tls_verify;
+      message += ")";
+    }
+    localReply(outcome, false, {.message = message});
     return;
   }
   if ((outcome == Outcome::kUpstreamConnectFailed || outcome == Outcome::kUpstreamConnectTimeout) &&
@@ -496,11 +527,12 @@ void ClientSession::updateInterest() {
   const ExchangeState& s = x();
   uint32_t uev = 0;
   if (s.up->connecting()) {
-    uev = EPOLLOUT;
+    uev = s.up->connectInterest();
   } else {
     if (!s.up->out.empty()) uev |= EPOLLOUT;
     if (!s.response_done && !s.up->peer_closed && s.up->in.buffer().freeSpace() > 0)
       uev |= EPOLLIN | EPOLLRDHUP;
+    uev |= s.up->transportInterest();
   }
   s.up->setInterest(uev);
 }
@@ -520,6 +552,13 @@ void ClientSession::logExchange() {
   FlowRecord rec;
   rec.listener = rt_->config->listeners[listener_index_].name;
   rec.client = peer_.text;
+  if (const TlsFacts* t = transport_->tls()) {
+    rec.tls_protocol = t->protocol;
+    rec.tls_cipher = t->cipher;
+    rec.tls_sni = t->sni;
+    rec.tls_resumed = t->resumed;
+    rec.tls_ktls = t->ktls;
+  }
   rec.method = ex_->method;
   rec.path = ex_->path;
   if (s.route != nullptr) {
@@ -543,6 +582,8 @@ void ClientSession::logExchange() {
   rec.reason = outcomeName(s.outcome);
   if (s.parse_error != http1::ParseError::kNone)
     rec.parse_error = http1::parseErrorName(s.parse_error);
+  rec.upstream_tls_error = s.upstream_tls_error;
+  rec.upstream_tls_verify = s.upstream_tls_verify;
   inspector().onLog(rec, s.response_started, loop_.now(), unixMs(), worker_.inspectContext());
   worker_.flowLog().append(rec);
   if (const std::string& events = rt_->config->host_channel.events; !events.empty()) {

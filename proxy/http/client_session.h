@@ -65,7 +65,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // Main pump: parse and forward whatever can move, then flush and re-arm interest.
   void drive();
   bool parseHead();
-  void readClient();
+  bool readClient();  // true: bytes came in
   bool flushClient();  // true if bytes were written
   void updateInterest();
   int64_t nextDeadline() const;
@@ -103,6 +103,11 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
 
   // ---- the upstream side (client_session_upstream.cc)
   bool connectUpstream(int exclude_endpoint);
+  // The connect (TCP, or the TLS handshake after it) failed: upstream_connect_failed, or
+  // upstream_tls_failed with the TLS reason for the reply and the flow log.
+  void connectFailed();
+  // Reads what TLS decrypted but the input buffer had no room for; true if anything moved.
+  bool pullUpstream();
   bool flushUpstream();
   bool pumpRequest();
   bool collectRequest();

@@ -111,6 +111,9 @@ void ClientSession::onTimer() {
         localReply(Outcome::kBodyTimeout, true);
       } else if (s.up != nullptr && s.up->connecting() &&
                  now >= s.connect_started_ms + s.cluster->config->connect_timeout_ms) {
+        s.up->connectTimedOut();  // connect_timeout_ms covers the TLS handshake too
+        if (s.up->tlsFailure() != tls::Failure::kNone)
+          x().upstream_tls_error = tls::failureName(s.up->tlsFailure());
         // Evidence against the endpoint only if it has not answered since (a full accept
         // queue times connects out while the backend is busy, not dead).
         upstreamFailed(Outcome::kUpstreamConnectTimeout,

@@ -47,14 +47,21 @@ void ClientSession::onUpstreamIo(uint32_t events) {
   if (ex_ == nullptr || x().up == nullptr) return;
   UpstreamConnection* up = x().up;
   if (up->connecting()) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    if (up->finishConnect() != 0) {
-      upstreamFailed(Outcome::kUpstreamConnectFailed, true);
-      if (!closed()) drive();
-      return;
+    switch (up->advanceConnect(events)) {
+      case UpstreamConnection::Connect::kDone:
+        break;  // the request goes out below (drive)
+      case UpstreamConnection::Connect::kAgain:
+        drive();  // the handshake may wait for another event now
+        return;
+      case UpstreamConnection::Connect::kFailed:
+        connectFailed();
+        if (!closed()) drive();
+        return;
     }
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+  // A TLS read may wait for the socket to be writable (and then it is its turn, not a write's).
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) ||
+      ((events & EPOLLOUT) && (up->transportInterest() & EPOLLOUT))) {
     const UpstreamConnection::Io r = up->readSome();
     if (r == UpstreamConnection::Io::kProgress) {
       last_activity_ms_ = loop_.now();
@@ -82,21 +89,24 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
     return false;
   }
   UpstreamHost& host = *s.cluster->hosts[static_cast<size_t>(s.endpoint)];
+  const tls::TlsClientContext* tls_context = s.cluster->config->tls.context.get();
   ++s.attempts;
-  while (!host.idle.empty()) {
-    UpstreamConnection* c = host.idle.back();
-    host.idle.pop_back();
-    if (!c->closed()) {
-      s.up = c;
-      break;
-    }
+  s.upstream_tls_error = s.upstream_tls_verify = {};
+  // The most recently parked connection made with this cluster's TLS context (or plain, for
+  // a plain cluster): another cluster's, or an older snapshot's, was verified for other names.
+  for (size_t i = host.idle.size(); i-- > 0;) {
+    UpstreamConnection* c = host.idle[i];
+    if (c->closed() || c->tlsContext() != tls_context) continue;
+    host.idle.erase(host.idle.begin() + static_cast<std::ptrdiff_t>(i));
+    s.up = c;
+    break;
   }
   if (s.up == nullptr) {
     const LimitsConfig& limits = rt_->config->limits;
     auto* c = new UpstreamConnection(
         worker_, host, kBodyWindow + limits.max_header_bytes + kHeadSlack, limits.parserLimits());
     int err = 0;
-    if (!c->connect(&err)) {
+    if (!c->connect(s.cluster->tlsFor(static_cast<size_t>(s.endpoint)), &err)) {
       delete c;  // never registered anywhere
       s.cluster->lb.onFailure(static_cast<size_t>(s.endpoint), loop_.now());
       if (s.attempts < 2 && s.cluster->lb.size() > 1) {
@@ -120,6 +130,37 @@ bool ClientSession::connectUpstream(int exclude_endpoint) {
   s.request_body.start(&s.up->out, s.request_framing, s.max_body);
   s.upstream_sent_us = nowUs();
   return true;
+}
+
+void ClientSession::connectFailed() {
+  ExchangeState& s = x();
+  const UpstreamConnection& up = *s.up;
+  if (up.tlsFailure() == tls::Failure::kNone) {
+    upstreamFailed(Outcome::kUpstreamConnectFailed, true);
+    return;
+  }
+  s.upstream_tls_error = tls::failureName(up.tlsFailure());
+  s.upstream_tls_verify = up.tlsVerifyError();
+  upstreamFailed(Outcome::kUpstreamTlsFailed, true);
+}
+
+bool ClientSession::pullUpstream() {
+  // TLS decrypts a record whole; what did not fit in the input buffer waits inside it, and
+  // no socket event will say so. Read it once the buffer has room again.
+  UpstreamConnection* up = x().up;
+  if (up == nullptr || !up->hasBufferedInput() || x().response_done) return false;
+  if (up->in.buffer().freeSpace() == 0) return false;
+  const UpstreamConnection::Io r = up->readSome();
+  if (r == UpstreamConnection::Io::kProgress) return true;
+  if (r == UpstreamConnection::Io::kEof) up->peer_closed = true;
+  if (r == UpstreamConnection::Io::kError) {
+    if (x().response_started)
+      abortExchange(Outcome::kUpstreamReset);
+    else
+      upstreamFailed(Outcome::kUpstreamReset, true);
+    return true;
+  }
+  return false;
 }
 
 bool ClientSession::flushUpstream() {

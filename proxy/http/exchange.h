@@ -54,6 +54,10 @@ struct ExchangeState {
   int status = 0;
   Outcome outcome = Outcome::kProxied;
   http1::ParseError parse_error = http1::ParseError::kNone;
+  // Why TLS to the upstream failed (static strings): tls::failureName() and the certificate's
+  // refusal; empty otherwise.
+  std::string_view upstream_tls_error;
+  std::string_view upstream_tls_verify;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   int64_t head_start_ms = -1;

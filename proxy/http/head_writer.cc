@@ -34,10 +34,12 @@ void appendFraming(std::string& out, BodyFraming framing, uint64_t length) {
 
 // Copies end-to-end headers; X-Forwarded-For and Via are handled by the callers.
 void appendEndToEnd(const http1::MessageHead& head, std::string& out, std::string_view* xff,
-                    std::string_view* via, bool drop_accept_encoding = false) {
+                    std::string_view* via, bool drop_accept_encoding = false,
+                    bool drop_authorization = false) {
   for (const http1::HeaderField& f : head.headers) {
     if (isHopByHop(f.name) || namedByConnection(head, f.name)) continue;
     if (drop_accept_encoding && equalsIgnoreCase(f.name, "accept-encoding")) continue;
+    if (drop_authorization && equalsIgnoreCase(f.name, "authorization")) continue;
     if (equalsIgnoreCase(f.name, "x-forwarded-for")) {
       if (xff != nullptr) *xff = f.value;
       continue;
@@ -78,7 +80,7 @@ void writeRequestHead(const http1::MessageHead& head, const RequestForwarding& f
   appendHeader(out, "Host", fwd.host);
   std::string_view xff;
   std::string_view via;
-  appendEndToEnd(head, out, &xff, &via, fwd.identity_encoding);
+  appendEndToEnd(head, out, &xff, &via, fwd.identity_encoding, fwd.drop_authorization);
   appendVia(out, via, head);
   out.append("X-Forwarded-For: ");
   if (!xff.empty()) {

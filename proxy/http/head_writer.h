@@ -21,6 +21,8 @@ struct RequestForwarding {
   // Accept-Encoding is not passed on: the answer must come uncompressed, because output
   // guardrails read it.
   bool identity_encoding = false;
+  // Authorization is not passed on: it carried an API key dpuguard checked (routes[].api_key).
+  bool drop_authorization = false;
 };
 
 struct ResponseForwarding {

@@ -33,6 +33,8 @@ int writeLocalReply(Outcome outcome, bool close, std::string& out, const ReplyDe
   out += "\r\nContent-Type: application/json\r\n";
   if (detail.retry_after_s != 0)
     out.append("Retry-After: ").append(std::to_string(detail.retry_after_s)).append("\r\n");
+  if (!detail.www_authenticate.empty())
+    out.append("WWW-Authenticate: ").append(detail.www_authenticate).append("\r\n");
   out += "Content-Length: ";
   out += std::to_string(body.size());
   out += close ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n";

@@ -12,7 +12,7 @@ namespace dpuguard::proxy {
 
 // What a reply says beyond what its Outcome's row gives (outcome.h): the status a kCarried
 // row takes from the decision, a more precise message, OpenAI's error object fields, and
-// Retry-After for a 429.
+// Retry-After for a 429, WWW-Authenticate for a 401.
 struct ReplyDetail {
   int status = 0;              // kCarried rows: the verdict's or parse error's status; 0: the row's
   std::string_view message{};  // empty: the row's reason
@@ -20,6 +20,8 @@ struct ReplyDetail {
   std::string_view type = "dpuguard_error";
   std::string_view param{};    // empty: "param" is null
   uint32_t retry_after_s = 0;  // 0: no Retry-After
+  // A 401's challenge, sent as WWW-Authenticate (RFC 9110 §11.6.1): "Bearer"; empty: none.
+  std::string_view www_authenticate{};
 };
 
 // Appends a complete response for `outcome` to `out` and returns its status, which the

@@ -21,6 +21,7 @@
 #include "proxy/router/router.h"
 #include "proxy/telemetry/flow_log.h"
 #include "proxy/telemetry/metrics.h"
+#include "proxy/tls/server_context.h"
 
 namespace dpuguard::proxy {
 
@@ -30,6 +31,14 @@ struct ClusterRuntime {
   const ClusterConfig* config;
   std::vector<UpstreamHost*> hosts;
   LoadBalancer lb;
+  // clusters[].tls: this worker's last session per endpoint (by index), empty without TLS.
+  std::vector<std::shared_ptr<tls::SessionSlot>> tls_sessions;
+
+  // What a new connection to endpoint `i` uses of TLS (no context: plain TCP).
+  UpstreamTls tlsFor(size_t i) const {
+    if (config->tls.context == nullptr || i >= tls_sessions.size()) return {};
+    return {config->tls.context, tls_sessions[i]};
+  }
 };
 
 // A snapshot as one worker uses it: routes compiled, clusters bound to this worker's hosts.
@@ -40,8 +49,10 @@ struct WorkerRuntime {
   Router router;
   inspect::Pipeline pipeline;
   std::vector<ClusterRuntime> clusters;
-  std::vector<RouteStats*> route_stats;  // by route index
+  std::vector<RouteStats*> route_stats;       // by route index
   std::shared_ptr<const HealthTable> health;  // the active checks' verdicts the balancers read
+  // By listener index: the TLS context (null: plain TCP).
+  std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
 };
 
 class SessionServices {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "proxy/core/plain_transport.h"
 #include "proxy/core/socket_ops.h"
 #include "proxy/http/session_services.h"
 
@@ -19,25 +20,41 @@ UpstreamConnection::UpstreamConnection(SessionServices& worker, UpstreamHost& ho
       worker_(worker),
       host_(host) {}
 
-UpstreamConnection::~UpstreamConnection() {
-  if (fd_ >= 0) ::close(fd_);
-}
+UpstreamConnection::~UpstreamConnection() = default;  // the transport closes its socket
 
-bool UpstreamConnection::connect(int* err) {
+bool UpstreamConnection::connect(const UpstreamTls& tls, int* err) {
   bool in_progress = false;
+  int fd = -1;
   const Endpoint& endpoint = host_.endpoint;
   switch (endpoint.kind) {
     case Endpoint::Kind::kHost:
       // A host-resident backend: our end of a stream over the shm channel (never "connecting").
-      fd_ = worker_.hostLink(endpoint.backend)
-                .openStream(worker_.runtime()->config->limits.parserLimits(), err);
+      fd = worker_.hostLink(endpoint.backend)
+               .openStream(worker_.runtime()->config->limits.parserLimits(), err);
       break;
     case Endpoint::Kind::kTcp:
-      fd_ = connectSocket(endpoint.address, &in_progress, err);
+      fd = connectSocket(endpoint.address, &in_progress, err);
       break;
   }
-  if (fd_ < 0) return false;
-  connecting_ = in_progress;
+  if (fd < 0) return false;
+  if (tls.context != nullptr && endpoint.kind == Endpoint::Kind::kTcp) {
+    SSL* ssl = tls.context->newSsl(endpoint.address, tls.session.get());
+    if (ssl == nullptr) {
+      ::close(fd);
+      *err = ENOMEM;
+      return false;
+    }
+    auto t = std::make_unique<tls::TlsTransport>(fd, ssl);
+    tls_ = t.get();
+    transport_ = std::move(t);
+    tls_context_ = tls.context;
+    tls_session_ = tls.session;
+  } else {
+    transport_ = std::make_unique<PlainTransport>(fd);
+  }
+  fd_ = fd;
+  tcp_pending_ = in_progress;
+  connecting_ = in_progress || tls_ != nullptr;
   interest_ = EPOLLOUT | EPOLLRDHUP;
   worker_.loop().add(fd_, interest_, this);
   bump(worker_.metrics().upstream_connections_opened);
@@ -54,21 +71,33 @@ void UpstreamConnection::attach(UpstreamUser* user) {
 
 void UpstreamConnection::park(uint32_t max_idle) {
   user_ = nullptr;
-  if (host_.idle.size() >= max_idle || !in.buffer().empty() || !out.empty()) {
+  if (host_.idle.size() >= max_idle || !in.buffer().empty() || !out.empty() ||
+      transport_->hasBufferedInput()) {
+    close();
+    return;
+  }
+  // Records TLS already holds (a ticket read with the response's last bytes) are absorbed
+  // now: no socket event would announce them.
+  if (tls_ != nullptr && SSL_has_pending(tls_->ssl()) == 1 && !absorbIdle()) {
     close();
     return;
   }
   in.releaseIdleStorage();
   out.releaseIfEmpty();
-  setInterest(EPOLLIN | EPOLLRDHUP);
+  setInterest(EPOLLIN | EPOLLRDHUP | transportInterest());
   host_.idle.push_back(this);
   worker_.loop().timers().schedule(this, worker_.loop().now() + kPoolIdleTimeoutMs);
 }
 
 void UpstreamConnection::close() {
-  if (fd_ < 0) return;
+  if (closed()) return;
   worker_.loop().remove(fd_);
-  ::close(fd_);
+  // A TLS connection that ends without a failure says so (close_notify): the server can tell
+  // the end from a cut, and its session stays resumable (OpenSSL marks the session of a
+  // connection freed without one as not resumable, for the next connection too).
+  if (tls_ != nullptr && tls_->established() && tls_->failure() == tls::Failure::kNone)
+    tls_->shutdownWrite();
+  transport_->close();
   fd_ = -1;
   user_ = nullptr;
   worker_.loop().timers().cancel(this);
@@ -79,7 +108,7 @@ void UpstreamConnection::close() {
 }
 
 void UpstreamConnection::setInterest(uint32_t events) {
-  if (fd_ < 0 || events == interest_) return;
+  if (closed() || events == interest_) return;
   interest_ = events;
   worker_.loop().modify(fd_, events, this);
 }
@@ -88,30 +117,100 @@ UpstreamConnection::Io UpstreamConnection::readSome() {
   Buffer& b = in.buffer();
   if (b.tailroom() == 0) b.compact();  // refused while a response head is in progress (pinned)
   if (b.tailroom() == 0) return Io::kAgain;
-  const ssize_t n = ::read(fd_, b.tail(), b.tailroom());
-  if (n > 0) {
-    b.produced(static_cast<size_t>(n));
-    return Io::kProgress;
+  const Transport::Result r = transport_->read(b.tail(), b.tailroom());
+  switch (r.io) {
+    case Transport::Io::kDone:
+      b.produced(r.bytes);
+      return Io::kProgress;
+    case Transport::Io::kEof:
+      return Io::kEof;
+    case Transport::Io::kWouldBlock:
+      return Io::kAgain;
+    case Transport::Io::kError:
+      break;
   }
-  if (n == 0) return Io::kEof;
-  return (errno == EAGAIN || errno == EINTR) ? Io::kAgain : Io::kError;
+  return Io::kError;
 }
 
 UpstreamConnection::Io UpstreamConnection::writeSome() {
   if (out.empty() || connecting_) return Io::kAgain;
-  const std::string_view data = out.readable();
-  const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-  if (n > 0) {
-    out.consume(static_cast<size_t>(n));
+  const Transport::Result r = transport_->write(out.readable());
+  if (r.io == Transport::Io::kDone) {
+    out.consume(r.bytes);
     return Io::kProgress;
   }
-  return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? Io::kAgain : Io::kError;
+  return r.io == Transport::Io::kWouldBlock ? Io::kAgain : Io::kError;
 }
 
-int UpstreamConnection::finishConnect() {
-  const int err = socketError(fd_);
-  if (err == 0) connecting_ = false;
-  return err;
+UpstreamConnection::Connect UpstreamConnection::advanceConnect(uint32_t events) {
+  if (!connecting_) return Connect::kDone;
+  if (tcp_pending_) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return Connect::kAgain;
+    if (socketError(fd_) != 0) return Connect::kFailed;
+    tcp_pending_ = false;
+  }
+  if (tls_ != nullptr) return handshake();
+  connecting_ = false;
+  return Connect::kDone;
+}
+
+UpstreamConnection::Connect UpstreamConnection::handshake() {
+  switch (tls_->handshake()) {
+    case Transport::Io::kDone:
+      break;
+    case Transport::Io::kWouldBlock:
+      return Connect::kAgain;
+    case Transport::Io::kEof:
+      return tlsFailed(tls::Failure::kPeerClosed);
+    case Transport::Io::kError:
+      return tlsFailed(tls_->failure());
+  }
+  connecting_ = false;
+  WorkerMetrics& m = worker_.metrics();
+  bump(m.upstream_tls_handshakes);
+  if (SSL_session_reused(tls_->ssl()) == 1) bump(m.upstream_tls_resumed);
+  return Connect::kDone;
+}
+
+UpstreamConnection::Connect UpstreamConnection::tlsFailed(tls::Failure f) {
+  // A refused certificate is named by its verify result whatever the transport made of the
+  // alert OpenSSL sent; without verification there is no such result to read.
+  tls_verify_error_ = tls_context_->verifies() ? tls::TlsClientContext::verifyError(tls_->ssl())
+                                               : std::string_view();
+  if (!tls_verify_error_.empty()) f = tls::Failure::kBadCertificate;
+  if (f == tls::Failure::kNone) f = tls::Failure::kInternal;
+  tls_failure_ = f;
+  bump(worker_.metrics().upstream_tls_failures[static_cast<size_t>(f)]);
+  return Connect::kFailed;
+}
+
+uint32_t UpstreamConnection::connectInterest() const {
+  if (tcp_pending_ || tls_ == nullptr) return EPOLLOUT;
+  const uint32_t wants = transportInterest();
+  return wants != 0 ? wants : static_cast<uint32_t>(EPOLLIN);
+}
+
+void UpstreamConnection::connectTimedOut() {
+  if (!connecting_ || tcp_pending_ || tls_ == nullptr) return;
+  tls_failure_ = tls::Failure::kTimeout;
+  bump(worker_.metrics().upstream_tls_failures[static_cast<size_t>(tls::Failure::kTimeout)]);
+}
+
+uint32_t UpstreamConnection::transportInterest() const {
+  if (transport_ == nullptr) return 0;
+  return (transport_->wantsRead() ? EPOLLIN : 0u) | (transport_->wantsWrite() ? EPOLLOUT : 0u);
+}
+
+bool UpstreamConnection::hasBufferedInput() const {
+  return !connecting_ && transport_ != nullptr && transport_->hasBufferedInput();
+}
+
+bool UpstreamConnection::absorbIdle() {
+  // A TLS 1.3 server may send NewSessionTicket messages (or a KeyUpdate) at any time after
+  // the handshake; SSL_read handles them and, with no data behind them, says "would block".
+  char probe;
+  const Transport::Result r = transport_->read(&probe, 1);
+  return r.io == Transport::Io::kWouldBlock;
 }
 
 void UpstreamConnection::onIo(uint32_t events) {
@@ -120,6 +219,11 @@ void UpstreamConnection::onIo(uint32_t events) {
     return;
   }
   // Parked: the server closed it, or sent bytes nobody asked for. Either way it is unusable.
+  // Only TLS's own records leave it usable.
+  if (tls_ != nullptr && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && absorbIdle()) {
+    setInterest(EPOLLIN | EPOLLRDHUP | transportInterest());
+    return;
+  }
   close();
 }
 

@@ -21,15 +21,27 @@ Verdict ExchangeInspector::onRequestHead(const RequestFacts& f, int64_t now_ms,
   s_.route_index = static_cast<int>(f.route_index);
   if (!p.active()) return s_.verdict;
   host_labels_ = f.host_labels;
-  s_.identity = p.identityOf(f.client, host_labels_.get());
+  // An API key is checked on a route that reads them even when mTLS names the client: the
+  // route asks for one. The identity is still the strongest source's (Pipeline::identify).
+  const ApiKeyMode key_mode = p.apiKeyMode(f.route_index);
+  ApiKeyResult key;
+  if (key_mode != ApiKeyMode::kOff) key = p.checkApiKey(f.authorization, f.authorizations);
+  const Identity id = p.identify(f.peer_identity, key.identity, f.client, host_labels_.get());
+  s_.identity = id.name;
+  s_.source = id.source;
+  if (key_mode != ApiKeyMode::kOff && key.status != ApiKeyStatus::kKnown &&
+      (key.status != ApiKeyStatus::kMissing || key_mode == ApiKeyMode::kRequired)) {
+    s_.verdict = Pipeline::refuseApiKey(key.status);  // a wrong key is never let through
+    return s_.verdict;
+  }
   std::string_view decoded_query;
   if (p.signatures() != nullptr && p.signatures()->scans(Where::kQuery) &&
       uri::decodeQuery(f.query, decoded_query_)) {
     decoded_query = decoded_query_;
   }
-  s_.verdict =
-      p.onRequestHead({{s_.identity, f.route, f.method, f.path}, f.query, decoded_query, f.fields},
-                      ctx.scratch, s_.matches);
+  s_.verdict = p.onRequestHead(
+      {{s_.identity, f.route, f.method, f.path, s_.source}, f.query, decoded_query, f.fields},
+      ctx.scratch, s_.matches);
   if (!s_.verdict.blocked())
     s_.verdict = p.admitRate(s_.identity, f.route, now_ms, ctx.buckets, s_.verdict);
   return s_.verdict;
@@ -208,10 +220,11 @@ Verdict ExchangeInspector::guardrailVerdict(bool held) const {
 void ExchangeInspector::onLog(FlowRecord& rec, bool answered, int64_t now_ms, int64_t unix_ms,
                               InspectContext& ctx) {
   rec.identity = s_.identity;
+  if (!s_.identity.empty()) rec.identity_source = enumName(kIdentitySourceNames, s_.source);
   rec.rule = s_.verdict.rule;
   rec.verdict = s_.verdict.tag;
   // The final verdict, once per exchange: the graph and the per-rule counts.
-  if (!s_.identity.empty()) ctx.edges.record(s_.identity, s_.route, s_.verdict, unix_ms);
+  if (!s_.identity.empty()) ctx.edges.record(s_.identity, s_.source, s_.route, s_.verdict, unix_ms);
   if (s_.matches.count > 0) {
     dpi_ids_.clear();
     for (size_t i = 0; i < s_.matches.count; ++i) {

@@ -4,7 +4,9 @@
 // socket, thread or clock (time, the worker's scratch and the shared buckets are passed in),
 // so the proxied session, a TLS session and inline mode run the same code.
 //
-//   onRequestHead      identity, policy, head signatures, rate; and the body plan:
+//   onRequestHead      identity (mTLS, API key, host label, address: the first that gives
+//                      one), the route's API key (401), policy, head signatures, rate; and
+//                      the body plan:
 //                      collected whole (inference routes) or streamed through requestSink
 //   requestSink        decorator over the next hop's sink: body signatures, blocks before the
 //                      bytes that complete a match move on;  onRequestBody: its verdict
@@ -60,7 +62,12 @@ struct InspectContext {
 struct RequestFacts {
   IpAddress client;
   std::shared_ptr<const IdentityMap> host_labels;  // the host's labels now (may be null)
-  std::string_view route;                          // config-owned
+  // The identity the connection proves (Transport::peerIdentity(): the SPIFFE ID of a
+  // verified client certificate); empty: none. Valid for the exchange.
+  std::string_view peer_identity;
+  std::string_view authorization;  // the first Authorization field's value
+  size_t authorizations = 0;       // how many Authorization fields the head has
+  std::string_view route;          // config-owned
   size_t route_index = 0;
   std::string_view method;
   std::string_view path;  // normalized
@@ -158,6 +165,7 @@ class ExchangeInspector {
 
   const Verdict& verdict() const { return s_.verdict; }
   std::string_view identity() const { return s_.identity; }
+  IdentitySource identitySource() const { return s_.source; }
 
  private:
   bool scanPrompt(InspectContext& ctx);
@@ -167,7 +175,8 @@ class ExchangeInspector {
   // Plain per-exchange state, reset with `= {}`.
   struct State {
     const Pipeline* pipeline = nullptr;
-    std::string_view identity;  // owned by the pipeline or host_labels_
+    std::string_view identity;  // owned by the pipeline, host_labels_ or the transport
+    IdentitySource source = IdentitySource::kAddress;
     std::string_view route;
     int route_index = -1;
     Verdict verdict;

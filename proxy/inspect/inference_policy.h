@@ -21,7 +21,7 @@ namespace dpuguard::proxy::inspect {
 // Tokens held against an identity's budget for one exchange.
 struct Reservation {
   const InferenceLimit* limit = nullptr;  // null: no budget applies
-  std::string_view identity;              // the budget's owner (owned by the snapshot, like `limit`)
+  std::string_view identity;              // the budget's owner, as long as the exchange
   uint64_t reserved = 0;                  // taken from the bucket
   uint64_t prompt_estimate = 0;           // part of `reserved` for the prompt
   uint64_t allowance = UINT64_MAX;        // completion tokens the answer may carry

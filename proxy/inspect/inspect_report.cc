@@ -78,7 +78,14 @@ std::string InspectReport::edgesJson() const {
     out += "\",\"allowed\":" + std::to_string(s.allowed) +
            ",\"blocked\":" + std::to_string(s.blocked) +
            ",\"first_seen_ms\":" + std::to_string(s.first_seen_ms) +
-           ",\"last_seen_ms\":" + std::to_string(s.last_seen_ms) + "}";
+           ",\"last_seen_ms\":" + std::to_string(s.last_seen_ms) + ",\"identity_sources\":[";
+    bool first_source = true;
+    for (const EnumName<IdentitySource>& row : kIdentitySourceNames) {
+      if ((s.sources & sourceBit(row.value)) == 0) continue;
+      out.append(first_source ? "\"" : ",\"").append(row.name).append("\"");
+      first_source = false;
+    }
+    out += "]}";
   }
   out += "\n],\"edges_dropped\":" + std::to_string(edges_dropped) + "}\n";
   return out;

@@ -1,7 +1,9 @@
 // What inspection observed, merged over every worker, rendered for operators:
 //   /metrics  dpuguard_inspect_verdicts_total{rule,verdict}
 //             dpuguard_inspect_edge_requests_total{identity,route,result}
-//   /edges    the communication graph as JSON: identity -> route, counts, first/last seen
+//   /edges    the communication graph as JSON: identity -> route, counts, first/last seen,
+//             identity_sources (where the identity came from: mtls, api_key, host_label,
+//             address; more than one when it was seen from several)
 // and the learn-mode baseline file (edges that were allowed).
 #pragma once
 

@@ -10,9 +10,11 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/loader/cluster_tls_loader.h"
 #include "proxy/loader/host_channel_loader.h"
 #include "proxy/loader/inference_config_loader.h"
 #include "proxy/loader/inspect_config_loader.h"
+#include "proxy/loader/listener_tls_loader.h"
 #include "proxy/loader/map_reader.h"
 
 namespace dpuguard::proxy {
@@ -20,7 +22,8 @@ namespace {
 
 const Keys kTopKeys = {"listeners",  "admin",  "workers",    "max_connections", "limits",
                        "clusters",   "routes", "logging",    "host_channel",    "drain_timeout_ms",
-                       "identities", "policy", "signatures", "inference",       "rate_limits"};
+                       "identities", "policy", "signatures", "inference",       "rate_limits",
+                       "api_keys"};
 const Keys kLimitKeys = {
     "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
     "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
@@ -67,7 +70,7 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
     ListenerConfig l;
     l.limits = c.limits;
     MapReader r(ctx, n, "listener #" + std::to_string(i + 1),
-                {"name", "address", "limits", "path_normalization"});
+                {"name", "address", "limits", "path_normalization", "tls"});
     r.require("name");
     r.require("address");
     r.readString("name", l.name);
@@ -78,6 +81,8 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
       readPathNormalization(ctx, pn, "listener '" + l.name + "' path_normalization",
                             l.path_normalization);
     }
+    if (YAML::Node t = r.get("tls"); t.IsDefined())
+      readListenerTls(ctx, t, "listener '" + l.name + "' tls", l.tls);
     for (const ListenerConfig& other : c.listeners) {
       if (!l.name.empty() && other.name == l.name)
         ctx.error(n.Mark(), "duplicate listener name '" + l.name + "'");
@@ -140,10 +145,10 @@ void resolveFallbacks(Context& ctx, const YAML::Node& seq, Config& c) {
 void readClusters(Context& ctx, MapReader& top, Config& c) {
   forEachItem(ctx, top.get("clusters"), "clusters", [&](const YAML::Node& n, size_t i) {
     ClusterConfig cl;
-    MapReader r(
-        ctx, n, "cluster #" + std::to_string(i + 1),
-        {"name", "endpoints", "lb", "connect_timeout_ms", "max_idle_connections",
-         "eject_after_failures", "eject_ms", "max_ejection_percent", "health_check", "fallback"});
+    MapReader r(ctx, n, "cluster #" + std::to_string(i + 1),
+                {"name", "endpoints", "lb", "connect_timeout_ms", "max_idle_connections",
+                 "eject_after_failures", "eject_ms", "max_ejection_percent", "health_check",
+                 "fallback", "tls"});
     r.require("name");
     r.require("endpoints");
     r.readString("name", cl.name);
@@ -179,6 +184,7 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
         }
       }
     }
+    if (YAML::Node t = r.get("tls"); t.IsDefined()) readClusterTls(ctx, t, cl);
     for (const ClusterConfig& other : c.clusters) {
       if (!cl.name.empty() && other.name == cl.name)
         ctx.error(n.Mark(), "duplicate cluster name '" + cl.name + "'");
@@ -276,7 +282,8 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
   forEachItem(ctx, top.get("routes"), "routes", [&](const YAML::Node& n, size_t i) {
     RouteConfig rt;
     MapReader r(ctx, n, "route #" + std::to_string(i + 1),
-                {"name", "match", "cluster", "timeout_ms", "limits", "canaries"});
+                {"name", "match", "cluster", "timeout_ms", "limits", "canaries", "api_key",
+                 "pass_api_key"});
     r.require("name");
     r.require("cluster");
     r.readString("name", rt.name);
@@ -292,6 +299,14 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
       lr.readUint("idle_timeout_ms", rt.idle_timeout_ms, 1, kMaxTimeoutMs);
     }
     if (YAML::Node cn = r.get("canaries"); cn.IsDefined()) readCanaries(ctx, cn, rt);
+    r.readEnum("api_key", rt.api_key, kApiKeyModeNames);
+    r.readBool("pass_api_key", rt.pass_api_key);
+    if (YAML::Node k = r.get("api_key");
+        rt.api_key != ApiKeyMode::kOff && !top.get("api_keys").IsDefined()) {
+      ctx.error(k.Mark(), "route '" + rt.name + "': api_key " +
+                              std::string(enumName(kApiKeyModeNames, rt.api_key)) +
+                              " needs a key file (api_keys: {file: FILE})");
+    }
     if (YAML::Node cn = r.get("cluster"); cn.IsDefined() && !rt.cluster.empty()) {
       auto it = std::find(cluster_names.begin(), cluster_names.end(), rt.cluster);
       if (it == cluster_names.end()) {

@@ -1,9 +1,12 @@
 #include "proxy/loader/inspect_config_loader.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "proxy/inspect/api_key_table.h"
 #include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/edge_baseline.h"
 #include "proxy/inspect/signature_set.h"
@@ -40,6 +43,54 @@ void readIdentities(Context& ctx, MapReader& top, InspectConfig& in) {
   });
 }
 
+// The directory relative paths in the config are resolved against: the config file's.
+std::string configDir(const std::string& file) {
+  return file.find('/') == std::string::npos ? "." : file.substr(0, file.rfind('/'));
+}
+
+// api_keys: {file}: the key file is read and parsed with the snapshot (so SIGHUP re-reads
+// it); its errors name the key file's own line and column.
+void readApiKeys(Context& ctx, const YAML::Node& node, ApiKeysConfig& k) {
+  MapReader r(ctx, node, "api_keys", {"file"});
+  if (!r.require("file")) return;
+  std::string path;
+  r.readString("file", path);
+  if (path.empty()) {
+    ctx.error(r.get("file").Mark(), "api_keys: 'file' must be a path");
+    return;
+  }
+  k.file = path[0] == '/' ? path : configDir(ctx.file()) + "/" + path;
+  std::ifstream in(k.file, std::ios::binary);
+  if (!in) {
+    ctx.error(r.get("file").Mark(), "api_keys: cannot read '" + k.file +
+                                        "': " + std::strerror(errno) +
+                                        " (dpuguard keys add IDENTITY --file FILE creates it)");
+    return;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::vector<ConfigError> errors;
+  k.table = inspect::ApiKeyTable::parse(text.str(), k.file, &errors);
+  for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
+}
+
+// identity_from: a non-empty list of identity sources.
+IdentitySources readIdentityFrom(Context& ctx, const YAML::Node& n) {
+  if (!n.IsSequence() || n.size() == 0) {
+    ctx.error(n.Mark(),
+              "'identity_from' must be a non-empty list of identity sources (mtls, "
+              "api_key, host_label, address)");
+    return 0;
+  }
+  IdentitySources set = 0;
+  for (const YAML::Node& item : n) {
+    IdentitySource s{};
+    if (readEnum(ctx, item, "'identity_from' entries", s, kIdentitySourceNames))
+      set |= sourceBit(s);
+  }
+  return set;
+}
+
 void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyConfig& p) {
   MapReader r(ctx, node, "policy", {"mode", "default", "baseline_file", "unknown_edge", "rules"});
   p.mode = PolicyMode::kRules;
@@ -74,7 +125,8 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
   forEachItem(ctx, r.get("rules"), "rules", [&](const YAML::Node& n, size_t i) {
     PolicyRule rule;
     MapReader rr(ctx, n, "policy rule #" + std::to_string(i + 1),
-                 {"id", "identities", "routes", "methods", "path_prefix", "action", "shadow"});
+                 {"id", "identities", "routes", "methods", "path_prefix", "action", "shadow",
+                  "identity_from"});
     readRuleId(ctx, rr, "rule", rule.id);
     rr.require("action");
     rule.identities = readStringList(ctx, rr.get("identities"), "identities");
@@ -88,6 +140,8 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
     }
     rr.readEnum("action", rule.action, kRuleActionNames);
     rr.readBool("shadow", rule.shadow);
+    if (YAML::Node f = rr.get("identity_from"); f.IsDefined())
+      rule.identity_from = readIdentityFrom(ctx, f);
     for (const PolicyRule& other : p.rules) {
       if (!rule.id.empty() && other.id == rule.id)
         ctx.error(n.Mark(), "duplicate policy rule id '" + rule.id + "'");
@@ -121,8 +175,7 @@ void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::S
   MapReader r(ctx, node, "signatures", {"files"});
   r.require("files");
   const std::string file = ctx.file();
-  const std::string dir =
-      file.find('/') == std::string::npos ? "." : file.substr(0, file.rfind('/'));
+  const std::string dir = configDir(file);
   std::vector<inspect::Signature> all;
   std::set<std::string> ids;
   YAML::Node files = r.get("files");
@@ -166,6 +219,7 @@ void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::S
 
 void readInspection(Context& ctx, MapReader& top, Config& c) {
   readIdentities(ctx, top, c.inspect);
+  if (YAML::Node k = top.get("api_keys"); k.IsDefined()) readApiKeys(ctx, k, c.inspect.api_keys);
   if (YAML::Node p = top.get("policy"); p.IsDefined()) readPolicy(ctx, p, c, c.inspect.policy);
   std::vector<inspect::Signature> canaries = canarySignatures(ctx.file(), c.routes);
   if (YAML::Node s = top.get("signatures"); s.IsDefined()) {

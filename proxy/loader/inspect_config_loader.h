@@ -1,4 +1,5 @@
-// Reads the inspection keys of a config file (identities, policy) into Config::inspect.
+// Reads the inspection keys of a config file (identities, api_keys, policy, signatures) into
+// Config::inspect.
 #pragma once
 
 #include "proxy/config/config.h"

@@ -258,7 +258,10 @@ void FlowLog::append(const FlowRecord& r) {
   field(buffer_, "total_us", r.total_us);
   field(buffer_, "reason", r.reason);
   if (!r.parse_error.empty()) field(buffer_, "parse_error", r.parse_error);
+  if (!r.upstream_tls_error.empty()) field(buffer_, "upstream_tls_error", r.upstream_tls_error);
+  if (!r.upstream_tls_verify.empty()) field(buffer_, "upstream_tls_verify", r.upstream_tls_verify);
   if (!r.identity.empty()) field(buffer_, "identity", r.identity);
+  if (!r.identity_source.empty()) field(buffer_, "identity_source", r.identity_source);
   if (!r.rule.empty()) field(buffer_, "rule", r.rule);
   if (!r.verdict.empty()) field(buffer_, "verdict", r.verdict);
   if (!r.dpi.empty()) field(buffer_, "dpi", r.dpi);
@@ -266,6 +269,13 @@ void FlowLog::append(const FlowRecord& r) {
   if (r.prompt_tokens >= 0) field(buffer_, "prompt_tokens", r.prompt_tokens);
   if (r.completion_tokens >= 0) field(buffer_, "completion_tokens", r.completion_tokens);
   if (!r.attempts.empty()) buffer_.append(",\"attempts\":").append(r.attempts);
+  if (!r.tls_protocol.empty()) {
+    field(buffer_, "tls_protocol", r.tls_protocol);
+    field(buffer_, "tls_cipher", r.tls_cipher);
+    if (!r.tls_sni.empty()) field(buffer_, "tls_sni", r.tls_sni);
+    buffer_.append(r.tls_resumed ? ",\"tls_resumed\":true" : ",\"tls_resumed\":false");
+    if (r.tls_ktls) buffer_.append(",\"tls_ktls\":true");
+  }
   buffer_.append("}\n");
   if (buffer_.size() > (1u << 20)) flush();
 }

@@ -22,11 +22,16 @@ struct FlowRecord {
   int64_t total_us = 0;
   std::string_view reason;       // outcomeName()
   std::string_view parse_error;  // parseErrorName() when reason is bad_request
+  // TLS to the upstream failed (upstream_tls_failed, or upstream_connect_timeout in the
+  // handshake): tls::failureName(), and the certificate's refusal ("hostname mismatch").
+  std::string_view upstream_tls_error;
+  std::string_view upstream_tls_verify;
   // Inspection (only when the snapshot inspects): who the client is and what decided.
   std::string_view identity;
-  std::string_view rule;     // the rule whose verdict stands ("default" if none matched)
-  std::string_view verdict;  // allow, deny, shadow_deny, unknown_edge, dpi_block, dpi_alert
-  std::string_view dpi;      // ids of the signatures that matched, comma-separated
+  std::string_view identity_source;  // mtls, api_key, host_label or address
+  std::string_view rule;             // the rule whose verdict stands ("default" if none matched)
+  std::string_view verdict;          // allow, deny, shadow_deny, unknown_edge, dpi_block, dpi_alert
+  std::string_view dpi;              // ids of the signatures that matched, comma-separated
   // Inference routes: the requested model and the answer's tokens (usage, or counted).
   std::string_view model;
   int64_t prompt_tokens = -1;  // -1: not an inference exchange
@@ -34,6 +39,12 @@ struct FlowRecord {
   // When a fallback was tried: every attempt as a JSON array of {cluster, endpoint, status,
   // reason}, the last one the answer's.
   std::string_view attempts;
+  // A TLS client connection: what it negotiated (empty protocol: plain TCP).
+  std::string_view tls_protocol;
+  std::string_view tls_cipher;
+  std::string_view tls_sni;
+  bool tls_resumed = false;
+  bool tls_ktls = false;
 };
 
 }  // namespace dpuguard::proxy

@@ -20,4 +20,12 @@ RouteStats* WorkerMetrics::routeStats(const std::string& name) {
   return &routes_.emplace_back(name);
 }
 
+ListenerTlsStats* WorkerMetrics::tlsStats(const std::string& listener) {
+  std::lock_guard<std::mutex> lock(routes_mutex_);
+  for (ListenerTlsStats& t : tls_) {
+    if (t.listener == listener) return &t;
+  }
+  return &tls_.emplace_back(listener);
+}
+
 }  // namespace dpuguard::proxy

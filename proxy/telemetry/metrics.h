@@ -11,6 +11,7 @@
 
 #include "parsers/http1/parse_error.h"
 #include "proxy/telemetry/outcome.h"
+#include "proxy/tls/tls_failure.h"
 
 namespace dpuguard::proxy {
 
@@ -49,6 +50,15 @@ enum class AcceptError : uint8_t {
 inline constexpr size_t kAcceptErrorCount = 5;
 inline constexpr std::array<const char*, kAcceptErrorCount> kAcceptErrorNames = {
     "emfile", "enfile", "nomem", "fd_reserve", "other"};
+// A TLS listener's handshakes (created when a worker adopts a config, never freed).
+struct ListenerTlsStats {
+  explicit ListenerTlsStats(std::string n) : listener(std::move(n)) {}
+  std::string listener;
+  Counter handshakes{0};  // completed
+  Counter resumed{0};     // of which resumed a session
+  std::array<Counter, tls::kFailureCount> failures{};
+  std::atomic<int64_t> pending{0};  // handshakes in progress
+};
 
 struct WorkerMetrics {
   Counter connections_accepted{0};
@@ -72,6 +82,11 @@ struct WorkerMetrics {
   std::atomic<int64_t> upstream_connections_active{0};
   Counter upstream_retries{0};
   Counter upstream_ejections{0};
+  // TLS to upstreams (clusters[].tls): handshakes done, how many resumed a session, and
+  // handshakes that failed, by tls::Failure.
+  Counter upstream_tls_handshakes{0};
+  Counter upstream_tls_resumed{0};
+  std::array<Counter, tls::kFailureCount> upstream_tls_failures{};
   // Host channel (host:// backends): handshakes, teardowns, messages.
   Counter host_channel_connects{0};
   Counter host_channel_failures{0};  // handshakes refused or failed
@@ -99,10 +114,17 @@ struct WorkerMetrics {
     std::lock_guard<std::mutex> lock(routes_mutex_);
     for (RouteStats& r : routes_) fn(r);
   }
+  ListenerTlsStats* tlsStats(const std::string& listener);
+  template <typename Fn>
+  void forEachTlsListener(Fn fn) {
+    std::lock_guard<std::mutex> lock(routes_mutex_);
+    for (ListenerTlsStats& t : tls_) fn(t);
+  }
 
  private:
   std::mutex routes_mutex_;
   std::deque<RouteStats> routes_;
+  std::deque<ListenerTlsStats> tls_;
 };
 
 }  // namespace dpuguard::proxy

@@ -22,6 +22,8 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kOutcomes = {{
      kFixed},
     {Outcome::kUpstreamConnectFailed, "upstream_connect_failed", 502, "cannot connect to upstream",
      kFixed},
+    {Outcome::kUpstreamTlsFailed, "upstream_tls_failed", 502,
+     "TLS handshake with the upstream failed", kFixed},
     {Outcome::kUpstreamConnectTimeout, "upstream_connect_timeout", 504,
      "upstream did not accept the connection in time", kFixed},
     {Outcome::kUpstreamReset, "upstream_reset", 502,
@@ -40,6 +42,7 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kOutcomes = {{
     {Outcome::kCompletionCut, "completion_cut", 0, "", kNone},
     {Outcome::kCompletionBlocked, "completion_blocked", 502,
      "the answer was stopped by an output guardrail", kFixed},
+    {Outcome::kUnauthorized, "unauthorized", 401, "a valid API key is required", kFixed},
 }};
 
 // The table is indexed by the enum; a row out of place is a compile error, not a wrong name.

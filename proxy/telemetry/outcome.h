@@ -18,6 +18,7 @@ enum class Outcome : uint8_t {
   kBodyTimeout,             // 408: a request body read whole (inference) did not arrive in time
   kNoHealthyUpstream,       // 503
   kUpstreamConnectFailed,   // 502
+  kUpstreamTlsFailed,       // 502: the TLS handshake with the upstream failed (a connect failure)
   kUpstreamConnectTimeout,  // 504
   kUpstreamReset,           // 502 (or client cut off if the response had started)
   kUpstreamProtocolError,   // 502
@@ -31,9 +32,10 @@ enum class Outcome : uint8_t {
   kBudgetCut,               // a streamed answer was ended at the identity's token budget
   kCompletionCut,      // a streamed answer was ended by an output guardrail (where: completion)
   kCompletionBlocked,  // 502: a whole answer an output guardrail refused, sent instead of it
+  kUnauthorized,       // 401: a route's API key is missing, malformed or unknown
 };
 
-inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kCompletionBlocked) + 1;
+inline constexpr int kOutcomeCount = static_cast<int>(Outcome::kUnauthorized) + 1;
 
 // How a local reply for an outcome gets its status:
 //   kNone     the outcome never answers locally: the upstream answered (kProxied, kBudgetCut)

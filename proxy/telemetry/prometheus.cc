@@ -94,6 +94,32 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
   header(out, "dpuguard_request_duration_seconds", "histogram", "From the first byte of a request to its end, by route.");
   for (const auto& [route, h] : latency) histogram(out, "dpuguard_request_duration_seconds", "route=\"" + route + "\"", h);
 
+  std::map<std::string, std::array<uint64_t, tls::kFailureCount + 3>> tls;  // failures, ok, resumed, pending
+  for (WorkerMetrics* w : workers) {
+    w->forEachTlsListener([&](ListenerTlsStats& t) {
+      auto& row = tls[t.listener];
+      for (size_t i = 1; i < tls::kFailureCount; ++i) row[i] += load(t.failures[i]);
+      row[tls::kFailureCount] += load(t.handshakes);
+      row[tls::kFailureCount + 1] += load(t.resumed);
+      row[tls::kFailureCount + 2] += static_cast<uint64_t>(std::max<int64_t>(t.pending.load(std::memory_order_relaxed), 0));
+    });
+  }
+  if (!tls.empty()) {
+    header(out, "dpuguard_tls_handshakes_total", "counter", "TLS handshakes completed, by listener.");
+    for (const auto& [l, row] : tls) sample(out, "dpuguard_tls_handshakes_total", "listener=\"" + l + "\"", row[tls::kFailureCount]);
+    header(out, "dpuguard_tls_resumed_total", "counter", "TLS handshakes that resumed a session (ticket), by listener.");
+    for (const auto& [l, row] : tls) sample(out, "dpuguard_tls_resumed_total", "listener=\"" + l + "\"", row[tls::kFailureCount + 1]);
+    header(out, "dpuguard_tls_handshakes_pending", "gauge", "TLS handshakes in progress, by listener.");
+    for (const auto& [l, row] : tls) sample(out, "dpuguard_tls_handshakes_pending", "listener=\"" + l + "\"", row[tls::kFailureCount + 2]);
+    header(out, "dpuguard_tls_handshake_failures_total", "counter", "TLS handshakes refused or failed, by listener and reason.");
+    for (const auto& [l, row] : tls) {
+      for (size_t i = 1; i < tls::kFailureCount; ++i) {
+        sample(out, "dpuguard_tls_handshake_failures_total",
+               "listener=\"" + l + "\",reason=\"" + std::string(tls::failureName(static_cast<tls::Failure>(i))) + "\"", row[i]);
+      }
+    }
+  }
+
   header(out, "dpuguard_outcomes_total", "counter", "How exchanges ended (flow-log 'reason').");
   for (int i = 0; i < kOutcomeCount; ++i) {
     uint64_t v = 0;
@@ -180,6 +206,21 @@ std::string renderPrometheus(const std::vector<WorkerMetrics*>& workers, const P
   for (const Simple& c : kCounters) {
     header(out, c.name, "counter", c.help);
     sample(out, c.name, "", total(c.counter));
+  }
+  header(out, "dpuguard_upstream_tls_handshakes_total", "counter",
+         "TLS handshakes with upstreams that succeeded, by whether they resumed a session.");
+  sample(out, "dpuguard_upstream_tls_handshakes_total", "resumed=\"true\"",
+         total(&WorkerMetrics::upstream_tls_resumed));
+  sample(
+      out, "dpuguard_upstream_tls_handshakes_total", "resumed=\"false\"",
+      total(&WorkerMetrics::upstream_tls_handshakes) - total(&WorkerMetrics::upstream_tls_resumed));
+  header(out, "dpuguard_upstream_tls_handshake_failures_total", "counter",
+         "TLS handshakes with upstreams that failed, by reason (a connect failure).");
+  for (size_t i = 1; i < tls::kFailureCount; ++i) {
+    uint64_t v = 0;
+    for (WorkerMetrics* w : workers) v += load(w->upstream_tls_failures[i]);
+    sample(out, "dpuguard_upstream_tls_handshake_failures_total",
+           "reason=\"" + std::string(tls::failureName(static_cast<tls::Failure>(i))) + "\"", v);
   }
   header(out, "dpuguard_connections_active", "gauge", "Client connections open now.");
   sample(out, "dpuguard_connections_active", "", gauge(&WorkerMetrics::connections_active));

@@ -8,31 +8,15 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "proxy/core/transport.h"
+#include "proxy/tls/tls_failure.h"
 
 namespace dpuguard::proxy::tls {
-
-// Why a handshake (or an established connection) failed: the `reason` label of
-// dpuguard_tls_handshake_failures_total.
-enum class Failure : uint8_t {
-  kNone,
-  kNotTls,            // the first bytes were not a TLS record (plain HTTP, garbage)
-  kProtocol,          // a malformed or unacceptable handshake message (version, cipher, too big)
-  kAlpn,              // no protocol we speak (h2 only)
-  kNoCertificate,     // client_auth require: the client sent none
-  kBadCertificate,    // the client's (or upstream's) certificate failed verification
-  kIdentity,          // the certificate's SPIFFE ID is missing, doubled or of a foreign domain
-  kRenegotiation,     // the peer tried to renegotiate
-  kTimeout,           // handshake_timeout_ms passed
-  kPeerClosed,        // the peer closed or reset during the handshake
-  kInternal,          // anything else OpenSSL reported
-};
-inline constexpr size_t kFailureCount = static_cast<size_t>(Failure::kInternal) + 1;
-std::string_view failureName(Failure f);
 
 class TlsTransport final : public Transport {
  public:
@@ -51,24 +35,39 @@ class TlsTransport final : public Transport {
   // Records a failure found outside OpenSSL (a timeout) and ends the connection.
   void fail(Failure f);
   SSL* ssl() const { return ssl_; }
+  // The handshake failed because the client spoke plain HTTP: answer it in plain HTTP, 400
+  // "use https", as nginx does, rather than leave it a reset. True if it was answered.
+  bool answerPlainHttp();
 
   int fd() const override { return fd_; }
   Result read(char* dst, size_t capacity) override;
   Result write(std::string_view data) override;
   bool shutdownWrite() override;
   bool hasPendingInput() const override;
+  bool hasBufferedInput() const override;
   bool wantsRead() const override { return want_read_; }
   bool wantsWrite() const override { return want_write_; }
   std::string_view peerIdentity() const override { return peer_identity_; }
   const TlsFacts* tls() const override { return established_ ? &facts_ : nullptr; }
   void close() override;
 
-  // Set by the context's verify step (server side, mTLS): the SPIFFE ID it accepted.
+  // The transport an SSL belongs to (for OpenSSL callbacks), or null.
+  static TlsTransport* of(const SSL* ssl);
+  // Set by the context's callbacks during the handshake: the SPIFFE ID the client's
+  // certificate proves, or why the certificate is refused (the alert is OpenSSL's).
   void setPeerIdentity(std::string id) { peer_identity_ = std::move(id); }
+  void noteFailure(Failure f) { pending_failure_ = f; }
+  // Renegotiation is never allowed: a ClientHello after the handshake ends the connection.
+  void noteRenegotiation() { renegotiating_ = true; }
+  // Where failures of the established connection are counted (by Failure; the handshake's
+  // own are counted by whoever drives it). Null: not counted.
+  void countFailuresIn(std::atomic<uint64_t>* by_failure) { counters_ = by_failure; }
 
  private:
-  Result afterError(int ret, bool reading);
-  void established(bool resumed);
+  Io handshakeStep();
+  Result afterError(int ret);
+  Failure classify(int ssl_error) const;
+  void setEstablished();
 
   int fd_;
   SSL* ssl_;
@@ -76,8 +75,12 @@ class TlsTransport final : public Transport {
   bool want_read_ = false;
   bool want_write_ = false;
   bool shut_ = false;
+  bool renegotiating_ = false;
+  bool plain_http_ = false;  // the handshake's first bytes were an HTTP request line
   Failure failure_ = Failure::kNone;
+  Failure pending_failure_ = Failure::kNone;  // a callback's finding, reported if it fails
   TlsFacts facts_;
+  std::atomic<uint64_t>* counters_ = nullptr;
   std::string peer_identity_;
 };
 

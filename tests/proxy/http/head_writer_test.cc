@@ -67,6 +67,24 @@ TEST(HeadWriterTest, AnAnswerGuardrailsReadIsAskedForUncompressed) {
   EXPECT_NE(out.find("Accept-Encoding: gzip, br\r\n"), std::string::npos);
 }
 
+TEST(HeadWriterTest, AnApiKeyDpuguardCheckedStaysHereUnlessPassed) {
+  Parsed p(http1::MessageParser::Kind::kRequest,
+           "GET /a HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer dpg_k\r\nAccept: */*\r\n"
+           "authorization: Bearer dpg_second\r\n\r\n");
+  RequestForwarding f{"/a", "h", "::1", BodyFraming::kNone, 0, false};
+  f.drop_authorization = true;
+  std::string out;
+  writeRequestHead(p.head(), f, out);
+  EXPECT_EQ(out,
+            "GET /a HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nVia: 1.1 dpuguard\r\nX-Forwarded-For: "
+            "::1\r\n\r\n");
+  f.drop_authorization = false;  // pass_api_key: true, or a route that reads no keys
+  out.clear();
+  writeRequestHead(p.head(), f, out);
+  EXPECT_NE(out.find("\r\nAuthorization: Bearer dpg_k\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\nauthorization: Bearer dpg_second\r\n"), std::string::npos) << out;
+}
+
 TEST(HeadWriterTest, ResponseFramingAndClose) {
   Parsed p(http1::MessageParser::Kind::kResponse,
            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "

@@ -67,6 +67,23 @@ TEST(LocalReplyTest, CarriedStatusAndDetail) {
   EXPECT_NE(bodyOf(out).find("\"message\":\"head_too_large\""), std::string::npos);
 }
 
+TEST(LocalReplyTest, AnUnauthorizedReplyChallengesForABearerToken) {
+  std::string out;
+  ReplyDetail d{.message = "Incorrect API key provided.",
+                .code = "invalid_api_key",
+                .type = "invalid_request_error",
+                .www_authenticate = "Bearer"};
+  EXPECT_EQ(writeLocalReply(Outcome::kUnauthorized, false, out, d), 401);
+  EXPECT_EQ(out.rfind("HTTP/1.1 401 Unauthorized\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("\r\nWWW-Authenticate: Bearer\r\n"), std::string::npos) << out;
+  EXPECT_EQ(bodyOf(out),
+            "{\"error\":{\"message\":\"Incorrect API key provided.\",\"type\":"
+            "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}\n");
+  out.clear();
+  writeLocalReply(Outcome::kDenied, false, out);
+  EXPECT_EQ(out.find("WWW-Authenticate"), std::string::npos);
+}
+
 // Status lines always carry the usual phrase: a 505 once went out as "HTTP/1.1 505 ".
 TEST(LocalReplyTest, EveryStatusLineHasItsPhrase) {
   for (int i = 0; i < kOutcomeCount; ++i) {

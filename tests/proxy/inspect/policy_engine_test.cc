@@ -7,8 +7,8 @@
 namespace dpuguard::proxy::inspect {
 namespace {
 
-PolicyRule rule(std::string id, std::vector<std::string> identities, std::vector<std::string> routes,
-                RuleAction action, bool shadow = false) {
+PolicyRule rule(std::string id, std::vector<std::string> identities,
+                std::vector<std::string> routes, RuleAction action, bool shadow = false) {
   PolicyRule r;
   r.id = std::move(id);
   r.identities = std::move(identities);
@@ -26,7 +26,8 @@ PolicyInput in(std::string_view identity, std::string_view route, std::string_vi
 TEST(PolicyEngineTest, FirstMatchThenDefault) {
   PolicyConfig c;
   c.mode = PolicyMode::kRules;
-  c.rules = {rule("a", {"nb"}, {"chat"}, RuleAction::kAllow), rule("b", {}, {"chat"}, RuleAction::kDeny)};
+  c.rules = {rule("a", {"nb"}, {"chat"}, RuleAction::kAllow),
+             rule("b", {}, {"chat"}, RuleAction::kDeny)};
   PolicyEngine p(c, nullptr);
   EXPECT_EQ(p.decide(in("nb", "chat")).rule, "a");
   EXPECT_FALSE(p.decide(in("nb", "chat")).blocked());
@@ -90,6 +91,55 @@ TEST(PolicyEngineTest, EnforceBlocksOrAlertsOnEdgesMissingFromTheBaseline) {
   EXPECT_EQ(p.decide(in("nb", "admin")).tag, "deny");
 }
 
+PolicyInput from(IdentitySource source, std::string_view route = "chat") {
+  PolicyInput i = in("spiffe://c/ns/a/sa/b", route);
+  i.source = source;
+  return i;
+}
+
+TEST(PolicyEngineTest, IdentityFromDeniesIdentitiesFromOtherSourcesByThatRule) {
+  PolicyConfig c;
+  c.mode = PolicyMode::kRules;
+  c.default_action = RuleAction::kAllow;
+  PolicyRule strong = rule("chat-strong", {}, {"chat"}, RuleAction::kAllow);
+  strong.identity_from = kCryptographicSources;
+  c.rules = {strong};
+  PolicyEngine p(c, nullptr);
+  EXPECT_FALSE(p.decide(from(IdentitySource::kMtls)).blocked());
+  EXPECT_FALSE(p.decide(from(IdentitySource::kApiKey)).blocked());
+  for (IdentitySource weak : {IdentitySource::kAddress, IdentitySource::kHostLabel}) {
+    // The rule matched: its allow does not apply, and the default (allow) is not reached.
+    const Verdict v = p.decide(from(weak));
+    EXPECT_TRUE(v.blocked());
+    EXPECT_EQ(v.status, 403);
+    EXPECT_EQ(v.rule, "chat-strong");
+    EXPECT_EQ(v.tag, "untrusted_identity");
+  }
+  // A route the rule does not match is not its business.
+  EXPECT_FALSE(p.decide(from(IdentitySource::kAddress, "admin")).blocked());
+  // A deny rule denies whatever the source; with identity_from it is still a plain deny.
+  c.rules[0].action = RuleAction::kDeny;
+  EXPECT_EQ(p.decide(from(IdentitySource::kMtls)).tag, "deny");
+  EXPECT_EQ(p.decide(from(IdentitySource::kAddress)).tag, "untrusted_identity");
+}
+
+TEST(PolicyEngineTest, AShadowIdentityFromRuleOnlyTagsWouldDeny) {
+  PolicyConfig c;
+  c.mode = PolicyMode::kRules;
+  c.default_action = RuleAction::kAllow;
+  PolicyRule soon = rule("mtls-soon", {}, {"chat"}, RuleAction::kAllow, true);
+  soon.identity_from = sourceBit(IdentitySource::kMtls);
+  c.rules = {soon};
+  PolicyEngine p(c, nullptr);
+  Verdict v = p.decide(from(IdentitySource::kApiKey));
+  EXPECT_FALSE(v.blocked());
+  EXPECT_EQ(v.rule, "mtls-soon");
+  EXPECT_EQ(v.tag, "shadow_deny");
+  v = p.decide(from(IdentitySource::kMtls));
+  EXPECT_EQ(v.tag, "allow");  // a trusted source: the shadow allow says nothing
+  EXPECT_EQ(v.rule, "default");
+}
+
 TEST(PolicyEngineTest, OffAllowsEverythingWithoutARule) {
   PolicyConfig c;
   c.rules = {rule("x", {}, {}, RuleAction::kDeny)};
@@ -100,7 +150,8 @@ TEST(PolicyEngineTest, OffAllowsEverythingWithoutARule) {
 
 TEST(EdgeBaselineTest, ParsesCommentsAndReportsBadLines) {
   std::vector<ConfigError> errors;
-  const EdgeBaseline b = EdgeBaseline::parse("# header\n\nspiffe://c/ns/a/sa/b  chat # note\nlonely\na b c\n", "f", &errors);
+  const EdgeBaseline b = EdgeBaseline::parse(
+      "# header\n\nspiffe://c/ns/a/sa/b  chat # note\nlonely\na b c\n", "f", &errors);
   EXPECT_TRUE(b.contains("spiffe://c/ns/a/sa/b", "chat"));
   EXPECT_EQ(b.edges().size(), 1u);
   ASSERT_EQ(errors.size(), 2u);

@@ -39,6 +39,7 @@ TEST(OutcomeTest, DocumentedNamesAndStatuses) {
       {Outcome::kBodyTimeout, "body_timeout", 408},
       {Outcome::kNoHealthyUpstream, "no_healthy_upstream", 503},
       {Outcome::kUpstreamConnectFailed, "upstream_connect_failed", 502},
+      {Outcome::kUpstreamTlsFailed, "upstream_tls_failed", 502},
       {Outcome::kUpstreamConnectTimeout, "upstream_connect_timeout", 504},
       {Outcome::kUpstreamReset, "upstream_reset", 502},
       {Outcome::kUpstreamProtocolError, "upstream_protocol_error", 502},
@@ -52,6 +53,7 @@ TEST(OutcomeTest, DocumentedNamesAndStatuses) {
       {Outcome::kBudgetCut, "budget_cut", 0},
       {Outcome::kCompletionCut, "completion_cut", 0},
       {Outcome::kCompletionBlocked, "completion_blocked", 502},
+      {Outcome::kUnauthorized, "unauthorized", 401},
   };
   ASSERT_EQ(std::size(documented), static_cast<size_t>(kOutcomeCount));
   for (const auto& d : documented) {
