@@ -167,7 +167,9 @@ class UpstreamTlsTest(ProxyTestCase):
     def test_tls_failures_are_connect_failures_and_eject(self):
         bad = self.nginx()
         d = self.dpuguard(bad, tls_cluster(ca_file=self.pki.other_ca_cert, server_name=SERVER_NAME)
-                          + "\n    eject_after_failures: 2\n    eject_ms: 60000")
+                          + "\n    eject_after_failures: 2\n    eject_ms: 60000"
+                          # the only endpoint may go (the default keeps the last one in)
+                          + "\n    max_ejection_percent: 100")
         self.assertEqual(get(d, "/hello")[0], 502)
         self.assertEqual(get(d, "/hello")[0], 502)
         status, _, body = get(d, "/hello")
