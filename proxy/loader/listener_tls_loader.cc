@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "proxy/loader/tls_files.h"
 #include "proxy/tls/server_context.h"
 
 namespace dpuguard::proxy {
@@ -25,6 +26,8 @@ void readCertificate(Context& ctx, const YAML::Node& n, const std::string& what,
   r.require("key_file");
   r.readString("cert_file", c.cert_file);
   r.readString("key_file", c.key_file);
+  c.cert_file = resolveConfigPath(ctx, c.cert_file);  // relative: to the config file's directory
+  c.key_file = resolveConfigPath(ctx, c.key_file);
   if (YAML::Node names = r.get("names"); names.IsDefined())
     c.names = readStringList(ctx, names, what + " names");
   if (!c.key_file.empty()) {
@@ -47,6 +50,7 @@ void readClientAuth(Context& ctx, const YAML::Node& n, const std::string& what,
   a.mode = ClientAuthMode::kRequire;
   r.readEnum("mode", a.mode, kClientAuthModeNames);
   r.readString("ca_file", a.ca_file);
+  a.ca_file = resolveConfigPath(ctx, a.ca_file);
   r.readUint("verify_depth", a.verify_depth, 1, 16);
   if (YAML::Node td = r.get("trust_domains"); td.IsDefined())
     a.trust_domains = readStringList(ctx, td, what + " trust_domains");
