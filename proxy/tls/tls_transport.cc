@@ -206,9 +206,15 @@ bool TlsTransport::answerPlainHttp() {
 
 void TlsTransport::fail(Failure f) {
   if (failure_ == Failure::kNone) failure_ = f;
+  established_ = false;  // refused after all: nothing more moves on it
 }
 
 void TlsTransport::close() {
+  if (ssl_ != nullptr && established_ && !shut_ && failure_ == Failure::kNone) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // close_notify (RFC 8446 §6.1), best effort: the socket may be full
+    ERR_clear_error();
+  }
   if (ssl_ != nullptr) {
     SSL_free(ssl_);
     ssl_ = nullptr;
