@@ -50,9 +50,9 @@ struct ListenerTlsConfig {
   bool enabled = false;
   std::vector<TlsCertificateConfig> certificates;  // the first is the default (no/unknown SNI)
   TlsVersion min_version = TlsVersion::kTls13;
-  std::string ciphers;        // TLS 1.2 cipher list (OpenSSL syntax); empty = safe default
-  std::string ciphersuites;   // TLS 1.3 suites; empty = OpenSSL's default
-  std::string groups;         // "X25519:P-256"; empty = safe default
+  std::string ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); empty = safe default
+  std::string ciphersuites;  // TLS 1.3 suites; empty = OpenSSL's default
+  std::string groups;        // "X25519:P-256"; empty = safe default
   uint32_t handshake_timeout_ms = 10000;
   // Per worker: handshakes in progress beyond this are closed at once (a ClientHello may hold
   // ~190 KiB of OpenSSL's buffers until its timeout).
