@@ -256,7 +256,13 @@ void ServerContext::onInfo(const SSL* ssl, int where, int /*ret*/) {
 
 int ServerContext::onTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[16],
                                EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
-  return owner(ssl)->keys_->crypt(name, iv, cipher, mac, enc);
+  const int r = owner(ssl)->keys_->crypt(name, iv, cipher, mac, enc);
+  // TLS 1.3 clients use a ticket once (RFC 8446 C.4; OpenSSL's client marks a session it
+  // resumed not resumable): a resumption that issues no new ticket makes the client's next
+  // connection a full handshake. 2 = "valid, renew it": OpenSSL sends one new ticket after a
+  // resumption (as it does with its own ticket keys). TLS 1.2 tickets stay reusable.
+  if (r == 1 && enc == 0 && SSL_version(ssl) >= TLS1_3_VERSION) return 2;
+  return r;
 }
 
 }  // namespace dpuguard::proxy::tls
