@@ -105,6 +105,10 @@ bool ServerContext::configure(SSL_CTX* ctx, std::string* error) const {
   // while a connection is idle, as nginx and HAProxy do (about 34 KiB per idle connection).
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
+  // Read ahead: a whole record (header and body) per read(2), not a 5-byte header read first
+  // and then the body: one syscall less per record. Bytes read ahead wait in OpenSSL's buffer,
+  // which raises no readiness event: TlsTransport::hasBufferedInput says so (SSL_has_pending).
+  SSL_CTX_set_read_ahead(ctx, 1);
   // Stateless resumption only: tickets, no server-side session cache to grow or share.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(ctx, config_.session_tickets ? 1 : 0);
@@ -313,7 +317,13 @@ void ServerContext::onInfo(const SSL* ssl, int where, int ret) {
 
 int ServerContext::onTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[16],
                                EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
-  return owner(ssl)->keys_->crypt(name, iv, cipher, mac, enc);
+  const int r = owner(ssl)->keys_->crypt(name, iv, cipher, mac, enc);
+  // TLS 1.3 clients use a ticket once (RFC 8446 C.4; OpenSSL's client marks a session it
+  // resumed not resumable): a resumption that issues no new ticket makes the client's next
+  // connection a full handshake. 2 = "valid, renew it": OpenSSL sends one new ticket after a
+  // resumption (as it does with its own ticket keys). TLS 1.2 tickets stay reusable.
+  if (r == 1 && enc == 0 && SSL_version(ssl) >= TLS1_3_VERSION) return 2;
+  return r;
 }
 
 }  // namespace dpuguard::proxy::tls
