@@ -286,6 +286,11 @@ void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
     return;
   }
   ListenerTlsStats& stats = *tls_stats_[listener_index];
+  if (handshakes_.size() >= tls_context->config().max_pending_handshakes) {
+    bump(stats.failures[static_cast<size_t>(tls::Failure::kOverload)]);
+    ::close(fd);
+    return;
+  }
   SSL* ssl = tls_context->newSsl();
   if (ssl == nullptr) {
     bump(stats.failures[static_cast<size_t>(tls::Failure::kInternal)]);

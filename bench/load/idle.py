@@ -22,17 +22,23 @@ def _get(sock):
         raise RuntimeError(f"idle-test request refused: {data[:60]!r}")
 
 
-def measure(port, pid, connections):
-    """Opens `connections` keep-alive connections (one request each): KiB of RSS per connection."""
+def _connect(port, context):
+    s = socket.create_connection(("127.0.0.1", port))
+    return context.wrap_socket(s, server_hostname="bench.test") if context is not None else s
+
+
+def measure(port, pid, connections, context=None):
+    """Opens `connections` keep-alive connections (one request each): KiB of RSS per connection.
+    `context`: an ssl.SSLContext, for TLS connections (handshake, then the request)."""
     for _ in range(200):  # warm-up on one connection: pools, caches
-        with socket.create_connection(("127.0.0.1", port)) as s:
+        with _connect(port, context) as s:
             _get(s)
     time.sleep(0.2)
     before = rss_kb(pid)
     socks = []
     try:
         for _ in range(connections):
-            s = socket.create_connection(("127.0.0.1", port))
+            s = _connect(port, context)
             _get(s)
             socks.append(s)
         time.sleep(0.5)  # let the proxy settle (deferred frees, timers)

@@ -29,14 +29,14 @@ def post_script(work):
     return path
 
 
-def wrk(port, path, script, seconds, connections, cpus=None):
-    """`cpus`: a taskset CPU list to pin wrk to (pinned mode), or None."""
+def wrk(port, path, script, seconds, connections, cpus=None, scheme="http"):
+    """`cpus`: a taskset CPU list to pin wrk to (pinned mode), or None. `scheme`: https for TLS."""
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if cpus:
         args = ["taskset", "-c", cpus, *args]
     if script:
         args += ["-s", script]
-    out = subprocess.run([*args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+    out = subprocess.run([*args, f"{scheme}://127.0.0.1:{port}{path}"], capture_output=True, text=True,
                          check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -57,17 +57,17 @@ def ratio_rounds(runs, base_runs, figure):
     return statistics.median(ratios) if ratios else None
 
 
-def wrk_rounds(targets, label, path, script, args):
+def wrk_rounds(targets, label, path, script, args, scheme="http"):
     """Warm-up, then args.rounds alternating wrk runs over `targets` ({name: (port, process)}),
     each with the CPU seconds its process spent per 10k requests. Returns {name: [run, ...]}."""
     cpus = getattr(args, "load_cpus", None)  # pinned mode: wrk's CPUs
     for port, _ in targets.values():  # connections, pools, caches
-        wrk(port, path, script, 1, args.connections, cpus)
+        wrk(port, path, script, 1, args.connections, cpus, scheme)
     runs = {name: [] for name in targets}
     for r in range(args.rounds):
         for name, (port, proc) in targets.items():
             cpu0 = cpu_seconds(proc.pid)
-            res = wrk(port, path, script, args.seconds, args.connections, cpus)
+            res = wrk(port, path, script, args.seconds, args.connections, cpus, scheme)
             res["cpu_s_per_10k"] = (cpu_seconds(proc.pid) - cpu0) / res["requests"] * 10000
             runs[name].append(res)
             print(f"{label:13} round {r + 1} {name:9} {res['rps']:9.0f} req/s  p50 {res['p50_ms']:.3f} ms  "

@@ -2,6 +2,9 @@
 and the proxies as equivalent reverse proxies: one worker/thread each, keep-alive to the
 upstream, the same limits, and the same two routes (Host llm.bench -> mock LLM, else nginx).
 nginx_modsec is nginx again with ModSecurity v3 and the OWASP Core Rule Set (bench/load/inspection).
+With `tls` (a bench/load/tls.py Certificate), a proxy's listener terminates TLS instead: the same
+ECDSA P-256 certificate on all three, TLS 1.3 only, TLS_AES_128_GCM_SHA256 and X25519 only,
+ALPN http/1.1, session tickets on (each proxy's own ticket keys).
 
 Pinned (Processes(work, pin=("0", "1"))): upstreams on the first CPU list (with the load
 generator, see measure.wrk), proxies on the second, each started under taskset (which execs
@@ -108,11 +111,19 @@ http {{ access_log off; keepalive_requests 1000000; client_body_buffer_size 64k;
         return port
 
     # --- proxies: each returns (port, process) ------------------------------------------
-    def dpuguard(self, upstream, llm, tag="", inspect=""):
-        """`inspect`: inspection keys appended to the config (bench/load/inspection)."""
+    def dpuguard(self, upstream, llm, tag="", inspect="", tls=None, ktls=False):
+        """`inspect`: inspection keys appended to the config (bench/load/inspection).
+        `ktls`: with `tls`, listeners[].tls.ktls (the kernel's record layer, where it has one)."""
         port = free_port()
-        conf = self.write(f"dpuguard{tag}.yaml", f"""listeners: [{{name: public, address: "127.0.0.1:{port}"}}]
-workers: 1
+        listener = f'{{name: public, address: "127.0.0.1:{port}"}}'
+        if tls:
+            listener = (f'{{name: public, address: "127.0.0.1:{port}", tls: {{certificates: '
+                        f'[{{cert_file: "{tls.cert}", key_file: "{tls.key}"}}], min_version: "1.3", '
+                        f'ciphersuites: {tls.SUITE}, groups: {tls.GROUP}, ktls: {str(ktls).lower()}}}}}')
+        admin_port = free_port() if tls else None  # /metrics: handshakes and resumptions counted
+        admin = f'admin: {{address: "127.0.0.1:{admin_port}"}}\n' if tls else ""
+        conf = self.write(f"dpuguard{tag}.yaml", f"""listeners: [{listener}]
+{admin}workers: 1
 limits: {{max_body_bytes: 1048576}}
 clusters:
   - {{name: up, endpoints: ["127.0.0.1:{upstream}"], max_idle_connections: 256}}
@@ -125,13 +136,20 @@ logging: {{flow_log: "off"}}
 {inspect}""")
         p = self.spawn([os.path.join(ROOT, "build", "dpuguard"), "--config", conf], f"dpuguard{tag}")
         wait_port(port, p)
+        p.admin_port = admin_port
         return port, p
 
-    def haproxy(self, upstream, llm, tag=""):
+    def haproxy(self, upstream, llm, tag="", tls=None):
         port = free_port()
+        bind = f"127.0.0.1:{port}"
+        if tls:  # HAProxy wants the key in the certificate's PEM
+            bind += (f" ssl crt {tls.pem} alpn http/1.1 ssl-min-ver TLSv1.3 ciphersuites {tls.SUITE}"
+                     f" curves {tls.GROUP}")
+        stats = f"{self.work}/haproxy{tag}.sock"  # SSL counters (bench/load/tls.py)
+        stats_line = f"\n  stats socket {stats}" if tls else ""
         conf = self.write(f"haproxy{tag}.cfg", f"""global
   nbthread 1
-  maxconn 8000
+  maxconn 8000{stats_line}
 defaults
   mode http
   timeout connect 1s
@@ -140,7 +158,7 @@ defaults
   option http-keep-alive
   http-reuse always
 frontend public
-  bind 127.0.0.1:{port}
+  bind {bind}
   use_backend llm if {{ hdr(host) -i {LLM_HOST} }}
   default_backend up
 backend up
@@ -153,12 +171,19 @@ backend llm
 """)
         p = self.spawn([HAPROXY, "-db", "-f", conf], f"haproxy{tag}")
         wait_port(port, p)
+        p.stats_socket = stats if tls else None
         return port, p
 
-    def nginx(self, upstream, llm, tag="", modsec=False):
+    def nginx(self, upstream, llm, tag="", modsec=False, tls=None):
         """`modsec`: with ModSecurity on, running modsec_rules() (nginx_modsec)."""
         port = free_port()
         w = self.work
+        ssl = ""
+        if tls:  # http level: both servers (the default and llm.bench) share the port
+            ssl = (f"ssl_certificate {tls.cert}; ssl_certificate_key {tls.key}; ssl_protocols TLSv1.3;\n"
+                   f"  ssl_conf_command Ciphersuites {tls.SUITE}; ssl_ecdh_curve {tls.GROUP}; "
+                   f"ssl_session_tickets on;")
+        listen = f"127.0.0.1:{port}" + (" ssl" if tls else "")
         module = f"load_module {MODSEC_MODULE};\n" if modsec else ""
         waf = f"modsecurity on; modsecurity_rules_file {self.modsec_rules()};" if modsec else ""
         conf = self.write(f"nginx-proxy{tag}.conf", f"""{module}daemon off; master_process off; worker_processes 1;
@@ -167,13 +192,14 @@ events {{ worker_connections 20000; }}
 http {{ access_log off; keepalive_requests 1000000; client_max_body_size 1m;
   client_body_buffer_size 64k; client_body_temp_path {w}/pbody; proxy_temp_path {w}/ptemp;
   {waf}
+  {ssl}
   upstream up {{ server 127.0.0.1:{upstream}; keepalive 256; }}
   upstream llm {{ server 127.0.0.1:{llm}; keepalive 256; }}
-  server {{ listen 127.0.0.1:{port} backlog=4096;
+  server {{ listen {listen} backlog=4096;
     location / {{ proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection "";
                   proxy_buffering off; }}
   }}
-  server {{ listen 127.0.0.1:{port}; server_name {LLM_HOST};
+  server {{ listen {listen}; server_name {LLM_HOST};
     location / {{ proxy_pass http://llm; proxy_http_version 1.1; proxy_set_header Connection "";
                   proxy_buffering off; }}
   }}

@@ -46,12 +46,16 @@ def stream_once(sock, request):
     return ttfb, latencies
 
 
-def measure(port, host, streams):
-    """`streams` completions over one connection: medians and p99 in microseconds."""
+def measure(port, host, streams, context=None):
+    """`streams` completions over one connection: medians and p99 in microseconds. `context`:
+    an ssl.SSLContext to speak TLS through (the handshake is before the first stream)."""
     request = _request(host)
     ttfbs, events = [], []
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if context is not None:
+        sock = context.wrap_socket(sock, server_hostname=host)
+    with sock:
         stream_once(sock, request)  # warm-up: the proxy's upstream connection
         for _ in range(streams):
             ttfb, lat = stream_once(sock, request)

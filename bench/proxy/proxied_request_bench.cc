@@ -1,20 +1,29 @@
 // Heap allocations per proxied request, in steady state. A real worker (event loop, router,
 // upstream pool, flow log to /dev/null) proxies between a blocking client on one keep-alive
 // connection and a fixed-response upstream thread, all on loopback in this process; every
-// malloc in the process is counted (bench/support/heap_counter.cc), and the client and the
-// upstream allocate nothing themselves, so the count is the proxy's.
+// malloc in the process is counted (bench/support/heap_counter.cc), the client's and the
+// upstream's threads apart, so the count is the proxy's.
 //
-//   build/bench/proxied_request_bench [--require-zero-allocs]
+//   build/bench/proxied_request_bench [--require-zero-allocs] [--trace-allocs N]
 //
 // Reports allocs_per_request, with inspection off and with everything on (the *_inspected
-// workloads, which first check that a prompt injection is refused); with --require-zero-allocs
-// the exit code is 1 when any workload allocates or fails (ctest runs it that way). The time
-// per iteration is a loopback round trip through the proxy, for reference only;
-// bench/load/run is the throughput measurement.
+// workloads, which first check that a prompt injection is refused), in cleartext and over TLS
+// (the *_tls workloads: the listener terminates TLS 1.3 with a certificate the openssl CLI
+// makes in a temporary directory; the client is OpenSSL on a blocking socket). With
+// --require-zero-allocs the exit code is 1 when any workload allocates outside OpenSSL or
+// fails (ctest runs it that way); openssl_allocs_per_request is what OpenSSL itself allocates
+// per request, reported, not failed (its record buffers, freed while a connection is idle
+// under SSL_MODE_RELEASE_BUFFERS, and one small block per record: bench/results/
+// tls_allocations.md).
+// --trace-allocs N prints the size and backtrace of the first N counted allocations of each
+// workload's measured part. The time per iteration is a loopback round trip through the
+// proxy, for reference only; bench/load/run is the throughput measurement.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,6 +41,7 @@
 #include "bench/support/heap_counter.h"
 #include "proxy/core/socket_ops.h"
 #include "proxy/loader/config_loader.h"
+#include "proxy/tls/server_context.h"
 #include "proxy/worker.h"
 
 namespace {
@@ -40,10 +51,28 @@ using namespace dpuguard;
 constexpr size_t kIoBytes = 64 * 1024;
 std::atomic<bool> g_any_allocation{false};
 std::atomic<bool> g_any_failure{false};  // a workload could not run: nothing was proven
+int g_trace_allocs = 0;
 
-bool writeAll(int fd, const char* p, size_t n) {
+// One side of a connection: the plain socket, or OpenSSL over it when `ssl` is set.
+struct Conn {
+  int fd = -1;
+  SSL* ssl = nullptr;
+
+  ssize_t send(const char* p, size_t n) const {
+    if (ssl == nullptr) return ::send(fd, p, n, MSG_NOSIGNAL);
+    size_t w = 0;
+    return SSL_write_ex(ssl, p, n, &w) == 1 ? static_cast<ssize_t>(w) : -1;
+  }
+  ssize_t recv(char* p, size_t n) const {
+    if (ssl == nullptr) return ::recv(fd, p, n, 0);
+    size_t r = 0;
+    return SSL_read_ex(ssl, p, n, &r) == 1 ? static_cast<ssize_t>(r) : -1;
+  }
+};
+
+bool writeAll(const Conn& c, const char* p, size_t n) {
   while (n > 0) {
-    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    const ssize_t w = c.send(p, n);
     if (w <= 0) return false;
     p += w;
     n -= static_cast<size_t>(w);
@@ -69,8 +98,8 @@ size_t messageLength(std::string_view data) {
   return data.size() >= head_end + 4 + body ? head_end + 4 + body : 0;
 }
 
-// Reads one message from a blocking socket into `buf`; false on EOF or error.
-bool readMessage(int fd, char* buf, size_t* carry) {
+// Reads one message from a blocking connection into `buf`; false on EOF or error.
+bool readMessage(const Conn& c, char* buf, size_t* carry) {
   size_t have = *carry;
   for (;;) {
     if (const size_t n = messageLength({buf, have}); n > 0) {
@@ -78,7 +107,7 @@ bool readMessage(int fd, char* buf, size_t* carry) {
       *carry = have - n;
       return true;
     }
-    const ssize_t r = ::recv(fd, buf + have, kIoBytes - have, 0);
+    const ssize_t r = c.recv(buf + have, kIoBytes - have);
     if (r <= 0) return false;
     have += static_cast<size_t>(r);
   }
@@ -112,6 +141,7 @@ class FixedUpstream {
 
  private:
   void run() {
+    bench::setThisThreadApart();
     const std::string body =
         R"({"id":"cmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant",)"
         R"("content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"total_tokens":10}})";
@@ -136,8 +166,9 @@ class FixedUpstream {
       }
       for (size_t i = 1; i < fds.size(); ++i) {
         if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-        if (!readMessage(fds[i].fd, bufs[i].data(), &carry[i]) ||
-            !writeAll(fds[i].fd, response.data(), response.size())) {
+        const Conn c{fds[i].fd};
+        if (!readMessage(c, bufs[i].data(), &carry[i]) ||
+            !writeAll(c, response.data(), response.size())) {
           ::close(fds[i].fd);
           fds[i].fd = -1;  // poll skips it
         }
@@ -174,16 +205,62 @@ std::string everythingOn() {
          "rate_limits: [{id: bench-rate, identities: \"*\", rate: 1000000/s, burst: 1000000}]\n";
 }
 
-// One dpuguard worker in front of a FixedUpstream, and one client connection to it.
+// The listener's certificate for the TLS workloads: self-signed ECDSA P-256, made once by the
+// openssl CLI in a temporary directory (key 0600), removed at exit.
+struct TlsFiles {
+  std::string dir, cert, key;
+  TlsFiles() {
+    char tmpl[] = "/tmp/dpuguard-bench-tls-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) std::abort();
+    dir = tmpl;
+    cert = dir + "/cert.pem";
+    key = dir + "/key.pem";
+    const std::string cmd =
+        "umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-subj /CN=bench.test -days 2 -keyout " +
+        key + " -out " + cert + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      std::fprintf(stderr, "proxied_request_bench: the openssl CLI could not make a certificate\n");
+      std::abort();
+    }
+  }
+  ~TlsFiles() { std::filesystem::remove_all(dir); }
+  std::string listenerYaml() const {
+    return ", tls: {certificates: [{cert_file: \"" + cert + "\", key_file: \"" + key +
+           "\"}], ciphersuites: TLS_AES_128_GCM_SHA256, groups: X25519}";
+  }
+};
+
+const TlsFiles& tlsFiles() {
+  static const TlsFiles files;
+  return files;
+}
+
+// The client side: TLS 1.3 with the suite and group the listener is set to, no chain check.
+SSL_CTX* clientContext() {
+  static SSL_CTX* const ctx = [] {
+    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
+    SSL_CTX_set_ciphersuites(c, "TLS_AES_128_GCM_SHA256");
+    SSL_CTX_set1_groups_list(c, "X25519");
+    SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+    return c;
+  }();
+  return ctx;
+}
+
+// One dpuguard worker in front of a FixedUpstream, and one client connection to it (TLS when
+// `tls`: the handshake is done before the constructor returns).
 class ProxyUnderTest {
  public:
-  explicit ProxyUnderTest(bool inspect) {
+  ProxyUnderTest(bool inspect, bool tls) {
     uint16_t listen_port = 0;
     const int probe = loopbackListener(&listen_port);  // a free port for the worker's listener
     ::close(probe);
     const std::string yaml =
-        "listeners: [{name: public, address: \"127.0.0.1:" + std::to_string(listen_port) +
-        "\"}]\nworkers: 1\n"
+        "listeners: [{name: public, address: \"127.0.0.1:" + std::to_string(listen_port) + "\"" +
+        (tls ? tlsFiles().listenerYaml() : std::string()) +
+        "}]\nworkers: 1\n"
         "clusters: [{name: up, endpoints: [\"127.0.0.1:" +
         std::to_string(upstream_.port()) +
         "\"]}]\nroutes: [{name: all, match: {path_prefix: /}, cluster: up}]\n"
@@ -197,26 +274,45 @@ class ProxyUnderTest {
                    r.ok() ? err.c_str() : r.errors[0].toString().c_str());
       std::abort();
     }
+    s.listener_tls.resize(1);
+    if (tls) {
+      s.listener_tls[0] = proxy::tls::ServerContext::build(
+          r.config->listeners[0].tls, std::make_shared<proxy::tls::TicketKeys>(3600), &err);
+      if (!s.listener_tls[0]) {
+        std::fprintf(stderr, "bench TLS context refused: %s\n", err.c_str());
+        std::abort();
+      }
+    }
     source_ = std::make_unique<proxy::FixedSnapshotSource>(std::move(s));
     const int listen_fd = proxy::listenSocket(r.config->listeners[0].address, true, &err);
     worker_ = std::make_unique<proxy::Worker>(*source_, std::vector<int>{listen_fd});
     worker_->start();
 
-    client_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    client_.fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(listen_port);
     const int one = 1;
-    ::setsockopt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (::connect(client_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::setsockopt(client_.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(client_.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       std::perror("connect to the worker");
       std::abort();
+    }
+    if (tls) {
+      client_.ssl = SSL_new(clientContext());
+      SSL_set_fd(client_.ssl, client_.fd);
+      SSL_set_tlsext_host_name(client_.ssl, "bench.test");
+      if (SSL_connect(client_.ssl) != 1) {
+        ERR_print_errors_fp(stderr);
+        std::abort();
+      }
     }
     buf_.resize(kIoBytes);
   }
   ~ProxyUnderTest() {
-    ::close(client_);
+    if (client_.ssl != nullptr) SSL_free(client_.ssl);
+    ::close(client_.fd);
     worker_->beginDrain();
     worker_->join();
   }
@@ -232,7 +328,7 @@ class ProxyUnderTest {
   FixedUpstream upstream_;
   std::unique_ptr<proxy::FixedSnapshotSource> source_;
   std::unique_ptr<proxy::Worker> worker_;
-  int client_ = -1;
+  Conn client_;
   std::vector<char> buf_;
   size_t carry_ = 0;
 };
@@ -262,8 +358,9 @@ std::string injectionRequest() {
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-void BM_ProxiedRequest(benchmark::State& state, std::string (*make_request)(), bool inspect) {
-  ProxyUnderTest proxy(inspect);
+void BM_ProxiedRequest(benchmark::State& state, std::string (*make_request)(), bool inspect,
+                       bool tls) {
+  ProxyUnderTest proxy(inspect, tls);
   const std::string request = make_request();
   // Inspection really runs: a prompt injection on the same connection is refused.
   if (inspect && !proxy.exchange(injectionRequest(), "403")) {
@@ -280,6 +377,9 @@ void BM_ProxiedRequest(benchmark::State& state, std::string (*make_request)(), b
     }
   }
   const uint64_t before = bench::heapAllocations();
+  const uint64_t before_apart = bench::heapAllocationsApart();
+  const uint64_t before_openssl = bench::heapAllocationsByOpenSsl();
+  bench::traceAllocations(g_trace_allocs > 0, g_trace_allocs);
   for (auto _ : state) {
     if (!proxy.exchange(request)) {
       state.SkipWithError("exchange failed");
@@ -287,23 +387,41 @@ void BM_ProxiedRequest(benchmark::State& state, std::string (*make_request)(), b
       return;
     }
   }
-  const uint64_t allocations = bench::heapAllocations() - before;
-  state.counters["allocs_per_request"] =
-      static_cast<double>(allocations) / static_cast<double>(state.iterations());
+  bench::traceAllocations(false);
+  const uint64_t apart = bench::heapAllocationsApart() - before_apart;
+  const uint64_t allocations = bench::heapAllocations() - before - apart;
+  const uint64_t openssl = bench::heapAllocationsByOpenSsl() - before_openssl;
+  const auto per = [&](uint64_t n) {
+    return static_cast<double>(n) / static_cast<double>(state.iterations());
+  };
+  state.counters["allocs_per_request"] = per(allocations);
   state.counters["allocations"] = static_cast<double>(allocations);
-  if (allocations != 0) g_any_allocation.store(true);
+  state.counters["openssl_allocs_per_request"] = per(openssl);  // of allocs_per_request
+  state.counters["client_allocs_per_request"] = per(apart);     // the load side, not counted
+  // What OpenSSL 3.0 allocates per record is reported (bench/results/tls_allocations.md);
+  // anything else, ours, fails.
+  if (allocations - openssl != 0) g_any_allocation.store(true);
 }
 
-BENCHMARK_CAPTURE(BM_ProxiedRequest, small_get, &getRequest, false)
+BENCHMARK_CAPTURE(BM_ProxiedRequest, small_get, &getRequest, false, false)
     ->Iterations(20000)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json, &postRequest, false)
+BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json, &postRequest, false, false)
     ->Iterations(20000)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_ProxiedRequest, small_get_inspected, &getRequest, true)
+BENCHMARK_CAPTURE(BM_ProxiedRequest, small_get_inspected, &getRequest, true, false)
     ->Iterations(20000)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json_inspected, &postRequest, true)
+BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json_inspected, &postRequest, true, false)
+    ->Iterations(20000)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProxiedRequest, small_get_tls, &getRequest, false, true)
+    ->Iterations(20000)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json_tls, &postRequest, false, true)
+    ->Iterations(20000)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json_inspected_tls, &postRequest, true, true)
     ->Iterations(20000)
     ->UseRealTime();
 
@@ -312,9 +430,12 @@ BENCHMARK_CAPTURE(BM_ProxiedRequest, post_4k_json_inspected, &postRequest, true)
 int main(int argc, char** argv) {
   bool require_zero = false;
   std::vector<char*> args;
+  bench::setThisThreadApart();  // the benchmark loop and the clients run here
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--require-zero-allocs") == 0) {
       require_zero = true;
+    } else if (std::strcmp(argv[i], "--trace-allocs") == 0 && i + 1 < argc) {
+      g_trace_allocs = std::atoi(argv[++i]);
     } else {
       args.push_back(argv[i]);
     }
@@ -325,6 +446,13 @@ int main(int argc, char** argv) {
   std::free(allocate(16));
   if (bench::heapAllocations() == before) {
     std::fprintf(stderr, "proxied_request_bench: the heap counter is not interposed on malloc\n");
+    return 2;
+  }
+  // ... and a thread not set apart (the worker's kind) must count as the proxy's.
+  const uint64_t counted = bench::heapAllocations() - bench::heapAllocationsApart();
+  std::thread([allocate] { std::free(allocate(16)); }).join();
+  if (bench::heapAllocations() - bench::heapAllocationsApart() == counted) {
+    std::fprintf(stderr, "proxied_request_bench: allocations of other threads are not counted\n");
     return 2;
   }
   int n = static_cast<int>(args.size());

@@ -79,6 +79,7 @@ std::string listenerTlsJson(const ListenerTlsConfig& t) {
          ",\"ciphers\":" + str(t.ciphers) + ",\"ciphersuites\":" + str(t.ciphersuites) +
          ",\"groups\":" + str(t.groups) +
          ",\"handshake_timeout_ms\":" + std::to_string(t.handshake_timeout_ms) +
+         ",\"max_pending_handshakes\":" + std::to_string(t.max_pending_handshakes) +
          ",\"session_tickets\":" + boolean(t.session_tickets) +
          ",\"ticket_key_rotate_s\":" + std::to_string(t.ticket_key_rotate_s) +
          ",\"client_auth\":" + auth + ",\"ktls\":" + boolean(t.ktls) + "}";

@@ -50,10 +50,13 @@ struct ListenerTlsConfig {
   bool enabled = false;
   std::vector<TlsCertificateConfig> certificates;  // the first is the default (no/unknown SNI)
   TlsVersion min_version = TlsVersion::kTls13;
-  std::string ciphers;        // TLS 1.2 cipher list (OpenSSL syntax); empty = safe default
-  std::string ciphersuites;   // TLS 1.3 suites; empty = OpenSSL's default
-  std::string groups;         // "X25519:P-256"; empty = safe default
+  std::string ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); empty = safe default
+  std::string ciphersuites;  // TLS 1.3 suites; empty = OpenSSL's default
+  std::string groups;        // "X25519:P-256"; empty = safe default
   uint32_t handshake_timeout_ms = 10000;
+  // Per worker: handshakes in progress beyond this are closed at once (a ClientHello may hold
+  // ~190 KiB of OpenSSL's buffers until its timeout).
+  uint32_t max_pending_handshakes = 512;
   bool session_tickets = true;
   uint32_t ticket_key_rotate_s = 3600;  // a new ticket key this often; the previous still decrypts
   ClientAuthConfig client_auth;

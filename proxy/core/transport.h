@@ -46,8 +46,8 @@ class Transport {
   // close: closing with unread bytes resets the connection).
   virtual bool hasPendingInput() const = 0;
   // True when stream bytes are readable now that no readiness event will announce: the
-  // transport holds them itself (TLS: the rest of a decrypted record). The reader reads
-  // them when it has room again. A plain socket holds none.
+  // transport holds them itself (TLS: the rest of a decrypted record, records read ahead). The
+  // reader reads them when it has room again. A plain socket holds none.
   virtual bool hasBufferedInput() const { return false; }
   virtual bool wantsRead() const { return false; }
   // The workload identity the connection itself proves: the SPIFFE ID of the client's

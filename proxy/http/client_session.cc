@@ -79,6 +79,9 @@ void ClientSession::start() {
   bump(worker_.metrics().connections_accepted);
   worker_.metrics().connections_active.fetch_add(1, std::memory_order_relaxed);
   armTimer();
+  // A TLS handshake may have read the first request ahead with its last record: no readiness
+  // event will announce it.
+  if (transport_->hasBufferedInput()) drive();
 }
 
 void ClientSession::drain() {

@@ -65,7 +65,7 @@ class ClientSession final : public IoHandler, public Timer, public UpstreamUser 
   // Main pump: parse and forward whatever can move, then flush and re-arm interest.
   void drive();
   bool parseHead();
-  bool readClient();  // true: bytes came in
+  bool readClient();   // true: bytes came in
   bool flushClient();  // true if bytes were written
   void updateInterest();
   int64_t nextDeadline() const;

@@ -40,6 +40,9 @@ void appendEndToEnd(const http1::MessageHead& head, std::string& out, std::strin
     if (isHopByHop(f.name) || namedByConnection(head, f.name)) continue;
     if (drop_accept_encoding && equalsIgnoreCase(f.name, "accept-encoding")) continue;
     if (drop_authorization && equalsIgnoreCase(f.name, "authorization")) continue;
+    // A client's own claim to a verified certificate (Envoy's convention) is never passed
+    // on: only a proxy that verified the certificate may say so (Envoy's default, sanitize).
+    if (xff != nullptr && equalsIgnoreCase(f.name, "x-forwarded-client-cert")) continue;
     if (equalsIgnoreCase(f.name, "x-forwarded-for")) {
       if (xff != nullptr) *xff = f.value;
       continue;

@@ -77,6 +77,10 @@ void readClusterTls(Context& ctx, const YAML::Node& node, ClusterConfig& cluster
                                "TCP; TLS applies to HOST:PORT endpoints only");
   }
   if (!t.ca_file.empty()) checkReadableFile(ctx, r.get("ca_file"), what + " ca_file", t.ca_file);
+  if (!t.ca_file.empty()) {
+    if (const std::string why = writableByOthersProblem(t.ca_file); !why.empty())
+      ctx.error(r.get("ca_file").Mark(), what + " ca_file: " + why);
+  }
   if (!t.cert_file.empty() && !t.key_file.empty()) {
     checkReadableFile(ctx, r.get("cert_file"), what + " cert_file", t.cert_file);
     if (const std::string why = privateKeyFileProblem(t.key_file); !why.empty())

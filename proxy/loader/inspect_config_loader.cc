@@ -10,6 +10,7 @@
 #include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/edge_baseline.h"
 #include "proxy/inspect/signature_set.h"
+#include "proxy/loader/listener_tls_loader.h"
 #include "proxy/loader/signature_file_loader.h"
 
 namespace dpuguard::proxy {
@@ -60,6 +61,10 @@ void readApiKeys(Context& ctx, const YAML::Node& node, ApiKeysConfig& k) {
     return;
   }
   k.file = path[0] == '/' ? path : configDir(ctx.file()) + "/" + path;
+  if (const std::string why = writableByOthersProblem(k.file); !why.empty()) {
+    ctx.error(r.get("file").Mark(), "api_keys: " + why);
+    return;
+  }
   std::ifstream in(k.file, std::ios::binary);
   if (!in) {
     ctx.error(r.get("file").Mark(), "api_keys: cannot read '" + k.file +

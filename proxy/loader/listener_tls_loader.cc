@@ -13,11 +13,17 @@
 namespace dpuguard::proxy {
 namespace {
 
-const Keys kTlsKeys = {"certificates",    "min_version",
-                       "ciphers",         "ciphersuites",
-                       "groups",          "handshake_timeout_ms",
-                       "session_tickets", "ticket_key_rotate_s",
-                       "client_auth",     "ktls"};
+const Keys kTlsKeys = {"certificates",
+                       "min_version",
+                       "ciphers",
+                       "ciphersuites",
+                       "groups",
+                       "handshake_timeout_ms",
+                       "session_tickets",
+                       "ticket_key_rotate_s",
+                       "client_auth",
+                       "ktls",
+                       "max_pending_handshakes"};
 
 void readCertificate(Context& ctx, const YAML::Node& n, const std::string& what,
                      TlsCertificateConfig& c) {
@@ -51,6 +57,8 @@ void readClientAuth(Context& ctx, const YAML::Node& n, const std::string& what,
   r.readEnum("mode", a.mode, kClientAuthModeNames);
   r.readString("ca_file", a.ca_file);
   a.ca_file = resolveConfigPath(ctx, a.ca_file);
+  if (const std::string why = writableByOthersProblem(a.ca_file); !why.empty())
+    ctx.error(r.get("ca_file").Mark(), what + ": " + why);
   r.readUint("verify_depth", a.verify_depth, 1, 16);
   if (YAML::Node td = r.get("trust_domains"); td.IsDefined())
     a.trust_domains = readStringList(ctx, td, what + " trust_domains");
@@ -70,6 +78,15 @@ std::string privateKeyFileProblem(const std::string& path) {
            "); a private key must be readable by its owner only (chmod 600)";
   }
   return "";
+}
+
+std::string writableByOthersProblem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 022) == 0) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return "'" + path + "' is writable by group or others (mode " + mode +
+         "): whoever can write it decides who is trusted (chmod go-w)";
 }
 
 void readListenerTls(Context& ctx, const YAML::Node& node, const std::string& what,
@@ -94,6 +111,7 @@ void readListenerTls(Context& ctx, const YAML::Node& node, const std::string& wh
   r.readString("ciphersuites", tls.ciphersuites);
   r.readString("groups", tls.groups);
   r.readUint("handshake_timeout_ms", tls.handshake_timeout_ms, 1, kMaxTimeoutMs);
+  r.readUint("max_pending_handshakes", tls.max_pending_handshakes, 1, 1u << 20);
   r.readBool("session_tickets", tls.session_tickets);
   r.readUint("ticket_key_rotate_s", tls.ticket_key_rotate_s, 60, 7 * 24 * 3600);
   r.readBool("ktls", tls.ktls);

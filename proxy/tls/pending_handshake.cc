@@ -55,6 +55,9 @@ void PendingHandshake::step() {
     }
     return;
   }
+  if (io == Transport::Io::kDone) {
+    if (const Failure f = context_->admit(*transport_); f != Failure::kNone) transport_->fail(f);
+  }
   finish();
   owner_.onHandshakeDone(*this);
 }

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -82,6 +83,7 @@ std::shared_ptr<const ServerContext> ServerContext::build(const ListenerTlsConfi
     *error = "tls needs at least one certificate";
     return nullptr;
   }
+  if (!c->computeSessionContext(error)) return nullptr;
   for (const TlsCertificateConfig& cert : config.certificates) {
     if (!c->addCertificate(cert, error)) return nullptr;
   }
@@ -103,17 +105,32 @@ bool ServerContext::configure(SSL_CTX* ctx, std::string* error) const {
   // while a connection is idle, as nginx and HAProxy do (about 34 KiB per idle connection).
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
+  // Read ahead: a whole record (header and body) per read(2), not a 5-byte header read first
+  // and then the body: one syscall less per record. Bytes read ahead wait in OpenSSL's buffer,
+  // which raises no readiness event: TlsTransport::hasBufferedInput says so (SSL_has_pending).
+  SSL_CTX_set_read_ahead(ctx, 1);
   // Stateless resumption only: tickets, no server-side session cache to grow or share.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(ctx, config_.session_tickets ? 1 : 0);
-  // Resumption with client certificates needs a context id: a session of this listener's.
-  static constexpr unsigned char kSessionContext[] = "dpuguard";
-  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  // A session resumes only under the client-auth settings it was made with.
+  SSL_CTX_set_session_id_context(ctx, session_context_, sizeof session_context_);
+  // A ticket lives one rotation period (the hint clients get, and what resumption checks).
+  if (config_.ticket_key_rotate_s != 0) SSL_CTX_set_timeout(ctx, config_.ticket_key_rotate_s);
   if (config_.session_tickets) SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, onTicketKey);
   const std::string& ciphers = config_.ciphers.empty() ? kDefaultCiphers : config_.ciphers;
   if (SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1) {
     *error = "ciphers '" + ciphers + "': no usable cipher";
     return false;
+  }
+  STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx);
+  for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i) {
+    const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(list, i);
+    if (SSL_CIPHER_get_cipher_nid(cipher) == NID_undef ||
+        SSL_CIPHER_get_auth_nid(cipher) == NID_auth_null) {
+      *error = "ciphers '" + ciphers + "': " + SSL_CIPHER_get_name(cipher) +
+               " has no encryption or no authentication";
+      return false;
+    }
   }
   if (!config_.ciphersuites.empty() &&
       SSL_CTX_set_ciphersuites(ctx, config_.ciphersuites.c_str()) != 1) {
@@ -196,6 +213,44 @@ size_t ServerContext::certificateFor(std::string_view name) const {
   return 0;
 }
 
+bool ServerContext::computeSessionContext(std::string* error) {
+  const ClientAuthConfig& auth = config_.client_auth;
+  std::string material = "dpuguard-session/" + std::to_string(static_cast<int>(auth.mode));
+  for (const std::string& d : auth.trust_domains) material += "/" + d;
+  if (auth.mode != ClientAuthMode::kNone) {
+    FILE* f = std::fopen(auth.ca_file.c_str(), "rb");
+    if (f == nullptr) {
+      *error = auth.ca_file + ": cannot read";
+      return false;
+    }
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) material.append(buf, n);
+    std::fclose(f);
+  }
+  unsigned int len = 0;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  if (EVP_Digest(material.data(), material.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    *error = "cannot hash the session context";
+    return false;
+  }
+  std::memcpy(session_context_, digest, sizeof session_context_);
+  return true;
+}
+
+Failure ServerContext::admit(TlsTransport& t) const {
+  const ClientAuthConfig& auth = config_.client_auth;
+  if (auth.mode == ClientAuthMode::kNone || !t.established() || !t.tls()->resumed)
+    return Failure::kNone;
+  X509* cert = SSL_get0_peer_certificate(t.ssl());
+  if (cert == nullptr)
+    return auth.mode == ClientAuthMode::kRequire ? Failure::kNoCertificate : Failure::kNone;
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) return Failure::kBadCertificate;
+  std::string id;
+  if (spiffeIdOf(cert, auth.trust_domains, &id) != SpiffeCheck::kOk) return Failure::kIdentity;
+  t.setPeerIdentity(std::move(id));
+  return Failure::kNone;
+}
+
 SSL* ServerContext::newSsl() const {
   SSL* ssl = SSL_new(contexts_.front());
   if (ssl != nullptr) SSL_set_accept_state(ssl);
@@ -262,7 +317,13 @@ void ServerContext::onInfo(const SSL* ssl, int where, int ret) {
 
 int ServerContext::onTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[16],
                                EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
-  return owner(ssl)->keys_->crypt(name, iv, cipher, mac, enc);
+  const int r = owner(ssl)->keys_->crypt(name, iv, cipher, mac, enc);
+  // TLS 1.3 clients use a ticket once (RFC 8446 C.4; OpenSSL's client marks a session it
+  // resumed not resumable): a resumption that issues no new ticket makes the client's next
+  // connection a full handshake. 2 = "valid, renew it": OpenSSL sends one new ticket after a
+  // resumption (as it does with its own ticket keys). TLS 1.2 tickets stay reusable.
+  if (r == 1 && enc == 0 && SSL_version(ssl) >= TLS1_3_VERSION) return 2;
+  return r;
 }
 
 }  // namespace dpuguard::proxy::tls

@@ -16,6 +16,7 @@
 
 #include "proxy/config/tls_config.h"
 #include "proxy/tls/ticket_keys.h"
+#include "proxy/tls/tls_transport.h"
 
 namespace dpuguard::proxy::tls {
 
@@ -41,11 +42,18 @@ class ServerContext {
   const ListenerTlsConfig& config() const { return config_; }
   // The certificate index serving `name` (exact, then wildcard, else 0).
   size_t certificateFor(std::string_view name) const;
+  // After the handshake: a resumed session carries its client certificate in its ticket, not
+  // through the verify callback; its identity is taken from it again, and a certificate that
+  // has expired since, or no certificate under `require`, ends the connection. kNone: admitted.
+  Failure admit(TlsTransport& t) const;
 
  private:
   ServerContext(const ListenerTlsConfig& config, std::shared_ptr<TicketKeys> keys);
   bool addCertificate(const TlsCertificateConfig& c, std::string* error);
   bool configure(SSL_CTX* ctx, std::string* error) const;
+  // What a session may be resumed under: the client-auth settings and the CA bundle's bytes,
+  // hashed (a ticket from before a CA or trust-domain change gives a full handshake).
+  bool computeSessionContext(std::string* error);
 
   static int onServerName(SSL* ssl, int* alert, void* arg);
   static int onAlpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
@@ -59,6 +67,7 @@ class ServerContext {
   std::shared_ptr<TicketKeys> keys_;
   std::vector<SSL_CTX*> contexts_;  // by certificate; [0] the default
   std::vector<CertificateInfo> infos_;
+  unsigned char session_context_[SSL_MAX_SID_CTX_LENGTH] = {};
 };
 
 }  // namespace dpuguard::proxy::tls

@@ -55,6 +55,8 @@ std::string_view spiffeCheckName(SpiffeCheck c) {
       return "malformed SPIFFE ID";
     case SpiffeCheck::kForeignDomain:
       return "trust domain not allowed";
+    case SpiffeCheck::kNotALeaf:
+      return "not a leaf SVID";
   }
   return "?";
 }
@@ -81,6 +83,10 @@ SpiffeCheck spiffeIdOf(X509* cert, const std::vector<std::string>& trust_domains
     result = SpiffeCheck::kSeveral;
   } else if (!parseSpiffeId(found, &domain)) {
     result = found.starts_with(kScheme) ? SpiffeCheck::kMalformed : SpiffeCheck::kNone;
+  } else if (found.size() == kScheme.size() + domain.size() || X509_check_ca(cert) != 0 ||
+             (X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0 &&
+                 (X509_get_key_usage(cert) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0) {
+    result = SpiffeCheck::kNotALeaf;  // a CA could mint any workload's identity
   } else if (!trust_domains.empty() &&
              std::find(trust_domains.begin(), trust_domains.end(), domain) == trust_domains.end()) {
     result = SpiffeCheck::kForeignDomain;

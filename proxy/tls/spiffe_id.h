@@ -24,10 +24,12 @@ enum class SpiffeCheck : uint8_t {
   kSeveral,        // more than one URI SAN (an SVID has exactly one)
   kMalformed,      // a spiffe:// URI that is not a valid SPIFFE ID
   kForeignDomain,  // a trust domain not in the allowed list
+  kNotALeaf,       // X509-SVID §5.2: a CA (CA:TRUE, keyCertSign, cRLSign) or an ID with no path
 };
 std::string_view spiffeCheckName(SpiffeCheck c);
 
-// The SPIFFE ID of `cert` into *id, checked against `trust_domains` (empty: any).
+// The SPIFFE ID of the leaf certificate `cert` into *id, checked against `trust_domains`
+// (empty: any) and against the leaf SVID rules (not a CA, a workload path).
 SpiffeCheck spiffeIdOf(X509* cert, const std::vector<std::string>& trust_domains, std::string* id);
 
 }  // namespace dpuguard::proxy::tls

@@ -19,6 +19,7 @@ enum class Failure : uint8_t {
   kRenegotiation,   // the peer tried to renegotiate
   kTimeout,         // handshake_timeout_ms passed
   kPeerClosed,      // the peer closed or reset during the handshake
+  kOverload,        // max_pending_handshakes were in progress: closed at once
   kInternal,        // anything else OpenSSL reported
 };
 inline constexpr size_t kFailureCount = static_cast<size_t>(Failure::kInternal) + 1;

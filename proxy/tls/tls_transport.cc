@@ -141,8 +141,9 @@ Transport::Result TlsTransport::read(char* dst, size_t capacity) {
   if (ret != 1) return afterError(ret);
   want_read_ = false;
   want_write_ = false;
-  // The rest of a record already decrypted: no readiness event will say it is there.
-  while (n < capacity && SSL_pending(ssl_) > 0) {
+  // The rest of a record already decrypted, or records already read ahead: no readiness event
+  // will say they are there. (A partial record read ahead ends this with SSL_ERROR_WANT_READ.)
+  while (n < capacity && SSL_has_pending(ssl_) != 0) {
     size_t more = 0;
     if (SSL_read_ex(ssl_, dst + n, capacity - n, &more) != 1) {
       ERR_clear_error();
@@ -154,7 +155,7 @@ Transport::Result TlsTransport::read(char* dst, size_t capacity) {
 }
 
 bool TlsTransport::hasBufferedInput() const {
-  return ssl_ != nullptr && established_ && SSL_pending(ssl_) > 0;
+  return ssl_ != nullptr && established_ && SSL_has_pending(ssl_) != 0;
 }
 
 Transport::Result TlsTransport::write(std::string_view data) {
@@ -206,9 +207,15 @@ bool TlsTransport::answerPlainHttp() {
 
 void TlsTransport::fail(Failure f) {
   if (failure_ == Failure::kNone) failure_ = f;
+  established_ = false;  // refused after all: nothing more moves on it
 }
 
 void TlsTransport::close() {
+  if (ssl_ != nullptr && established_ && !shut_ && failure_ == Failure::kNone) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // close_notify (RFC 8446 §6.1), best effort: the socket may be full
+    ERR_clear_error();
+  }
   if (ssl_ != nullptr) {
     SSL_free(ssl_);
     ssl_ = nullptr;

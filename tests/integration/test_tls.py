@@ -193,6 +193,8 @@ class TlsTest(ProxyTestCase):
             ("identity", self.pki.client("foreign", domain="evil.example")),
             ("identity", self.pki.client("nospiffe", uris=["https://example.test/x"])),
             ("identity", self.pki.client("malformed", uris=["spiffe://prod.example/a/../b"])),
+            ("identity", self.pki.client("catrue", ca_leaf=True)),  # could mint any identity
+            ("identity", self.pki.client("domainonly", uris=["spiffe://prod.example"])),
         ]
         expected = {}
         for reason, cert in cases:
@@ -269,9 +271,12 @@ class TlsTest(ProxyTestCase):
             incoming.write(data)
             while True:  # every record that came in this read
                 try:
-                    out += obj.read(65536)
+                    piece = obj.read(65536)
                 except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
                     break
+                if not piece:  # close_notify
+                    break
+                out += piece
         self.assertIn(b"hello from nginx", out)
 
     def test_an_oversized_client_hello_is_refused(self):
@@ -466,6 +471,86 @@ class TlsTest(ProxyTestCase):
         log = d.wait_flow_log(4)
         self.assertEqual([r["identity_source"] for r in log], ["address", "mtls", "api_key", "address"])
         self.assertNotIn(key, d.log())
+
+    def test_a_resumed_session_keeps_its_certificate_identity(self):
+        up = self.p.nginx()
+        text = config([up], extra_top="policy:\n  mode: rules\n  default: allow\n  rules:\n"
+                      "    - id: certs-only\n      routes: [all]\n      identity_from: [mtls]\n      action: allow\n")
+        marker = "    address: 127.0.0.1:{port}\n"
+        d = self.p.dpuguard(text.replace(marker, marker + tls_section(self.pki, client_auth="require"), 1))
+        ctx = context(self.pki, cert=self.pki.client("notebook"))
+        s = connect(d.port, ctx)
+        self.assertEqual(status_of(get(s, close=False)), 200)
+        session = s.session
+        s.close()
+        for _ in range(3):  # each resumption gets a new ticket (TLS 1.3 tickets are used once)
+            s = connect(d.port, ctx, session=session)
+            self.assertTrue(s.session_reused)
+            self.assertEqual(status_of(get(s, close=False)), 200)
+            session = s.session
+            s.close()
+        log = d.wait_flow_log(4)
+        self.assertEqual({(r["identity"], r["identity_source"]) for r in log},
+                         {("spiffe://prod.example/ns/lab/sa/notebook", "mtls")})
+        # Another CA after a reload: the old ticket does not resume, the old certificate fails.
+        with open(d.config_path) as f:
+            running = f.read()
+        d.rewrite_config(running.replace(f"ca_file: {self.pki.ca_bundle}", f"ca_file: {self.pki.other_ca_cert}"))
+        d.reload()
+        wait_until("reloaded", lambda: "reloaded" in d.log())
+        self.assertTrue(handshake_fails(d.port, ctx))
+        try:
+            s = connect(d.port, ctx, session=session)
+            self.assertFalse(s.session_reused)
+            self.assertIsNone(status_of(get(s)))
+        except (ssl.SSLError, OSError):
+            pass
+        self.assertEqual(len(d.flow_log()), 4)
+
+    def test_identity_claims_from_the_client_are_not_passed_on(self):
+        up = self.p.nginx(extra_locations='location = /xfcc { return 200 "[$http_x_forwarded_client_cert]\\n"; }')
+        d = self.p.dpuguard(tls_config(self.pki, [up], client_auth="optional"))
+        s = connect(d.port, context(self.pki, cert=self.pki.client("notebook")))
+        s.sendall(b"GET /xfcc HTTP/1.1\r\nHost: x\r\nX-Forwarded-Client-Cert: URI=spiffe://prod.example/admin\r\n"
+                  b"Connection: close\r\n\r\n")
+        reply = read_to_end(s)
+        self.assertEqual(status_of(reply), 200)
+        self.assertTrue(reply.endswith(b"[]\n"), reply)
+
+    def test_close_notify_ends_every_connection(self):
+        d = self.start()
+        raw = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        ctx = context(self.pki)
+        s = ctx.wrap_socket(raw, server_hostname=API, suppress_ragged_eofs=False)
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        out = b""
+        while True:
+            data = s.recv(65536)  # a bare FIN would raise SSLEOFError here
+            if not data:
+                break
+            out += data
+        self.assertIn(b"hello from nginx", out)
+
+    def test_trust_files_and_ciphers_an_attacker_could_use_are_refused(self):
+        from harness import BIN
+        up = self.p.nginx()
+        loose_ca = os.path.join(self.p.dir, "loose-ca.crt")
+        with open(self.pki.ca_bundle) as f, open(loose_ca, "w") as g:
+            g.write(f.read())
+        os.chmod(loose_ca, 0o666)
+        cases = [
+            (tls_config(self.pki, [up], client_auth="optional").replace(f"ca_file: {self.pki.ca_bundle}", f"ca_file: {loose_ca}"),
+             "writable by group or others"),
+            (tls_config(self.pki, [up], extra='      min_version: "1.2"\n      ciphers: "eNULL:@SECLEVEL=0"\n'),
+             "no encryption or no authentication"),
+        ]
+        for text, message in cases:
+            path = os.path.join(self.p.dir, "bad.yaml")
+            with open(path, "w") as f:
+                f.write(text.replace("{port}", "1").replace("{admin}", "2"))
+            r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertRegex(r.stdout, rf"{path}:\d+:\d+: .*{message}")
 
     def test_config_shows_paths_never_keys(self):
         d = self.start(client_auth="optional")

@@ -57,13 +57,16 @@ class TestPki:
                  "-CAcreateserial", "-days", "30", "-extfile", ext, "-out", cert)
         return cert, key
 
-    def _sign(self, name, san, ca, extended, dates=None):
+    def _sign(self, name, san, ca, extended, dates=None, ca_leaf=False):
         key = self._key(name)
         csr, cert = self.path(name + ".csr"), self.path(name + ".crt")
         ext = self.path(name + ".ext")
         with open(ext, "w") as f:
-            f.write(f"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                    f"extendedKeyUsage={extended}\n")
+            if ca_leaf:  # a certificate that could sign others (refused as an SVID)
+                f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyCertSign\n")
+            else:
+                f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n")
+            f.write(f"extendedKeyUsage={extended}\n")
             if san:
                 f.write(f"subjectAltName={san}\n")
         _run("req", "-new", "-key", key, "-subj", f"/CN={name}", "-out", csr)
@@ -99,7 +102,7 @@ class TestPki:
                     out.write(f.read())
         return chain, key
 
-    def client(self, workload, uris=None, ca=None, expired=False, domain=TRUST_DOMAIN):
+    def client(self, workload, uris=None, ca=None, expired=False, domain=TRUST_DOMAIN, ca_leaf=False):
         """A client certificate (chain file, key). `uris`: its URI SANs (default: the one
         SPIFFE ID spiffe://DOMAIN/ns/lab/sa/WORKLOAD); `ca`: 'other' for a foreign CA."""
         if uris is None:
@@ -107,7 +110,7 @@ class TestPki:
         san = ",".join("URI:" + u for u in uris)
         issuer = (self.other_ca_cert, self.other_ca_key) if ca == "other" else (self.inter_cert, self.inter_key)
         dates = ("20200101000000Z", "20210101000000Z") if expired else None
-        cert, key = self._sign("client-" + workload, san, issuer, "clientAuth", dates)
+        cert, key = self._sign("client-" + workload, san, issuer, "clientAuth", dates, ca_leaf)
         chain = self.path(f"client-{workload}-chain.pem")
         with open(chain, "w") as out:
             for part in (cert,) + (() if ca == "other" else (self.inter_cert,)):
