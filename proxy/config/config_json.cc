@@ -73,7 +73,8 @@ std::string listenerTlsJson(const ListenerTlsConfig& t) {
           ? std::string("null")
           : "{\"mode\":" + str(enumName(kClientAuthModeNames, t.client_auth.mode)) +
                 ",\"ca_file\":" + str(t.client_auth.ca_file) +
-                ",\"trust_domains\":" + list(domains) + "}";
+                ",\"trust_domains\":" + list(domains) +
+                ",\"verify_depth\":" + std::to_string(t.client_auth.verify_depth) + "}";
   return "{\"certificates\":" + list(certs) +
          ",\"min_version\":" + str(enumName(kTlsVersionNames, t.min_version)) +
          ",\"ciphers\":" + str(t.ciphers) + ",\"ciphersuites\":" + str(t.ciphersuites) +

@@ -197,6 +197,7 @@ bool ServerContext::addCertificate(const TlsCertificateConfig& c, std::string* e
 }
 
 size_t ServerContext::certificateFor(std::string_view name) const {
+  if (name.ends_with('.')) name.remove_suffix(1);  // an absolute name (RFC 6066 says without)
   for (size_t i = 0; i < infos_.size(); ++i) {
     for (const std::string& n : infos_[i].names) {
       if (!n.starts_with("*.") && equalsIgnoreCase(n, name)) return i;

@@ -27,7 +27,8 @@ inline constexpr size_t kFailureCount = static_cast<size_t>(Failure::kInternal) 
 constexpr std::string_view failureName(Failure f) {
   constexpr std::string_view kNames[kFailureCount] = {
       "none",     "not_tls",       "protocol", "alpn",        "no_certificate", "bad_certificate",
-      "identity", "renegotiation", "timeout",  "peer_closed", "internal"};
+      "identity", "renegotiation", "timeout",  "peer_closed", "overload",       "internal"};
+  static_assert(kNames[kFailureCount - 1] == "internal", "a name for every Failure");
   return kNames[static_cast<size_t>(f)];
 }
 

@@ -135,6 +135,11 @@ class TlsTest(ProxyTestCase):
                          [API, "other.example.test", "x.wild.example.test", "unknown.test"])
         self.assertTrue(all(r["tls_protocol"] == "TLSv1.3" and not r["tls_resumed"] for r in log))
         self.assertEqual(d.metric('dpuguard_tls_handshakes_total{listener="public"}'), 4)
+        # An absolute name (a trailing dot) picks the same certificate as without one.
+        r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{d.port}", "-servername",
+                            "other.example.test.", "-CAfile", self.pki.root_cert],
+                           input=b"", capture_output=True, timeout=20)
+        self.assertRegex(r.stdout, rb"subject=.*CN ?= ?other")
 
     def test_curl_over_tls_and_keep_alive(self):
         d = self.start()
@@ -202,6 +207,10 @@ class TlsTest(ProxyTestCase):
             expected[reason] = expected.get(reason, 0) + 1
         for reason, n in expected.items():
             wait_until(f"{n} {reason}", lambda: self.failures(d, reason) == n)
+        # The first refusal is logged with its peer and OpenSSL's reason; the rest, a moment
+        # later, are left out of the log (a flood of them cannot flood it) but counted.
+        self.assertRegex(d.log(), r"listener 'public': client certificate from 127\.0\.0\.1:\d+ "
+                                  r"refused \(bad_certificate\): certificate has expired")
         self.assertEqual(d.flow_log(), [])  # no request was served
         self.assertIsNone(d.proc.poll())
 
@@ -303,6 +312,26 @@ class TlsTest(ProxyTestCase):
         self.assertEqual(read_to_end(s), b"")
         self.assertLess(time.monotonic() - t0, 4.0)
         wait_until("timeout counted", lambda: self.failures(d, "timeout") == 1)
+
+    def test_handshakes_in_progress_are_bounded(self):
+        d = self.start(extra="      max_pending_handshakes: 3\n      handshake_timeout_ms: 20000\n")
+        hello = client_hello()
+        stalled = []
+        for _ in range(3):  # each sends half a ClientHello and waits
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+            s.sendall(hello[: len(hello) // 2])
+            stalled.append(s)
+        wait_until("3 pending", lambda: d.metric('dpuguard_tls_handshakes_pending{listener="public"}') == 3)
+        extra = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+        t0 = time.monotonic()
+        self.assertEqual(read_to_end(extra), b"")  # closed at accept, long before the timeout
+        self.assertLess(time.monotonic() - t0, 4.0)
+        wait_until("overload counted", lambda: self.failures(d, "overload") == 1)
+        self.assertEqual(self.failures(d, "internal"), 0)
+        for s in stalled:
+            s.close()
+        wait_until("none pending", lambda: d.metric('dpuguard_tls_handshakes_pending{listener="public"}') == 0)
+        self.assertEqual(status_of(get(connect(d.port, context(self.pki)))), 200)
 
     def test_renegotiation_is_refused(self):
         d = self.start(extra='      min_version: "1.2"\n')
