@@ -102,7 +102,14 @@ class Worker::LabelFeed final : public HostLink::LabelSink {
 };
 
 Worker::Worker(SnapshotSource& source, std::vector<int> listen_fds)
-    : source_(source), listen_fds_(std::move(listen_fds)) {
+    : source_(source),
+      listen_fds_(std::move(listen_fds)),
+      tls_acceptor_(
+          loop_, metrics_,
+          [this](std::unique_ptr<tls::TlsTransport> t, const SocketAddress& peer, size_t i) {
+            startSession(std::move(t), peer, i);
+          },
+          [this] { gate_->closed(sessions_.size() + tls_acceptor_.pending()); }) {
   unrouted_stats_ = metrics_.routeStats("");
   std::vector<AcceptGate::Listener> gated;
   for (size_t i = 0; i < listen_fds_.size(); ++i) {
@@ -124,8 +131,6 @@ Worker::~Worker() {
   }
   for (ClientSession* s : sessions_) delete s;
   for (ClientSession* s : dead_sessions_) delete s;
-  for (tls::PendingHandshake* h : handshakes_) delete h;
-  for (tls::PendingHandshake* h : dead_handshakes_) delete h;
   for (auto& [addr, h] : hosts_) {
     for (UpstreamConnection* c : std::vector<UpstreamConnection*>(h->idle)) c->close();
   }
@@ -157,8 +162,7 @@ void Worker::beforeWait() {
   dead_sessions_.clear();
   for (UpstreamConnection* c : dead_upstreams_) delete c;
   dead_upstreams_.clear();
-  for (tls::PendingHandshake* h : dead_handshakes_) delete h;
-  dead_handshakes_.clear();
+  tls_acceptor_.reap();
   if (source_.generation() != generation_) adoptSnapshot();
   if (drain_requested_.load() && !draining_) {
     draining_ = true;
@@ -170,12 +174,7 @@ void Worker::beforeWait() {
     }
     for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end()))
       s->drain();
-    for (tls::PendingHandshake* h : handshakes_) {  // no exchange yet: nothing to finish
-      h->abandon();
-      tls_stats_[h->listenerIndex()]->pending.fetch_sub(1, std::memory_order_relaxed);
-      dead_handshakes_.push_back(h);
-    }
-    handshakes_.clear();
+    tls_acceptor_.abandonAll();
     loop_.timers().schedule(drain_timer_.get(), loop_.now() + runtime_->config->drain_timeout_ms);
     // Sessions closed by drain() are retired: free them now.
     for (ClientSession* s : dead_sessions_) delete s;
@@ -213,11 +212,7 @@ void Worker::adoptSnapshot() {
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   rt->listener_tls = snap.listener_tls;
   rt->listener_tls.resize(c.listeners.size());
-  tls_stats_.resize(c.listeners.size());
-  for (size_t i = 0; i < c.listeners.size(); ++i) {
-    if (rt->listener_tls[i] && tls_stats_[i] == nullptr)
-      tls_stats_[i] = metrics_.tlsStats(c.listeners[i].name);
-  }
+  tls_acceptor_.configure(c.listeners, rt->listener_tls);
   runtime_ = std::move(rt);
   gate_->setMaxConnections(c.max_connections);
   adoptHostLabels(c.host_channel.labels);
@@ -259,7 +254,8 @@ UpstreamHost* Worker::host(const Endpoint& endpoint) {
 
 void Worker::accept(size_t listener_index, int fd) {
   for (int i = 0; i < 64; ++i) {
-    if (!gate_->admit(sessions_.size())) return;  // max_connections: paused until one closes
+    // max_connections counts handshakes in progress too: paused until one closes
+    if (!gate_->admit(sessions_.size() + tls_acceptor_.pending())) return;
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     const int c = accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -278,55 +274,25 @@ void Worker::accept(size_t listener_index, int fd) {
 }
 
 void Worker::adopt(int fd, const SocketAddress& peer, size_t listener_index) {
-  const tls::ServerContext* tls_context = runtime_->listener_tls[listener_index].get();
+  const std::shared_ptr<const tls::ServerContext>& tls_context =
+      runtime_->listener_tls[listener_index];
   if (tls_context == nullptr) {
-    auto* s = new ClientSession(*this, std::make_unique<PlainTransport>(fd), peer, listener_index);
-    sessions_.insert(s);
-    s->start();
+    startSession(std::make_unique<PlainTransport>(fd), peer, listener_index);
     return;
   }
-  ListenerTlsStats& stats = *tls_stats_[listener_index];
-  if (handshakes_.size() >= tls_context->config().max_pending_handshakes) {
-    bump(stats.failures[static_cast<size_t>(tls::Failure::kOverload)]);
-    ::close(fd);
-    return;
-  }
-  SSL* ssl = tls_context->newSsl();
-  if (ssl == nullptr) {
-    bump(stats.failures[static_cast<size_t>(tls::Failure::kInternal)]);
-    ::close(fd);
-    return;
-  }
-  auto transport = std::make_unique<tls::TlsTransport>(fd, ssl);
-  transport->countFailuresIn(stats.failures.data());
-  auto* h = new tls::PendingHandshake(loop_, *this, runtime_->listener_tls[listener_index],
-                                      std::move(transport), peer, listener_index);
-  handshakes_.insert(h);
-  stats.pending.fetch_add(1, std::memory_order_relaxed);
-  h->start();
+  tls_acceptor_.adopt(fd, peer, listener_index, tls_context);
 }
 
-void Worker::onHandshakeDone(tls::PendingHandshake& h) {
-  handshakes_.erase(&h);
-  dead_handshakes_.push_back(&h);
-  ListenerTlsStats& stats = *tls_stats_[h.listenerIndex()];
-  stats.pending.fetch_sub(1, std::memory_order_relaxed);
-  if (!h.transport().established()) {
-    bump(stats.failures[static_cast<size_t>(h.transport().failure())]);
-    h.transport().answerPlainHttp();
-    h.transport().close();
-    return;
-  }
-  bump(stats.handshakes);
-  if (h.transport().tls()->resumed) bump(stats.resumed);
-  auto* s = new ClientSession(*this, h.take(), h.peer(), h.listenerIndex());
+void Worker::startSession(std::unique_ptr<Transport> t, const SocketAddress& peer,
+                          size_t listener_index) {
+  auto* s = new ClientSession(*this, std::move(t), peer, listener_index);
   sessions_.insert(s);
   s->start();
 }
 
 void Worker::retire(ClientSession* s) {
   sessions_.erase(s);
-  if (gate_) gate_->closed(sessions_.size());
+  if (gate_) gate_->closed(sessions_.size() + tls_acceptor_.pending());
   dead_sessions_.push_back(s);
 }
 

@@ -30,8 +30,8 @@
 #include "proxy/router/router.h"
 #include "proxy/telemetry/flow_log.h"
 #include "proxy/telemetry/metrics.h"
-#include "proxy/tls/pending_handshake.h"
 #include "proxy/tls/server_context.h"
+#include "proxy/tls_acceptor.h"
 
 namespace dpuguard::proxy {
 
@@ -71,7 +71,7 @@ class FixedSnapshotSource final : public SnapshotSource {
   Snapshot snapshot_;
 };
 
-class Worker final : public SessionServices, public tls::HandshakeOwner {
+class Worker final : public SessionServices {
  public:
   // `listen_fds[i]` is this worker's socket for listener i; the worker owns them.
   Worker(SnapshotSource& source, std::vector<int> listen_fds);
@@ -128,8 +128,6 @@ class Worker final : public SessionServices, public tls::HandshakeOwner {
   // Deferred deletion: objects are freed between loop iterations, never under their own call.
   void retire(ClientSession* s) override;
   void retire(UpstreamConnection* c) override;
-  // A TLS connection's handshake ended: its HTTP session starts, or it is counted and closed.
-  void onHandshakeDone(tls::PendingHandshake& h) override;
 
  private:
   class Acceptor;
@@ -140,6 +138,8 @@ class Worker final : public SessionServices, public tls::HandshakeOwner {
   void run();
   void beforeWait();
   void adoptSnapshot();
+  // A client connection ready for HTTP (cleartext, or TLS with its handshake done).
+  void startSession(std::unique_ptr<Transport> t, const SocketAddress& peer, size_t listener_index);
   void adoptHostLabels(const HostLabelsConfig& config);
   void accept(size_t listener_index, int fd);
   UpstreamHost* host(const Endpoint& endpoint);
@@ -175,9 +175,7 @@ class Worker final : public SessionServices, public tls::HandshakeOwner {
   std::unordered_set<ClientSession*> sessions_;
   std::vector<ClientSession*> dead_sessions_;
   std::vector<UpstreamConnection*> dead_upstreams_;
-  std::unordered_set<tls::PendingHandshake*> handshakes_;
-  std::vector<ListenerTlsStats*> tls_stats_;  // by listener; set once it has had TLS
-  std::vector<tls::PendingHandshake*> dead_handshakes_;
+  TlsAcceptor tls_acceptor_;
 };
 
 }  // namespace dpuguard::proxy
