@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "proxy/loader/listener_tls_loader.h"
 #include "proxy/loader/tls_files.h"
 #include "proxy/tls/tls_client_context.h"
 

@@ -10,8 +10,8 @@
 #include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/edge_baseline.h"
 #include "proxy/inspect/signature_set.h"
-#include "proxy/loader/listener_tls_loader.h"
 #include "proxy/loader/signature_file_loader.h"
+#include "proxy/loader/tls_files.h"
 
 namespace dpuguard::proxy {
 namespace {

@@ -1,12 +1,6 @@
 // listeners[].tls loading.
 #include "proxy/loader/listener_tls_loader.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
 #include "proxy/loader/tls_files.h"
 #include "proxy/tls/server_context.h"
 
@@ -65,29 +59,6 @@ void readClientAuth(Context& ctx, const YAML::Node& n, const std::string& what,
 }
 
 }  // namespace
-
-std::string privateKeyFileProblem(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return "cannot read key_file '" + path + "': " + std::strerror(errno);
-  if (!S_ISREG(st.st_mode)) return "key_file '" + path + "' is not a regular file";
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return "key_file '" + path + "' is accessible by group or others (mode " + mode +
-           "); a private key must be readable by its owner only (chmod 600)";
-  }
-  return "";
-}
-
-std::string writableByOthersProblem(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 022) == 0) return "";
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-  return "'" + path + "' is writable by group or others (mode " + mode +
-         "): whoever can write it decides who is trusted (chmod go-w)";
-}
 
 void readListenerTls(Context& ctx, const YAML::Node& node, const std::string& what,
                      ListenerTlsConfig& tls) {

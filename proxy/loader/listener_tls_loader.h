@@ -15,10 +15,4 @@ namespace dpuguard::proxy {
 void readListenerTls(Context& ctx, const YAML::Node& node, const std::string& what,
                      ListenerTlsConfig& tls);
 
-// "" when `path` is a private key file only its owner can read, else why not.
-std::string privateKeyFileProblem(const std::string& path);
-// "" unless `path` (a CA bundle, the API-key file: what decides who is trusted) is writable by
-// group or others.
-std::string writableByOthersProblem(const std::string& path);
-
 }  // namespace dpuguard::proxy

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace dpuguard::proxy {
@@ -44,6 +45,29 @@ bool checkReadableFile(Context& ctx, const YAML::Node& at, const std::string& wh
   if (statReadable(path, &st, &why)) return true;
   ctx.error(at.Mark(), what + ": cannot read '" + path + "': " + why);
   return false;
+}
+
+std::string privateKeyFileProblem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return "cannot read key_file '" + path + "': " + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return "key_file '" + path + "' is not a regular file";
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return "key_file '" + path + "' is accessible by group or others (mode " + mode +
+           "); a private key must be readable by its owner only (chmod 600)";
+  }
+  return "";
+}
+
+std::string writableByOthersProblem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 022) == 0) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return "'" + path + "' is writable by group or others (mode " + mode +
+         "): whoever can write it decides who is trusted (chmod go-w)";
 }
 
 }  // namespace dpuguard::proxy

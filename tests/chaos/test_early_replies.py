@@ -116,7 +116,7 @@ class HeaderTimeoutTest(ProxyTestCase):
         s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
         s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         first = b""
-        while b"hello from nginx" not in first:
+        while b"hello from nginx\n" not in first:  # the whole body: segmented, its last byte may come apart
             first += s.recv(65536)
         t0 = time.monotonic()
         rest = s.recv(65536)  # blocks until dpuguard closes the idle connection

@@ -443,8 +443,11 @@ class ProxyTestCase(unittest.TestCase):
                     with open(self.p.path(name), errors="replace") as f:
                         sys.stderr.write(f"\n--- {name} ---\n{f.read()[-3000:]}\n")
             if SEGMENTED:
+                # the folder of the test's own module (tests/chaos imports this harness too)
+                test_dir = os.path.relpath(os.path.dirname(os.path.abspath(
+                    sys.modules[type(self).__module__].__file__)), os.path.abspath(SRC))
                 sys.stderr.write(f"\n--- segmenting relays ---\n{self.p.relay_report()}\n"
-                                 f"replay: cd tests/integration && DPUGUARD_SEGMENTED=1 "
+                                 f"replay: cd {test_dir} && DPUGUARD_SEGMENTED=1 "
                                  f"DPUGUARD_SEGMENT_SEED={SEGMENT_SEED} DPUGUARD_BIN={BIN} "
                                  f"python3 -m unittest -v {self.id()}\n")
         self.p.stop_all()
