@@ -9,7 +9,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import BIN, SRC, ProxyTestCase, config, curl, free_port, wait_port
+from harness import BIN, SRC, ProxyTestCase, config, curl, free_port, wait_port, wait_until
 
 
 class LifecycleTest(ProxyTestCase):
@@ -56,11 +56,17 @@ class LifecycleTest(ProxyTestCase):
                 rc, out, err = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}", d.url("/hello"), d.url("/hello"))
                 results.append((rc, out))
 
+        in_flight = threading.Event()
+
         def stream():  # a ~2 s stream (48 events, 40 ms apart) in flight across every reload
             prompt = " ".join(f"w{i}" for i in range(40))
-            rc, out, err = curl("-N", "-H", "Content-Type: application/json", "-d",
-                                json.dumps({"stream": True, "max_tokens": 48, "messages": [{"content": prompt}]}),
-                                d.url("/v1/chat/completions"))
+            proc = subprocess.Popen(["curl", "-sS", "-N", "-H", "Content-Type: application/json", "-d",
+                                     json.dumps({"stream": True, "max_tokens": 48, "messages": [{"content": prompt}]}),
+                                     d.url("/v1/chat/completions")], stdout=subprocess.PIPE)
+            out = proc.stdout.read1(65536)  # the first bytes: the stream is on the mock, in flight
+            in_flight.set()
+            out += proc.stdout.read()
+            rc = proc.wait(timeout=60)
             complete = out.count(b"data: ") == 49 and out.rstrip().endswith(b"data: [DONE]")
             results.append((rc, b"stream" if complete else out[-200:]))
 
@@ -75,9 +81,11 @@ class LifecycleTest(ProxyTestCase):
         plain = config([a]).replace("{port}", str(d.listen_port)).replace("{admin}", str(d.admin))
         d.rewrite_config(with_mock)
         d.reload()
-        time.sleep(0.3)
+        reloads_ok = lambda: d.metrics().get('dpuguard_config_reloads_total{result="ok"}', 0)
+        wait_until("the first reload", lambda: reloads_ok() == 1)
         st = threading.Thread(target=stream)
         st.start()
+        self.assertTrue(in_flight.wait(10), "the stream did not start")
         for i in range(6):
             time.sleep(0.15)
             d.rewrite_config(with_mock if i % 2 else plain.replace("routes:", "routes:\n  - name: extra\n    cluster: up\n    match: {path_exact: /x}", 1))
@@ -89,6 +97,7 @@ class LifecycleTest(ProxyTestCase):
         d.rewrite_config(with_mock)
         d.reload()
         st.join()
+        wait_until("the last reload", lambda: reloads_ok() == 8)
         stop.set()
         for t in threads:
             t.join()
