@@ -114,16 +114,21 @@ void AcceptGate::note(AcceptError e, int err) {
     bump(metrics_.accept_errors[static_cast<size_t>(e)]);
     ++unlogged_;
     last_err_ = err;
+    last_kind_ = e;
   }
   const int64_t now = loop_.now();
   if (unlogged_ == 0 || now - last_log_ms_ < kLogIntervalMs) return;
   const std::string since =
       last_log_ms_ < 0 ? "" : " in the last " + std::to_string(now - last_log_ms_) + " ms";
+  // The reserve is reached before accept(2) itself fails: its counter is fd_reserve, not emfile.
+  const char* why = last_kind_ == AcceptError::kFdReserve
+                        ? "descriptors down to the reserve kept for upstreams and the admin port"
+                        : std::strerror(last_err_);
   std::fprintf(stderr,
                "dpuguard: %s: accept failed %llu time(s)%s (%s): not accepting for %lld ms at a "
                "time, serving the connections already open\n",
-               name_.c_str(), static_cast<unsigned long long>(unlogged_), since.c_str(),
-               std::strerror(last_err_), static_cast<long long>(kBackoffMs));
+               name_.c_str(), static_cast<unsigned long long>(unlogged_), since.c_str(), why,
+               static_cast<long long>(kBackoffMs));
   unlogged_ = 0;
   last_log_ms_ = now;
 }

@@ -70,6 +70,7 @@ class AcceptGate final : public Timer {
   uint64_t unlogged_ = 0;  // errors since the last log line
   int64_t last_log_ms_ = -kLogIntervalMs;
   int last_err_ = 0;
+  AcceptError last_kind_ = AcceptError::kOther;
 };
 
 }  // namespace dpuguard::proxy

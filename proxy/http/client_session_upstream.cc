@@ -82,6 +82,11 @@ void ClientSession::onUpstreamIo(uint32_t events) {
 bool ClientSession::connectUpstream(int exclude_endpoint) {
   ExchangeState& s = x();
   if (s.first_cluster == nullptr) s.first_cluster = s.cluster;
+  // Every endpoint said when to come back (Retry-After): the next cluster, if there is one.
+  if (s.cluster->lb.resting(loop_.now())) {
+    s.endpoint = -1;
+    if (fallBack(Outcome::kNoHealthyUpstream, 0)) return ex_ != nullptr && x().up != nullptr;
+  }
   s.endpoint = s.cluster->lb.pick(loop_.now(), exclude_endpoint);
   if (s.endpoint < 0) {
     if (fallBack(Outcome::kNoHealthyUpstream, 0)) return ex_ != nullptr && x().up != nullptr;

@@ -73,7 +73,7 @@ void readListeners(Context& ctx, MapReader& top, Config& c) {
                 {"name", "address", "limits", "path_normalization", "tls"});
     r.require("name");
     r.require("address");
-    r.readString("name", l.name);
+    r.readName("name", l.name);
     r.readAddress("address", l.address);
     if (YAML::Node lim = r.get("limits"); lim.IsDefined())
       readLimits(ctx, lim, "listener '" + l.name + "' limits", l.limits);
@@ -151,7 +151,7 @@ void readClusters(Context& ctx, MapReader& top, Config& c) {
                  "fallback", "tls"});
     r.require("name");
     r.require("endpoints");
-    r.readString("name", cl.name);
+    r.readName("name", cl.name);
     r.readUint("connect_timeout_ms", cl.connect_timeout_ms, 1, kMaxTimeoutMs);
     r.readUint("max_idle_connections", cl.max_idle_connections, 0, 100000);
     r.readUint("eject_after_failures", cl.eject_after_failures, 0, 1000);
@@ -286,7 +286,7 @@ void readRoutes(Context& ctx, MapReader& top, Config& c) {
                  "pass_api_key"});
     r.require("name");
     r.require("cluster");
-    r.readString("name", rt.name);
+    r.readName("name", rt.name);
     r.readString("cluster", rt.cluster);
     r.readUint("timeout_ms", rt.timeout_ms, 0, kMaxTimeoutMs);
     if (YAML::Node m = r.get("match"); m.IsDefined()) readMatch(ctx, m, rt);

@@ -6,10 +6,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -125,6 +127,19 @@ class MapReader {
       return;
     }
     out = n.Scalar();
+  }
+
+  // A listener's, cluster's or route's name: 1-128 letters, digits and . _ - : / @, since
+  // start-up lines, metric labels and admin pages carry it (no control byte forges a line).
+  void readName(const std::string& key, std::string& out) {
+    readString(key, out);
+    const bool ok =
+        !out.empty() && out.size() <= 128 && std::all_of(out.begin(), out.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+                 std::string_view("._-:/@").find(ch) != std::string_view::npos;
+        });
+    if (!ok && get(key).IsDefined() && get(key).IsScalar())
+      ctx_.error(get(key).Mark(), "'" + key + "' must be 1-128 letters, digits and . _ - : / @");
   }
 
   void readBool(const std::string& key, bool& out) {

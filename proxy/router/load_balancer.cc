@@ -53,6 +53,16 @@ size_t LoadBalancer::available(int64_t now_ms) {
   return n;
 }
 
+bool LoadBalancer::resting(int64_t now_ms) {
+  bool any = false;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    if (ejected(i, now_ms) || failingChecks(i)) continue;
+    if (now_ms >= endpoints_[i]->retry_after_until_ms) return false;
+    any = true;
+  }
+  return any;
+}
+
 void LoadBalancer::onSuccess(size_t i, int64_t now_ms) {
   endpoints_[i]->consecutive_failures = 0;
   if (now_ms >= 0) endpoints_[i]->last_success_ms = now_ms;

@@ -67,6 +67,10 @@ class LoadBalancer {
   EndpointHealth& health(size_t i) { return *endpoints_[i]; }
   // Endpoints neither ejected nor failing their checks now.
   size_t available(int64_t now_ms);
+  // Whether every such endpoint rests under a Retry-After now (and at least one does): a
+  // cluster with fallbacks then goes straight to them, instead of to an endpoint that said
+  // when to come back.
+  bool resting(int64_t now_ms);
 
  private:
   bool ejected(size_t i, int64_t now_ms);

@@ -76,6 +76,19 @@ class FallbackTest(ProxyTestCase):
         self.assertEqual(a.hits, 1)  # refused once with Retry-After: 30, then left alone
         self.assertEqual(a2.hits + b.hits, 8)
 
+    def test_retry_after_on_the_only_endpoint_sends_straight_to_the_fallback(self):
+        a, b = self.backends()
+        d = self.p.dpuguard(fallback_config(self.p.relay(a.port), self.p.relay(b.port)))
+        a.status, a.retry_after = 429, 30
+        c = KeepAlive(d.port)
+        for _ in range(6):
+            self.assertEqual(c.get("/who"), 200)
+        c.close()
+        self.assertEqual((a.hits, b.hits), (1, 6))  # the resting cluster is not asked again
+        flows = d.wait_flow_log(6)
+        self.assertEqual([(t["cluster"], t["reason"]) for t in flows[-1]["attempts"]],
+                         [("first", "no_healthy_upstream"), ("second", "proxied")])
+
     def test_a_failed_connect_falls_back(self):
         _, b = self.backends()
         dead = free_port()  # nothing listens

@@ -208,6 +208,19 @@ routes:
   EXPECT_NE(e.find("'timeout_ms' must be shorter than 'interval_ms'"), std::string::npos) << e;
 }
 
+TEST(ConfigLoaderTest, NamesHoldNoControlOrQuoteBytes) {
+  const std::string bad =
+      "listeners:\n  - name: \"a\\\"b\\nc\"\n    address: 127.0.0.1:8080\n"
+      "clusters:\n  - name: \"up\\u0000\"\n    endpoints: [\"127.0.0.1:8000\"]\n"
+      "routes:\n  - name: \"all routes\"\n    cluster: up\n";
+  const std::string e = errorsOf(bad);
+  EXPECT_NE(e.find("t.yaml:2:11: 'name' must be 1-128 letters, digits and . _ - : / @"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:5:11: 'name' must be"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:8:11: 'name' must be"), std::string::npos) << e;
+}
+
 TEST(ConfigLoaderTest, ShippedExamplesLoad) {
   for (const char* name :
        {"demo.yaml", "inference-gateway.yaml", "host-backend.yaml", "secure-inference.yaml"}) {
