@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attest/device_key.h"
 #include "proxy/inspect/api_key_table.h"
 
 namespace dpuguard::proxy {
@@ -25,7 +26,10 @@ using inspect::ApiKeyTable;
 constexpr const char* kUsage =
     "usage: dpuguard keys add IDENTITY --file FILE\n"
     "  prints a new API key once and appends its SHA-256 digest with IDENTITY to FILE\n"
-    "  (the config's api_keys.file; created 0600). Reload dpuguard (SIGHUP) to use it.\n";
+    "  (the config's api_keys.file; created 0600). Reload dpuguard (SIGHUP) to use it.\n"
+    "       dpuguard keys attestation-init --file FILE\n"
+    "  creates the Ed25519 device key that signs quotes (attestation.key_file; 0600, never\n"
+    "  over an existing file) and its public half FILE.pub for the verifier\n";
 
 constexpr std::string_view kHeader =
     "# dpuguard API keys (api_keys.file): one key per line, 'sha256:<hex digest> IDENTITY'.\n"
@@ -123,8 +127,18 @@ int keysAdd(const std::string& identity, const std::string& file) {
 
 }  // namespace
 
+int attestationInit(const std::string& file) {
+  std::string why;
+  if (!attest::DeviceKey::create(file, file + ".pub", &why)) return fail(why);
+  std::printf("device key %s (0600), public key %s: give the public key to the verifier\n",
+              file.c_str(), (file + ".pub").c_str());
+  return 0;
+}
+
 int keysCommand(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
+  if (args.size() == 3 && args[0] == "attestation-init" && args[1] == "--file")
+    return attestationInit(args[2]);
   if (args.size() == 4 && args[0] == "add" && args[2] == "--file") return keysAdd(args[1], args[3]);
   if (args.size() == 4 && args[0] == "add" && args[1] == "--file") return keysAdd(args[3], args[2]);
   std::fputs(kUsage, stderr);

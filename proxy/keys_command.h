@@ -1,5 +1,6 @@
 // `dpuguard keys ...`: the API-key file's command line (api_keys.file, ApiKeyTable).
 //   dpuguard keys add IDENTITY --file FILE
+//   dpuguard keys attestation-init --file FILE   the Ed25519 device key (attestation.key_file)
 // prints a new random key once on stdout and appends only its SHA-256 digest to FILE (created
 // 0600 when missing), under an exclusive lock; a FILE that does not parse is left untouched.
 #pragma once

@@ -11,10 +11,12 @@
 #include <ctime>
 #include <thread>
 
+#include "proxy/attestation_reply.h"
 #include "proxy/config/config_json.h"
 #include "proxy/core/json_escape.h"
 #include "proxy/core/socket_ops.h"
 #include "proxy/loader/config_loader.h"
+#include "proxy/loader/snapshot_measurer.h"
 #include "proxy/telemetry/prometheus.h"
 
 namespace dpuguard::proxy {
@@ -76,6 +78,7 @@ bool Server::reload() {
     if (!next.flow_sink) why = path_ + ": " + err;
     next.health = std::make_shared<HealthTable>(*r.config, snapshot().health.get());
     if (why.empty() && !buildTls(*r.config, next, &err)) why = path_ + ": " + err;
+    if (why.empty() && !measure(*r.config, next, &err)) why = path_ + ": " + err;
   }
   if (!why.empty()) {
     ++reloads_rejected_;
@@ -92,8 +95,8 @@ bool Server::reload() {
   checker_.use(snapshot().health);
   ++reloads_ok_;
   for (auto& w : workers_) w->wake();
-  std::fprintf(stderr, "dpuguard: reloaded %s (generation %llu)\n", path_.c_str(),
-               static_cast<unsigned long long>(generation()));
+  std::fprintf(stderr, "dpuguard: reloaded %s (generation %llu, measurement %s)\n", path_.c_str(),
+               static_cast<unsigned long long>(generation()), snapshot().measurement->id().c_str());
   return true;
 }
 
@@ -133,6 +136,21 @@ bool Server::buildTls(const Config& c, Snapshot& s, std::string* why) {
     s.listener_tls.push_back(std::move(ctx));
   }
   return true;
+}
+
+bool Server::measure(const Config& c, Snapshot& s, std::string* why) {
+  auto log = std::make_shared<attest::MeasurementLog>();
+  if (!measureSnapshot(c, log.get(), why)) {
+    *why = "cannot measure the snapshot: " + *why;
+    return false;
+  }
+  s.measurement = std::move(log);
+  return true;
+}
+
+AdminReply Server::attestation(std::string_view query) const {
+  const Snapshot snap = snapshot();
+  return attestationReply(query, *snap.measurement, snap.config->attestation.key.get());
 }
 
 std::string Server::metricsText() {
@@ -278,7 +296,7 @@ int Server::run() {
     std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
     return 1;
   }
-  if (!buildTls(*r.config, current_, &err)) {
+  if (!buildTls(*r.config, current_, &err) || !measure(*r.config, current_, &err)) {
     std::fprintf(stderr, "%s: %s\n", path_.c_str(), err.c_str());
     return 1;
   }
@@ -313,6 +331,8 @@ int Server::run() {
     h.unhealthy = [this] { return healthProblem(); };
     h.edges = [this] { return inspectReport().edgesJson(); };
     h.clusters = [this] { return clustersJson(); };
+    h.measurement = [this] { return snapshot().measurement->json() + "\n"; };
+    h.attestation = [this](std::string_view query) { return attestation(query); };
     admin_ = std::make_unique<AdminServer>(c.admin.address, std::move(h));
     if (!admin_->start(&err)) {
       std::fprintf(stderr, "dpuguard: admin: %s\n", err.c_str());
@@ -331,6 +351,8 @@ int Server::run() {
   }
   if (c.admin.enabled)
     std::fprintf(stderr, "dpuguard: admin on %s\n", c.admin.address.text.c_str());
+  std::fprintf(stderr, "dpuguard: measurement %s (composite %s)\n",
+               current_.measurement->id().c_str(), current_.measurement->composite().c_str());
 
   while (true) {
     siginfo_t info{};

@@ -32,6 +32,9 @@ class Server final : public SnapshotSource {
   bool reload();
   // The snapshot's TLS contexts by listener (null: plain); false with *why if one failed.
   bool buildTls(const Config& c, Snapshot& s, std::string* why);
+  // The snapshot's measurement log (snapshot_measurer.h); false with *why.
+  bool measure(const Config& c, Snapshot& s, std::string* why);
+  AdminReply attestation(std::string_view query) const;
   std::string metricsText();
   // Why /healthz fails (draining, a worker loop stalled), or "".
   std::string healthProblem();

@@ -211,6 +211,7 @@ void Worker::adoptSnapshot() {
   }
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   rt->listener_tls = snap.listener_tls;
+  if (snap.measurement) rt->measurement_id = snap.measurement->id();
   rt->listener_tls.resize(c.listeners.size());
   tls_acceptor_.configure(c.listeners, rt->listener_tls);
   runtime_ = std::move(rt);

@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "attest/measurement_log.h"
 #include "parsers/json/completion_chunk.h"
 #include "parsers/json/inference_request.h"
 #include "proxy/accept_gate.h"
@@ -44,6 +45,8 @@ struct Snapshot {
   std::shared_ptr<HealthTable> health;  // null: nothing is health-checked
   // By listener index: its TLS context (null: plain TCP); built once, shared by the workers.
   std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
+  // What this snapshot runs: the executable, the config, its files (snapshot_measurer.h).
+  std::shared_ptr<const attest::MeasurementLog> measurement;
 };
 
 class SnapshotSource {

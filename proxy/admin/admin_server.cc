@@ -220,7 +220,17 @@ std::string AdminServer::answer(std::string_view method, std::string_view target
   if (path == "/edges") return adminResponse(200, "application/json", handlers_.edges());
   if (path == "/clusters" && handlers_.clusters)
     return adminResponse(200, "application/json", handlers_.clusters());
-  return adminResponse(404, "text/plain", "try /metrics, /healthz, /config, /edges or /clusters\n");
+  if (path == "/measurement" && handlers_.measurement)
+    return adminResponse(200, "application/json", handlers_.measurement());
+  if (path == "/attestation" && handlers_.attestation) {
+    const size_t q = target.find('?');
+    const AdminReply r =
+        handlers_.attestation(q == std::string_view::npos ? "" : target.substr(q + 1));
+    return adminResponse(r.status, r.status == 200 ? "application/json" : "text/plain", r.body);
+  }
+  return adminResponse(404, "text/plain",
+                       "try /metrics, /healthz, /config, /edges, /clusters, /measurement or "
+                       "/attestation?nonce=HEX\n");
 }
 
 }  // namespace dpuguard::proxy

@@ -4,6 +4,8 @@
 //   GET /config    the running config as JSON (redacted)        worker loop has stalled
 //   GET /edges     observed identity -> route edges: counts, first/last seen (JSON)
 //   GET /clusters  endpoints per cluster: health checks, ejections, requests in flight (JSON)
+//   GET /measurement               the running snapshot's measurement log (JSON)
+//   GET /attestation?nonce=HEX     that log in a quote signed with the device key (JSON)
 // Many connections at once, each with a head deadline (kHeadDeadlineMs from accept), a write
 // deadline and a bounded head (kMaxHeadBytes): one request per connection, then close. At
 // kMaxConnections the oldest connection still sending its head is closed for the new one, so
@@ -24,13 +26,21 @@
 
 namespace dpuguard::proxy {
 
+struct AdminReply {
+  int status = 200;
+  std::string body;
+};
+
 struct AdminHandlers {
   std::function<std::string()> metrics;
   std::function<std::string()> config;
   // Why /healthz fails ("draining", "worker 1: loop stalled for 7300 ms"), or "" when healthy.
   std::function<std::string()> unhealthy;
-  std::function<std::string()> edges;     // the observed identity -> route graph, JSON
-  std::function<std::string()> clusters;  // cluster and endpoint state, JSON
+  std::function<std::string()> edges;        // the observed identity -> route graph, JSON
+  std::function<std::string()> clusters;     // cluster and endpoint state, JSON
+  std::function<std::string()> measurement;  // the measurement log, JSON
+  // The quote for the query string after '?' (nonce=HEX): 200 with JSON, or 400/404 and why.
+  std::function<AdminReply(std::string_view query)> attestation;
 };
 
 class AdminServer final : public IoHandler, public Timer {

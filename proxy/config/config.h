@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "attest/device_key.h"
+#include "attest/measurement_log.h"
 #include "parsers/http1/limits.h"
 #include "parsers/uri/path_normalizer.h"
 #include "proxy/config/endpoint.h"
@@ -175,6 +178,13 @@ struct LoggingConfig {
   uint64_t flow_log_queue_bytes = 4u << 20;
 };
 
+// attestation: the device key that signs quotes (GET /attestation, ATTESTATION.md). Without
+// it the process still measures itself (the flow log's measurement id) but signs nothing.
+struct AttestationConfig {
+  std::string key_file;                          // as resolved; PEM Ed25519, mode 0600
+  std::shared_ptr<const attest::DeviceKey> key;  // loaded with each snapshot; null: none
+};
+
 struct Config {
   std::string source;  // file it was loaded from
   std::vector<ListenerConfig> listeners;
@@ -190,6 +200,11 @@ struct Config {
   HostChannelConfig host_channel;
   uint32_t drain_timeout_ms = 30000;  // SIGTERM: time in-flight requests get to finish
   InspectConfig inspect;              // identities and policy
+  AttestationConfig attestation;
+  // What the loader read to build this snapshot, in the order it read it: the config's
+  // canonical form, then the API-key file, the baseline and the rule files (the bytes it
+  // parsed, not a second read). The snapshot's measurement log is built from it.
+  std::vector<attest::Measurement> measured;
 };
 
 }  // namespace dpuguard::proxy

@@ -554,6 +554,7 @@ void ClientSession::logExchange() {
   }
   FlowRecord rec;
   rec.listener = rt_->config->listeners[listener_index_].name;
+  rec.measurement = rt_->measurement_id;
   rec.client = peer_.text;
   if (const TlsFacts* t = transport_->tls()) {
     rec.tls_protocol = t->protocol;

@@ -53,6 +53,7 @@ struct WorkerRuntime {
   std::shared_ptr<const HealthTable> health;  // the active checks' verdicts the balancers read
   // By listener index: the TLS context (null: plain TCP).
   std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
+  std::string measurement_id;  // the snapshot's measurement log's id, in every flow-log line
 };
 
 class SessionServices {

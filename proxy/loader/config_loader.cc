@@ -10,20 +10,22 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/loader/canonical_yaml.h"
 #include "proxy/loader/cluster_tls_loader.h"
 #include "proxy/loader/host_channel_loader.h"
 #include "proxy/loader/inference_config_loader.h"
 #include "proxy/loader/inspect_config_loader.h"
 #include "proxy/loader/listener_tls_loader.h"
 #include "proxy/loader/map_reader.h"
+#include "proxy/loader/tls_files.h"
 
 namespace dpuguard::proxy {
 namespace {
 
-const Keys kTopKeys = {"listeners",  "admin",  "workers",    "max_connections", "limits",
-                       "clusters",   "routes", "logging",    "host_channel",    "drain_timeout_ms",
-                       "identities", "policy", "signatures", "inference",       "rate_limits",
-                       "api_keys"};
+const Keys kTopKeys = {
+    "listeners",  "admin",     "workers",      "max_connections",  "limits",     "clusters",
+    "routes",     "logging",   "host_channel", "drain_timeout_ms", "identities", "policy",
+    "signatures", "inference", "rate_limits",  "api_keys",         "attestation"};
 const Keys kLimitKeys = {
     "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
     "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
@@ -276,6 +278,22 @@ void readCanaries(Context& ctx, const YAML::Node& n, RouteConfig& rt) {
   }
 }
 
+// attestation: {key_file}: the Ed25519 device key, loaded now (a key readable by others, or not
+// Ed25519, is an error at its line).
+void readAttestation(Context& ctx, const YAML::Node& node, AttestationConfig& a) {
+  MapReader r(ctx, node, "attestation", {"key_file"});
+  r.require("key_file");
+  std::string path;
+  r.readString("key_file", path);
+  if (path.empty()) return;
+  a.key_file = resolveConfigPath(ctx, path);
+  std::string why;
+  a.key = attest::DeviceKey::load(a.key_file, &why);
+  if (!a.key)
+    ctx.error(r.get("key_file").Mark(),
+              "attestation: " + why + " (dpuguard keys attestation-init --file FILE creates one)");
+}
+
 void readRoutes(Context& ctx, MapReader& top, Config& c) {
   Keys cluster_names;
   for (const ClusterConfig& cl : c.clusters) cluster_names.push_back(cl.name);
@@ -357,6 +375,8 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
               "the file is empty: it needs at least 'listeners', 'clusters' and 'routes'");
     return LoadResult{nullptr, std::move(ctx.errors())};
   }
+  // The measurement log's config entry: the document as parsed, in canonical form.
+  ctx.measured("config", name, canonicalYaml(root));
   try {
     MapReader top(ctx, root, "the top level", kTopKeys);
     if (top.valid()) {
@@ -403,11 +423,14 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
       }
       if (YAML::Node hc = top.get("host_channel"); hc.IsDefined())
         readHostChannel(ctx, hc, config->host_channel);
+      if (YAML::Node at = top.get("attestation"); at.IsDefined())
+        readAttestation(ctx, at, config->attestation);
     }
   } catch (const YAML::Exception& e) {
     ctx.error(e.mark, e.msg);
   }
   if (!ctx.errors().empty()) return LoadResult{nullptr, std::move(ctx.errors())};
+  config->measured = std::move(ctx.measurements());
   return LoadResult{std::move(config), {}};
 }
 

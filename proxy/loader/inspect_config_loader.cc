@@ -74,6 +74,7 @@ void readApiKeys(Context& ctx, const YAML::Node& node, ApiKeysConfig& k) {
   }
   std::ostringstream text;
   text << in.rdbuf();
+  ctx.measured("api_keys", k.file, text.str());
   std::vector<ConfigError> errors;
   k.table = inspect::ApiKeyTable::parse(text.str(), k.file, &errors);
   for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
@@ -119,6 +120,7 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
     } else {
       std::ostringstream text;
       text << in.rdbuf();
+      ctx.measured("baseline", p.baseline_file, text.str());
       std::vector<ConfigError> errors;
       p.baseline = std::make_shared<inspect::EdgeBaseline>(
           inspect::EdgeBaseline::parse(text.str(), p.baseline_file, &errors));
@@ -197,7 +199,10 @@ void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::S
     const std::string path = f.Scalar()[0] == '/' ? f.Scalar() : dir + "/" + f.Scalar();
     s.files.push_back(path);
     std::vector<ConfigError> errors;
-    for (inspect::Signature& sig : loadSignatureFile(path, &errors)) {
+    std::string text;
+    std::vector<inspect::Signature> loaded = loadSignatureFile(path, &errors, &text);
+    if (errors.empty()) ctx.measured("rules", path, text);
+    for (inspect::Signature& sig : loaded) {
       if (!sig.id.empty() && !ids.insert(sig.id).second) {
         errors.push_back(
             {sig.file, sig.line, sig.column, "signature id '" + sig.id + "' is defined twice"});

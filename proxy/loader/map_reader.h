@@ -15,6 +15,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "attest/digest.h"
+#include "attest/measurement_log.h"
 #include "proxy/config/config_error.h"
 #include "proxy/config/enum_names.h"
 #include "proxy/core/socket_address.h"
@@ -36,10 +38,18 @@ class Context {
   }
   std::vector<ConfigError>& errors() { return errors_; }
   const std::string& file() const { return file_; }
+  // Records the digest of bytes the loader has just read and will use (measure before use):
+  // the snapshot's measurement log lists them in this order (snapshot_measurer.h).
+  void measured(std::string_view component, const std::string& path, std::string_view bytes) {
+    measured_.push_back({std::string(component), attest::encodePath(attest::absolutePath(path)),
+                         attest::sha256Hex(bytes)});
+  }
+  std::vector<attest::Measurement>& measurements() { return measured_; }
 
  private:
   std::string file_;
   std::vector<ConfigError> errors_;
+  std::vector<attest::Measurement> measured_;
 };
 
 // " (did you mean 'X'?)" for the nearest of `known`, or "".

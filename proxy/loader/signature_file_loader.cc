@@ -126,7 +126,8 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
 }
 
 std::vector<inspect::Signature> loadSignatureFile(const std::string& path,
-                                                  std::vector<ConfigError>* errors) {
+                                                  std::vector<ConfigError>* errors,
+                                                  std::string* text_read) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors->push_back({path, 0, 0, "cannot open rule file"});
@@ -134,6 +135,7 @@ std::vector<inspect::Signature> loadSignatureFile(const std::string& path,
   }
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (text_read != nullptr) *text_read = ss.str();
   return loadSignatureText(ss.str(), path, errors);
 }
 

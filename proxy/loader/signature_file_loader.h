@@ -22,7 +22,9 @@ namespace dpuguard::proxy {
 
 std::vector<inspect::Signature> loadSignatureText(const std::string& text, const std::string& file,
                                                   std::vector<ConfigError>* errors);
+// `text_read`, when given, receives the bytes parsed (for the measurement log).
 std::vector<inspect::Signature> loadSignatureFile(const std::string& path,
-                                                  std::vector<ConfigError>* errors);
+                                                  std::vector<ConfigError>* errors,
+                                                  std::string* text_read = nullptr);
 
 }  // namespace dpuguard::proxy

@@ -244,6 +244,7 @@ void FlowLog::append(const FlowRecord& r) {
   buffer_.append("{\"time\":\"");
   buffer_.append(when);
   buffer_.push_back('"');
+  if (!r.measurement.empty()) field(buffer_, "measurement", r.measurement);
   field(buffer_, "listener", r.listener);
   field(buffer_, "client", r.client);
   field(buffer_, "method", r.method);

@@ -8,6 +8,7 @@
 namespace dpuguard::proxy {
 
 struct FlowRecord {
+  std::string_view measurement;  // the measurement id of the snapshot that judged it
   std::string_view listener;
   std::string_view client;  // ip:port
   std::string_view method;

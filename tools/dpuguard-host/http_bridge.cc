@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -21,8 +21,8 @@ namespace dpuguard::host {
 namespace {
 
 const char* methodName(uint8_t m) {
-  static constexpr std::array<const char*, 9> kNames = {"", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
-                                                        "TRACE"};
+  static constexpr std::array<const char*, 9> kNames = {"",       "GET",   "HEAD",    "POST", "PUT",
+                                                        "DELETE", "PATCH", "OPTIONS", "TRACE"};
   return m < kNames.size() ? kNames[m] : "";
 }
 
@@ -49,7 +49,8 @@ class BodyPoster final : public http1::BodySink {
   }
   void post(std::string_view data, bool end) {
     std::vector<std::byte> buf(sizeof(shm::BodyPrefix) + data.size());
-    buf.resize(shm::encodeBody(buf, id_, end ? shm::kBodyEndStream : 0, std::as_bytes(std::span(data.data(), data.size()))));
+    buf.resize(shm::encodeBody(buf, id_, end ? shm::kBodyEndStream : 0,
+                               std::as_bytes(std::span(data.data(), data.size()))));
     channel_.post(shm::MessageSchema::kResponseBody, buf);
   }
 
@@ -86,7 +87,8 @@ void HttpBridge::work() {
   while (!stopping_) {
     if (jobs_.empty()) {
       ++idle_workers_;
-      const bool woken = jobs_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return stopping_ || !jobs_.empty(); });
+      const bool woken = jobs_cv_.wait_for(lock, std::chrono::seconds(10),
+                                           [this] { return stopping_ || !jobs_.empty(); });
       --idle_workers_;
       if (!woken) break;  // idle for 10 s: give the thread back
       continue;
@@ -106,10 +108,20 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
   if (schema == shm::MessageSchema::kRequestHead) {
     const shm::RequestHeadView v = shm::decodeRequestHead(payload);
     if (streams_.count(v.prefix.stream_id) != 0) return;  // a reused id: ignore it
+    if (trusted_ != nullptr && !trusted_->load()) {       // not attested: answer, forward nothing
+      std::byte buf[64];
+      const size_t n =
+          shm::encodeResponseHead(buf, v.prefix.stream_id, 503, shm::kHeadEndStream, {});
+      channel_->post(shm::MessageSchema::kResponseHead, std::span(buf, n));
+      return;
+    }
     auto s = std::make_unique<Stream>();
     s->id = v.prefix.stream_id;
     s->head_request = v.prefix.method == static_cast<uint8_t>(shm::WireMethod::kHead);
-    s->head.append(methodName(v.prefix.method)).append(" ").append(v.target).append(" HTTP/1.1\r\n");
+    s->head.append(methodName(v.prefix.method))
+        .append(" ")
+        .append(v.target)
+        .append(" HTTP/1.1\r\n");
     // The DPU is a peer we do not trust either: only end-to-end fields and Host go on, plus
     // one all-digit Content-Length; the bridge frames the backend request itself.
     std::string_view length;
@@ -177,7 +189,8 @@ void HttpBridge::onReset() {
     s->cv.notify_one();
   }
   for (auto& [id, s] : streams_) {
-    while (!s->finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // workers see reset within 1 s
+    while (!s->finished)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // workers see reset within 1 s
   }
   streams_.clear();
 }
@@ -219,8 +232,10 @@ int HttpBridge::backendConnection(bool* pooled) {
 
 void HttpBridge::release(int fd, bool reusable) {
   std::lock_guard<std::mutex> lock(pool_mutex_);
-  if (reusable && pool_.size() < kMaxIdle) pool_.push_back(fd);
-  else close(fd);
+  if (reusable && pool_.size() < kMaxIdle)
+    pool_.push_back(fd);
+  else
+    close(fd);
 }
 
 void HttpBridge::serve(Stream& s) {
@@ -255,7 +270,8 @@ void HttpBridge::serve(Stream& s) {
       if (!piece.empty()) {
         char size[20];
         const std::string framed =
-            s.chunked ? std::string(size, static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", piece.size()))) +
+            s.chunked ? std::string(size, static_cast<size_t>(std::snprintf(
+                                              size, sizeof size, "%zx\r\n", piece.size()))) +
                             piece + "\r\n"
                       : piece;
         ok = writeAll(fd, framed);
@@ -263,8 +279,10 @@ void HttpBridge::serve(Stream& s) {
       if (!ok || done) break;
     }
     if (ok && s.chunked) ok = writeAll(fd, "0\r\n\r\n");
-    if (ok) reusable = respond(s, fd);
-    else reset(s, shm::ResetReason::kBackendError);
+    if (ok)
+      reusable = respond(s, fd);
+    else
+      reset(s, shm::ResetReason::kBackendError);
   }
   if (fd >= 0) release(fd, reusable);
   s.finished = true;
@@ -294,8 +312,10 @@ bool HttpBridge::respond(Stream& s, int fd) {
     http1::ParseResult r{};
     if (n <= 0) {
       r = parser.finish(body);
-      if (r.status == http1::ParseStatus::kMessageComplete && sent_head) body.post({}, true);
-      else reset(s, shm::ResetReason::kBackendError);
+      if (r.status == http1::ParseStatus::kMessageComplete && sent_head)
+        body.post({}, true);
+      else
+        reset(s, shm::ResetReason::kBackendError);
       return false;
     }
     end += static_cast<size_t>(n);
@@ -319,8 +339,8 @@ bool HttpBridge::respond(Stream& s, int fd) {
         const bool no_body = s.head_request || h.status == 204 || h.status == 304;
         static thread_local std::vector<std::byte> out;
         out.resize(sizeof(shm::ResponseHeadPrefix) + shm::kMaxFieldsBytes);
-        const size_t head_bytes = shm::encodeResponseHead(out, s.id, static_cast<uint16_t>(h.status),
-                                                          no_body ? shm::kHeadEndStream : 0, fields);
+        const size_t head_bytes = shm::encodeResponseHead(
+            out, s.id, static_cast<uint16_t>(h.status), no_body ? shm::kHeadEndStream : 0, fields);
         if (head_bytes == 0) {
           reset(s, shm::ResetReason::kBackendError);
           return false;

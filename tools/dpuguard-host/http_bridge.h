@@ -5,10 +5,12 @@
 // passes event by event).
 #pragma once
 
+#include <netinet/in.h>
+
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,15 +18,16 @@
 #include <thread>
 #include <vector>
 
-#include <netinet/in.h>
-
 #include "shm/host/host_channel.h"
 
 namespace dpuguard::host {
 
 class HttpBridge final : public shm::HostChannel::Handler {
  public:
-  explicit HttpBridge(const sockaddr_in& backend) : backend_(backend) {}
+  // `trusted` (null: always): while false, every request is answered 503 and never forwarded
+  // (dpuguard-host serve --expect: the DPU's quote has not verified).
+  explicit HttpBridge(const sockaddr_in& backend, const std::atomic<bool>* trusted = nullptr)
+      : backend_(backend), trusted_(trusted) {}
   ~HttpBridge() override;
   void attach(shm::HostChannel* channel) { channel_ = channel; }
 
@@ -61,6 +64,7 @@ class HttpBridge final : public shm::HostChannel::Handler {
   static constexpr size_t kMaxIdle = 64;
 
   sockaddr_in backend_;
+  const std::atomic<bool>* trusted_;
   std::mutex pool_mutex_;
   std::vector<int> pool_;  // idle keep-alive connections to the backend
 

@@ -1,6 +1,12 @@
 // dpuguard-host: the host-side peer of dpuguard's shared-memory channel.
 //   dpuguard-host serve NAME --forward http://127.0.0.1:PORT [--socket-dir DIR]
 //       serves `host://NAME`: each DPU request becomes an HTTP/1.1 request to the local server
+//   dpuguard-host verify --expect FILE --pubkey FILE (--admin http://IP:PORT | --quote F --nonce
+//   HEX)
+//       checks a quote of dpuguard's measurements (attestor.h); 0 verified, 1 refused
+//   serve and events take --expect FILE --pubkey FILE --admin http://IP:PORT: then they bridge
+//       no request (503) and pass no flow event until a fresh quote verifies, and re-verify
+//       every --attest-interval-ms (default 1000), so a reload to an unknown measurement stops it
 //   dpuguard-host events NAME [--labels FILE] [--socket-dir DIR]
 //       prints the DPU's flow events for `host_channel.events: NAME` as JSON lines; with
 //       --labels, also labels client networks with identities for `host_channel.labels.from:
@@ -11,13 +17,12 @@
 // gets its own channel and thread.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <poll.h>
 
 #include <atomic>
 #include <chrono>
@@ -32,6 +37,7 @@
 
 #include "shm/host/host_channel.h"
 #include "shm/message_codec.h"
+#include "tools/dpuguard-host/attestor.h"
 #include "tools/dpuguard-host/http_bridge.h"
 #include "tools/dpuguard-host/label_book.h"
 
@@ -41,8 +47,12 @@ using namespace dpuguard;
 
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_reload = 0;
-void onStop(int) { g_stop = 1; }
-void onReload(int) { g_reload = 1; }
+void onStop(int) {
+  g_stop = 1;
+}
+void onReload(int) {
+  g_reload = 1;
+}
 
 // Live serve channels, for the drain on SIGTERM.
 struct Live {
@@ -51,79 +61,135 @@ struct Live {
 };
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: dpuguard-host serve NAME --forward http://IP:PORT [--socket-dir DIR] [--ring-slots N] "
-               "[--ring-slot-bytes N]\n"
-               "       dpuguard-host events NAME [--labels FILE] [--socket-dir DIR] [--ring-slots N] [--ring-slot-bytes N]\n");
+  std::fprintf(
+      stderr,
+      "usage: dpuguard-host serve NAME --forward http://IP:PORT [--socket-dir DIR] [--ring-slots "
+      "N] "
+      "[--ring-slot-bytes N]\n"
+      "       dpuguard-host events NAME [--labels FILE] [--socket-dir DIR] [--ring-slots N] "
+      "[--ring-slot-bytes N]\n"
+      "         serve and events also take --expect FILE --pubkey FILE --admin http://IP:PORT\n"
+      "         [--attest-interval-ms N]: nothing passes until dpuguard's quote verifies\n"
+      "       dpuguard-host verify --expect FILE --pubkey FILE (--admin http://IP:PORT | --quote "
+      "FILE --nonce HEX)\n");
   return 2;
 }
 
-bool parseForward(const std::string& url, sockaddr_in& out) {
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) return false;
-  const std::string rest = url.substr(prefix.size());
-  const size_t colon = rest.rfind(':');
-  if (colon == std::string::npos) return false;
-  out = sockaddr_in{};
-  out.sin_family = AF_INET;
-  const int port = std::atoi(rest.c_str() + colon + 1);
-  out.sin_port = htons(static_cast<uint16_t>(port));
-  return port > 0 && port < 65536 && inet_pton(AF_INET, rest.substr(0, colon).c_str(), &out.sin_addr) == 1;
-}
-
-// `events`: flow events as JSON lines; requests are refused with 503.
+// `events`: flow events as JSON lines; requests are refused with 503. With an attestor, flow
+// events from a DPU whose quote has not verified are dropped.
 class EventPrinter final : public shm::HostChannel::Handler {
  public:
+  explicit EventPrinter(const std::atomic<bool>* trusted) : trusted_(trusted) {}
   void attach(shm::HostChannel* c) { channel_ = c; }
   void onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) override {
+    if (schema == shm::MessageSchema::kFlowEvent && trusted_ != nullptr && !trusted_->load()) {
+      return;
+    }
     if (schema == shm::MessageSchema::kFlowEvent) {
       const auto e = shm::decodeFixed<shm::FlowEvent>(payload);
       char addr[INET6_ADDRSTRLEN] = "?";
       inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.client_addr, addr, sizeof addr);
-      const std::string route(e.route, strnlen(e.route, sizeof e.route));  // printable ASCII, checked
+      const std::string route(e.route,
+                              strnlen(e.route, sizeof e.route));  // printable ASCII, checked
       static std::mutex out;
       std::lock_guard<std::mutex> lock(out);
-      std::printf("{\"stream_id\":%llu,\"start_unix_ns\":%llu,\"duration_us\":%u,\"status\":%u,\"client\":\"%s\","
-                  "\"client_port\":%u,\"bytes_in\":%u,\"bytes_out\":%u,\"route\":\"%s\"}\n",
-                  static_cast<unsigned long long>(e.stream_id), static_cast<unsigned long long>(e.start_unix_ns),
-                  e.duration_us, e.status, addr, e.client_port, e.bytes_in, e.bytes_out, route.c_str());
+      std::printf(
+          "{\"stream_id\":%llu,\"start_unix_ns\":%llu,\"duration_us\":%u,\"status\":%u,\"client\":"
+          "\"%s\","
+          "\"client_port\":%u,\"bytes_in\":%u,\"bytes_out\":%u,\"route\":\"%s\"}\n",
+          static_cast<unsigned long long>(e.stream_id),
+          static_cast<unsigned long long>(e.start_unix_ns), e.duration_us, e.status, addr,
+          e.client_port, e.bytes_in, e.bytes_out, route.c_str());
       std::fflush(stdout);
     } else if (schema == shm::MessageSchema::kRequestHead) {
       const auto v = shm::decodeRequestHead(payload);
       std::byte buf[64];
-      const size_t n = shm::encodeResponseHead(buf, v.prefix.stream_id, 503, shm::kHeadEndStream, {});
+      const size_t n =
+          shm::encodeResponseHead(buf, v.prefix.stream_id, 503, shm::kHeadEndStream, {});
       channel_->post(shm::MessageSchema::kResponseHead, std::span(buf, n));
     }
   }
   void onReset() override {}
 
  private:
+  const std::atomic<bool>* trusted_;
   shm::HostChannel* channel_ = nullptr;
 };
+
+// --expect, --pubkey and --admin go together; null (after a line on stderr) when they do not.
+std::unique_ptr<host::Attestor> makeAttestor(const std::string& expect_file,
+                                             const std::string& pubkey_file,
+                                             const std::string& admin) {
+  sockaddr_in addr{};
+  std::string expect_text, pem, why;
+  attest::Expectation expect;
+  if (expect_file.empty() || pubkey_file.empty() || !host::parseAddress(admin, &addr)) {
+    std::fprintf(
+        stderr,
+        "dpuguard-host: --expect FILE, --pubkey FILE and --admin http://IP:PORT go together\n");
+    return nullptr;
+  }
+  if (!host::readFile(expect_file, &expect_text, &why) ||
+      !host::readFile(pubkey_file, &pem, &why) ||
+      !attest::Expectation::parse(expect_text, &expect, &why)) {
+    std::fprintf(stderr, "dpuguard-host: %s\n", why.c_str());
+    return nullptr;
+  }
+  return std::make_unique<host::Attestor>(addr, pem, std::move(expect));
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "verify") == 0) {
+    const int rc = host::verifyCommand(argc - 2, argv + 2);
+    return rc == 2 ? usage() : rc;
+  }
   if (argc < 3) return usage();
   const std::string mode = argv[1], name = argv[2];
   std::string socket_dir = "/run/dpuguard", forward, labels_file;
+  std::string expect_file, pubkey_file, admin;
+  uint32_t attest_interval_ms = 1000;
   shm::RingGeometry geometry{256, 16384};
   uint32_t drain_ms = 10000;
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--socket-dir") socket_dir = value;
-    else if (flag == "--forward") forward = value;
-    else if (flag == "--labels" && mode == "events") labels_file = value;
-    else if (flag == "--ring-slots") geometry.capacity = static_cast<uint32_t>(std::stoul(value));
-    else if (flag == "--ring-slot-bytes") geometry.payload_stride = static_cast<uint32_t>(std::stoul(value));
-    else if (flag == "--drain-ms") drain_ms = static_cast<uint32_t>(std::stoul(value));
-    else return usage();
+    if (flag == "--socket-dir")
+      socket_dir = value;
+    else if (flag == "--forward")
+      forward = value;
+    else if (flag == "--labels" && mode == "events")
+      labels_file = value;
+    else if (flag == "--ring-slots")
+      geometry.capacity = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--ring-slot-bytes")
+      geometry.payload_stride = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--drain-ms")
+      drain_ms = static_cast<uint32_t>(std::stoul(value));
+    else if (flag == "--expect")
+      expect_file = value;
+    else if (flag == "--pubkey")
+      pubkey_file = value;
+    else if (flag == "--admin")
+      admin = value;
+    else if (flag == "--attest-interval-ms")
+      attest_interval_ms = static_cast<uint32_t>(std::stoul(value));
+    else
+      return usage();
   }
   sockaddr_in backend{};
-  if ((mode != "serve" && mode != "events") || (mode == "serve" && !parseForward(forward, backend)) ||
+  if ((mode != "serve" && mode != "events") ||
+      (mode == "serve" &&
+       (forward.rfind("http://", 0) != 0 || !host::parseAddress(forward, &backend))) ||
       !geometry.valid()) {
     return usage();
   }
+  static std::unique_ptr<host::Attestor> attestor;
+  if (!expect_file.empty() || !pubkey_file.empty() || !admin.empty()) {
+    attestor = makeAttestor(expect_file, pubkey_file, admin);
+    if (!attestor) return 1;
+  }
+  const std::atomic<bool>* trusted = attestor ? &attestor->trusted() : nullptr;
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = onStop;
@@ -149,11 +215,14 @@ int main(int argc, char** argv) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   unlink(path.c_str());
   const int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listener, 64) != 0) {
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listener, 64) != 0) {
     std::perror("dpuguard-host: listen");
     return 1;
   }
-  std::fprintf(stderr, "dpuguard-host: %s host://%s on %s\n", mode.c_str(), name.c_str(), path.c_str());
+  std::fprintf(stderr, "dpuguard-host: %s host://%s on %s\n", mode.c_str(), name.c_str(),
+               path.c_str());
+  if (attestor) attestor->watch(attest_interval_ms);
   while (!g_stop) {
     if (g_reload) {
       g_reload = 0;
@@ -165,7 +234,7 @@ int main(int argc, char** argv) {
     if (sock < 0) continue;
     std::thread([=] {
       if (mode == "serve") {
-        host::HttpBridge bridge(backend);
+        host::HttpBridge bridge(backend, trusted);
         shm::HostChannel channel(sock, geometry, bridge);
         bridge.attach(&channel);
         std::list<std::pair<shm::HostChannel*, host::HttpBridge*>>::iterator self;
@@ -180,7 +249,7 @@ int main(int argc, char** argv) {
         }
         std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
       } else {
-        EventPrinter printer;
+        EventPrinter printer(trusted);
         shm::HostChannel channel(sock, geometry, printer);
         printer.attach(&channel);
         if (labels) labels->join(&channel);  // queued now, sent once the handshake is done
@@ -210,7 +279,8 @@ int main(int argc, char** argv) {
     active = 0;
     for (auto& [channel, bridge] : live.channels) active += bridge->active();
   } while (open > 0 && std::chrono::steady_clock::now() < deadline);
-  std::fprintf(stderr, "dpuguard-host: drained (%zu channels, %zu streams left), exiting\n", open, active);
+  std::fprintf(stderr, "dpuguard-host: drained (%zu channels, %zu streams left), exiting\n", open,
+               active);
   std::fflush(stderr);
   _exit(0);
 }
