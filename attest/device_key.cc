@@ -44,7 +44,8 @@ std::unique_ptr<DeviceKey> DeviceKey::load(const std::string& path, std::string*
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0) {
-    *why = "cannot read '" + path + "': " + std::strerror(errno);
+    *why = "cannot read '" + path + "': " + std::strerror(errno) +
+           " (dpuguard keys attestation-init --file FILE creates a key)";
     if (fd >= 0) ::close(fd);
     return nullptr;
   }

@@ -289,9 +289,7 @@ void readAttestation(Context& ctx, const YAML::Node& node, AttestationConfig& a)
   a.key_file = resolveConfigPath(ctx, path);
   std::string why;
   a.key = attest::DeviceKey::load(a.key_file, &why);
-  if (!a.key)
-    ctx.error(r.get("key_file").Mark(),
-              "attestation: " + why + " (dpuguard keys attestation-init --file FILE creates one)");
+  if (!a.key) ctx.error(r.get("key_file").Mark(), "attestation: " + why);
 }
 
 void readRoutes(Context& ctx, MapReader& top, Config& c) {

@@ -1,0 +1,36 @@
+// canonicalYaml: what the measurement log's config entry digests. Layout, comments, quoting
+// and key order leave it alone; any value change moves it.
+#include "proxy/loader/canonical_yaml.h"
+
+#include <gtest/gtest.h>
+
+namespace dpuguard::proxy {
+namespace {
+
+std::string canon(const std::string& yaml) {
+  return canonicalYaml(YAML::Load(yaml));
+}
+
+TEST(CanonicalYaml, LayoutCommentsQuotingAndKeyOrderDoNotMatter) {
+  const std::string a = canon("b: 1\na: [x, y]  # comment\nc: {d: 'q'}\n");
+  EXPECT_EQ(a, R"({"a":["x","y"],"b":"1","c":{"d":"q"}})");
+  EXPECT_EQ(canon("# top\nc:\n  d: q\na:\n  - x\n  - \"y\"\nb:    1\n"), a);
+}
+
+TEST(CanonicalYaml, EveryValueChangeShows) {
+  const std::string a = canon("a: [x, y]\nb: 1\n");
+  EXPECT_NE(canon("a: [y, x]\nb: 1\n"), a);  // sequences keep their order
+  EXPECT_NE(canon("a: [x, y]\nb: 2\n"), a);
+  EXPECT_NE(canon("a: [x, y]\nbb: 1\n"), a);
+  EXPECT_NE(canon("a: [x, y]\nb: 1\nc: ~\n"), a);
+}
+
+TEST(CanonicalYaml, NoScalarCanForgeStructure) {
+  // A value holding the canonical form's own punctuation stays one escaped string.
+  EXPECT_EQ(canon("a: 'x\",\"b\":\"y'\n"), R"({"a":"x\x22,\x22b\x22:\x22y"})");
+  EXPECT_EQ(canon("a: \"\\n\\\\\"\n"), R"({"a":"\x0a\x5c"})");
+  EXPECT_EQ(canon("a: \n"), R"({"a":null})");
+}
+
+}  // namespace
+}  // namespace dpuguard::proxy
