@@ -1,4 +1,4 @@
-// canonicalYaml: recursive, depth-bounded by the document yaml-cpp accepted.
+// canonicalYaml: a recursive walk with a depth and an output budget.
 #include "proxy/loader/canonical_yaml.h"
 
 #include <algorithm>
@@ -24,28 +24,32 @@ void appendScalar(std::string& out, const std::string& s) {
   out += '"';
 }
 
-void append(std::string& out, const YAML::Node& n) {
+// False once the budget is spent; `out` is then meaningless.
+bool append(std::string& out, const YAML::Node& n, size_t depth) {
+  if (depth > kCanonicalMaxDepth || out.size() > kCanonicalMaxBytes) return false;
   switch (n.Type()) {
     case YAML::NodeType::Scalar:
       appendScalar(out, n.Scalar());
-      return;
+      return out.size() <= kCanonicalMaxBytes;
     case YAML::NodeType::Sequence: {
       out += '[';
       bool first = true;
       for (const YAML::Node& item : n) {
         if (!first) out += ',';
         first = false;
-        append(out, item);
+        if (!append(out, item, depth + 1)) return false;
       }
       out += ']';
-      return;
+      return true;
     }
     case YAML::NodeType::Map: {
       std::vector<std::pair<std::string, std::string>> pairs;
+      size_t total = out.size();
       for (const auto& kv : n) {
         std::string key, value;
-        append(key, kv.first);
-        append(value, kv.second);
+        if (!append(key, kv.first, depth + 1) || !append(value, kv.second, depth + 1)) return false;
+        total += key.size() + value.size() + 2;
+        if (total > kCanonicalMaxBytes) return false;
         pairs.emplace_back(std::move(key), std::move(value));
       }
       std::sort(pairs.begin(), pairs.end());
@@ -53,20 +57,21 @@ void append(std::string& out, const YAML::Node& n) {
       for (size_t i = 0; i < pairs.size(); ++i)
         out += (i ? "," : "") + pairs[i].first + ":" + pairs[i].second;
       out += '}';
-      return;
+      return out.size() <= kCanonicalMaxBytes;
     }
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
       out += "null";
-      return;
+      return true;
   }
+  return false;
 }
 
 }  // namespace
 
-std::string canonicalYaml(const YAML::Node& node) {
+std::optional<std::string> canonicalYaml(const YAML::Node& node) {
   std::string out;
-  append(out, node);
+  if (!append(out, node, 0)) return std::nullopt;
   return out;
 }
 

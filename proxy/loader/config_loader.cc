@@ -374,7 +374,16 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
     return LoadResult{nullptr, std::move(ctx.errors())};
   }
   // The measurement log's config entry: the document as parsed, in canonical form.
-  ctx.measured("config", name, canonicalYaml(root));
+  const std::optional<std::string> canonical = canonicalYaml(root);
+  if (!canonical) {
+    ctx.error(YAML::Mark(), "the document nests deeper than " + std::to_string(kCanonicalMaxDepth) +
+                                " levels or its aliases expand "
+                                "it past " +
+                                std::to_string(kCanonicalMaxBytes >> 20) +
+                                " MiB: refused (an alias loop or an alias bomb)");
+    return LoadResult{nullptr, std::move(ctx.errors())};
+  }
+  ctx.measured("config", name, *canonical);
   try {
     MapReader top(ctx, root, "the top level", kTopKeys);
     if (top.valid()) {

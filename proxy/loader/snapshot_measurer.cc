@@ -61,15 +61,34 @@ std::string executablePath() {
                                                       : std::string("/proc/self/exe");
 }
 
+// The running image, digested once per process: /proc/self/exe names the inode that was
+// executed even after the file on disk is replaced, so a reload would digest the same tens of
+// megabytes again and learn nothing (and a slow reload coalesces SIGHUPs).
+struct Executable {
+  bool ok = false;
+  std::string path, digest, why;
+};
+
+const Executable& executable() {
+  static const Executable exe = [] {
+    Executable e;
+    e.path = executablePath();
+    e.ok = attest::sha256File("/proc/self/exe", &e.digest, &e.why);
+    return e;
+  }();
+  return exe;
+}
+
 }  // namespace
 
 bool measureSnapshot(const Config& c, attest::MeasurementLog* log, std::string* why) {
   Measurer m(log, why);
-  std::string exe;
-  if (!attest::sha256File("/proc/self/exe", &exe, why) ||
-      !m.add("executable", executablePath(), exe)) {
+  const Executable& exe = executable();
+  if (!exe.ok) {
+    *why = exe.why;
     return false;
   }
+  if (!m.add("executable", exe.path, exe.digest)) return false;
   for (const attest::Measurement& e : c.measured) {
     if (!log->addEncoded(e.component, e.path, e.sha256)) {
       *why = "the measurement log is full (" + std::to_string(attest::MeasurementLog::kMaxEntries) +

@@ -7,7 +7,8 @@
 //   tls_client_ca           each private key (never the key), the client-certificate CA bundle
 //   upstream_ca upstream_cert upstream_public_key   the same per cluster with TLS
 //   attestation_public_key  the public half of the device key that signs the quotes
-// Start-up and reload only: the TLS and executable files are read here.
+// Start-up and reload only: the TLS files are read here at each call, the executable once per
+// process.
 #pragma once
 
 #include <string>

@@ -70,7 +70,9 @@ class LifecycleTest(ProxyTestCase):
             complete = out.count(b"data: ") == 49 and out.rstrip().endswith(b"data: [DONE]")
             results.append((rc, b"stream" if complete else out[-200:]))
 
-        threads = [threading.Thread(target=load) for _ in range(3)]
+        # Daemons, and stopped on every way out: a failed wait must fail the test, not hang it.
+        threads = [threading.Thread(target=load, daemon=True) for _ in range(3)]
+        self.addCleanup(stop.set)
         for t in threads:
             t.start()
         # Switch /v1/ to the mock and back, several times, and push one bad file in between.
@@ -83,7 +85,7 @@ class LifecycleTest(ProxyTestCase):
         d.reload()
         reloads_ok = lambda: d.metrics().get('dpuguard_config_reloads_total{result="ok"}', 0)
         wait_until("the first reload", lambda: reloads_ok() == 1)
-        st = threading.Thread(target=stream)
+        st = threading.Thread(target=stream, daemon=True)
         st.start()
         self.assertTrue(in_flight.wait(10), "the stream did not start")
         for i in range(6):
@@ -96,7 +98,7 @@ class LifecycleTest(ProxyTestCase):
         time.sleep(0.2)
         d.rewrite_config(with_mock)
         d.reload()
-        st.join()
+        st.join(60)
         wait_until("the last reload", lambda: reloads_ok() == 8)
         stop.set()
         for t in threads:

@@ -8,7 +8,7 @@ namespace dpuguard::proxy {
 namespace {
 
 std::string canon(const std::string& yaml) {
-  return canonicalYaml(YAML::Load(yaml));
+  return canonicalYaml(YAML::Load(yaml)).value_or("<refused>");
 }
 
 TEST(CanonicalYaml, LayoutCommentsQuotingAndKeyOrderDoNotMatter) {
@@ -30,6 +30,19 @@ TEST(CanonicalYaml, NoScalarCanForgeStructure) {
   EXPECT_EQ(canon("a: 'x\",\"b\":\"y'\n"), R"({"a":"x\x22,\x22b\x22:\x22y"})");
   EXPECT_EQ(canon("a: \"\\n\\\\\"\n"), R"({"a":"\x0a\x5c"})");
   EXPECT_EQ(canon("a: \n"), R"({"a":null})");
+}
+
+TEST(CanonicalYaml, AliasBombsAndDeepNestingAreRefusedNotWalked) {
+  // Nine levels of ten aliases each: 10^9 scalars if expanded.
+  std::string bomb = "a0: &a0 [\"lol\"]\n";
+  for (int i = 1; i < 10; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) bomb += std::string(j ? "," : "") + "*a" + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  EXPECT_EQ(canon(bomb), "<refused>");
+  EXPECT_EQ(canon(std::string(100, '[') + std::string(100, ']')), "<refused>");
+  EXPECT_NE(canon(std::string(60, '[') + std::string(60, ']')), "<refused>");
 }
 
 }  // namespace
