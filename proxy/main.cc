@@ -3,6 +3,7 @@
 //   dpuguard check-config FILE      validate only: FILE:LINE:COL: message per error, exit 1
 //   dpuguard keys add IDENTITY --file FILE   a new API key, printed once (keys_command.h)
 //   dpuguard measure --config FILE [--json|--expect]   the measurement log, without starting
+//   dpuguard version [--sbom]       the version, or the CycloneDX SBOM (version_command.h)
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -12,6 +13,7 @@
 #include "proxy/loader/config_loader.h"
 #include "proxy/loader/snapshot_measurer.h"
 #include "proxy/server.h"
+#include "proxy/version_command.h"
 
 namespace {
 
@@ -25,7 +27,8 @@ constexpr const char* kUsage =
     "       dpuguard measure --config FILE [--json | --expect]\n"
     "                                     print the measurement log the running process would\n"
     "                                     have (--expect: as an expectation for dpuguard-host)\n"
-    "       dpuguard --version\n"
+    "       dpuguard version [--sbom]   the version, or the CycloneDX SBOM of the Debian\n"
+    "                                     packages it was built from\n"
     "signals: SIGHUP reloads the config (a bad file keeps the running one), SIGTERM drains and "
     "exits\n";
 
@@ -70,10 +73,10 @@ int main(int argc, char** argv) {
     dpuguard::proxy::Server server(argv[2]);
     return server.run();
   }
-  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("dpuguard 0.1.0 (llhttp 8.1.0 strict)\n");
-    return 0;
-  }
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0)
+    return dpuguard::proxy::versionCommand(0, argv + 2);
+  if (argc >= 2 && std::strcmp(argv[1], "version") == 0)
+    return dpuguard::proxy::versionCommand(argc - 2, argv + 2);
   std::fputs(kUsage, argc == 2 && std::strcmp(argv[1], "--help") == 0 ? stdout : stderr);
   return argc == 2 && std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }
