@@ -160,10 +160,15 @@ bool parseQuote(std::string_view json, SignedQuote* out, std::string* why) {
 }
 
 std::string bootId() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return isBootId(id) ? id : "";
+  // Read once: it cannot change under a running process, and a sandboxed thread may not open
+  // files (dpuguard reads it before confining itself).
+  static const std::string id = [] {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string line;
+    std::getline(in, line);
+    return isBootId(line) ? line : "";
+  }();
+  return id;
 }
 
 }  // namespace dpuguard::attest

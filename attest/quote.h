@@ -44,7 +44,8 @@ bool parseQuote(std::string_view json, SignedQuote* out, std::string* why);
 // Why `hex` is no acceptable nonce (kMinNonceBytes..kMaxNonceBytes bytes of hex), or "".
 std::string nonceProblem(std::string_view hex);
 
-// This boot's id (/proc/sys/kernel/random/boot_id), "" when unreadable.
+// This boot's id (/proc/sys/kernel/random/boot_id, read at the first call), "" when
+// unreadable.
 std::string bootId();
 
 }  // namespace dpuguard::attest

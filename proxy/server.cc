@@ -11,6 +11,7 @@
 #include <ctime>
 #include <thread>
 
+#include "attest/quote.h"
 #include "proxy/attestation_reply.h"
 #include "proxy/config/config_json.h"
 #include "proxy/core/json_escape.h"
@@ -50,6 +51,7 @@ std::string reloadConflict(const Config& running, const Config& next) {
   }
   if (running.admin.address.text != next.admin.address.text) return "the admin address changed";
   if (running.workers != next.workers) return "'workers' changed";
+  if (!(running.sandbox == next.sandbox)) return "'sandbox' changed";
   return "";
 }
 
@@ -269,6 +271,22 @@ void Server::writeLearnedBaseline() {
                learned_.size());
 }
 
+void Server::logSandbox(const sandbox::SandboxSettings& s) {
+  if (s.mode == sandbox::Mode::kOff && s.user.empty() && s.group.empty()) return;
+  std::string roles;
+  for (const sandbox::Role r : sandbox::kAllRoles) {
+    roles += std::string(roles.empty() ? "" : ", ") + sandbox::roleName(r) + " " +
+             std::to_string(sandbox::allowlistSize(r));
+  }
+  std::fprintf(stderr,
+               "dpuguard: sandbox %s: uid %u gid %u, no_new_privs, not dumpable, no core; "
+               "system calls allowed per thread role: %s%s\n",
+               sandbox::modeName(s.mode), getuid(), getgid(), roles.c_str(),
+               s.mode == sandbox::Mode::kEnforce ? "; any other kills the process (SIGSYS)"
+               : s.mode == sandbox::Mode::kAudit ? "; any other is logged by the kernel"
+                                                 : "");
+}
+
 int Server::run() {
   // Signals are taken synchronously by this thread only; workers inherit the mask.
   sigset_t set;
@@ -334,11 +352,18 @@ int Server::run() {
     h.measurement = [this] { return snapshot().measurement->json() + "\n"; };
     h.attestation = [this](std::string_view query) { return attestation(query); };
     admin_ = std::make_unique<AdminServer>(c.admin.address, std::move(h));
-    if (!admin_->start(&err)) {
+    if (!admin_->listen(&err)) {
       std::fprintf(stderr, "dpuguard: admin: %s\n", err.c_str());
       return 1;
     }
   }
+  // Every socket is bound: give up what running does not need before any thread starts.
+  attest::bootId();  // read now, for /attestation: no thread opens files once confined
+  if (!sandbox::lockDownProcess(c.sandbox, &err)) {
+    std::fprintf(stderr, "dpuguard: %s\n", err.c_str());
+    return 1;
+  }
+  if (admin_) admin_->startThread();
   for (auto& w : workers_)
     w->flowLog().setQueue(flow_writer_.addQueue(), &w->metrics().flow_log_dropped);
   flow_writer_.start();
@@ -353,6 +378,8 @@ int Server::run() {
     std::fprintf(stderr, "dpuguard: admin on %s\n", c.admin.address.text.c_str());
   std::fprintf(stderr, "dpuguard: measurement %s (composite %s)\n",
                current_.measurement->id().c_str(), current_.measurement->composite().c_str());
+  logSandbox(c.sandbox);
+  sandbox::enterRole(sandbox::Role::kControl);
 
   while (true) {
     siginfo_t info{};

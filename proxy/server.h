@@ -34,6 +34,7 @@ class Server final : public SnapshotSource {
   bool buildTls(const Config& c, Snapshot& s, std::string* why);
   // The snapshot's measurement log (snapshot_measurer.h); false with *why.
   bool measure(const Config& c, Snapshot& s, std::string* why);
+  void logSandbox(const sandbox::SandboxSettings& s);
   AdminReply attestation(std::string_view query) const;
   std::string metricsText();
   // Why /healthz fails (draining, a worker loop stalled), or "".

@@ -13,6 +13,7 @@
 
 #include "proxy/core/plain_transport.h"
 #include "proxy/http/client_session.h"
+#include "sandbox/process_sandbox.h"
 
 namespace dpuguard::proxy {
 
@@ -138,7 +139,10 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    sandbox::enterRole(sandbox::Role::kWorker);
+    run();
+  });
 }
 
 void Worker::join() {

@@ -12,6 +12,7 @@
 #include "parsers/http1/message_parser.h"
 #include "parsers/http1/reason_phrase.h"
 #include "proxy/core/socket_ops.h"
+#include "sandbox/process_sandbox.h"
 
 namespace dpuguard::proxy {
 
@@ -138,16 +139,26 @@ AdminServer::~AdminServer() {
 }
 
 bool AdminServer::start(std::string* err) {
+  if (!listen(err)) return false;
+  startThread();
+  return true;
+}
+
+bool AdminServer::listen(std::string* err) {
   listen_fd_ = listenSocket(address_, false, err);
   if (listen_fd_ < 0) return false;
   listening_ = loop_.add(listen_fd_, EPOLLIN, this);
+  return true;
+}
+
+void AdminServer::startThread() {
   thread_ = std::thread([this] {
+    sandbox::enterRole(sandbox::Role::kAdmin);
     loop_.run([this] {
       dead_.clear();
       if (stop_requested_.load()) loop_.stop();
     });
   });
-  return true;
 }
 
 void AdminServer::stop() {

@@ -54,6 +54,9 @@ class AdminServer final : public IoHandler, public Timer {
   AdminServer(SocketAddress address, AdminHandlers handlers);
   ~AdminServer() override;
   bool start(std::string* err);
+  // start() in two steps, for the sandbox: bind while privileged, run the thread after.
+  bool listen(std::string* err);
+  void startThread();
   void stop();
   // The port it listens on (after start; for tests that bind port 0).
   int port() const;

@@ -17,6 +17,7 @@
 #include "proxy/config/inspect_config.h"
 #include "proxy/config/tls_config.h"
 #include "proxy/core/socket_address.h"
+#include "sandbox/process_sandbox.h"
 
 namespace dpuguard::proxy {
 
@@ -185,6 +186,14 @@ struct AttestationConfig {
   std::shared_ptr<const attest::DeviceKey> key;  // loaded with each snapshot; null: none
 };
 
+// sandbox: {mode: off|audit|enforce, user, group} (sandbox/process_sandbox.h). Taken at
+// start-up only; a reload that changes it logs that the change waits for a restart.
+inline constexpr EnumName<sandbox::Mode> kSandboxModeNames[] = {
+    {"off", sandbox::Mode::kOff},
+    {"audit", sandbox::Mode::kAudit},
+    {"enforce", sandbox::Mode::kEnforce},
+};
+
 struct Config {
   std::string source;  // file it was loaded from
   std::vector<ListenerConfig> listeners;
@@ -201,6 +210,7 @@ struct Config {
   uint32_t drain_timeout_ms = 30000;  // SIGTERM: time in-flight requests get to finish
   InspectConfig inspect;              // identities and policy
   AttestationConfig attestation;
+  sandbox::SandboxSettings sandbox;
   // What the loader read to build this snapshot, in the order it read it: the config's
   // canonical form, then the API-key file, the baseline and the rule files (the bytes it
   // parsed, not a second read). The snapshot's measurement log is built from it.

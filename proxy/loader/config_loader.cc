@@ -2,6 +2,8 @@
 // (start-up / reload only) and every exception becomes a ConfigError.
 #include "proxy/loader/config_loader.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -23,9 +25,9 @@ namespace dpuguard::proxy {
 namespace {
 
 const Keys kTopKeys = {
-    "listeners",  "admin",     "workers",      "max_connections",  "limits",     "clusters",
-    "routes",     "logging",   "host_channel", "drain_timeout_ms", "identities", "policy",
-    "signatures", "inference", "rate_limits",  "api_keys",         "attestation"};
+    "listeners",  "admin",     "workers",      "max_connections",  "limits",      "clusters",
+    "routes",     "logging",   "host_channel", "drain_timeout_ms", "identities",  "policy",
+    "signatures", "inference", "rate_limits",  "api_keys",         "attestation", "sandbox"};
 const Keys kLimitKeys = {
     "max_header_bytes",       "max_headers",         "max_uri_bytes",     "max_header_name_bytes",
     "max_header_value_bytes", "max_chunk_ext_bytes", "max_trailer_bytes", "max_body_bytes",
@@ -292,6 +294,17 @@ void readAttestation(Context& ctx, const YAML::Node& node, AttestationConfig& a)
   if (!a.key) ctx.error(r.get("key_file").Mark(), "attestation: " + why);
 }
 
+void readSandbox(Context& ctx, const YAML::Node& node, sandbox::SandboxSettings& s) {
+  MapReader r(ctx, node, "sandbox", {"mode", "user", "group"});
+  r.readEnum("mode", s.mode, kSandboxModeNames);
+  r.readString("user", s.user);
+  r.readString("group", s.group);
+  if (!s.user.empty() && getpwnam(s.user.c_str()) == nullptr)
+    ctx.error(r.get("user").Mark(), "sandbox: no user '" + s.user + "' on this machine");
+  if (!s.group.empty() && getgrnam(s.group.c_str()) == nullptr)
+    ctx.error(r.get("group").Mark(), "sandbox: no group '" + s.group + "' on this machine");
+}
+
 void readRoutes(Context& ctx, MapReader& top, Config& c) {
   Keys cluster_names;
   for (const ClusterConfig& cl : c.clusters) cluster_names.push_back(cl.name);
@@ -432,6 +445,7 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
         readHostChannel(ctx, hc, config->host_channel);
       if (YAML::Node at = top.get("attestation"); at.IsDefined())
         readAttestation(ctx, at, config->attestation);
+      if (YAML::Node sb = top.get("sandbox"); sb.IsDefined()) readSandbox(ctx, sb, config->sandbox);
     }
   } catch (const YAML::Exception& e) {
     ctx.error(e.mark, e.msg);

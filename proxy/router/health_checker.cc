@@ -10,6 +10,7 @@
 
 #include "parsers/http1/message_parser.h"
 #include "proxy/core/socket_ops.h"
+#include "sandbox/process_sandbox.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -210,7 +211,10 @@ void HealthChecker::use(std::shared_ptr<HealthTable> table) {
 }
 
 void HealthChecker::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    sandbox::enterRole(sandbox::Role::kTelemetry);
+    run();
+  });
 }
 
 void HealthChecker::stop() {

@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include "proxy/core/json_escape.h"
+#include "sandbox/process_sandbox.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -161,7 +162,10 @@ FlowLogQueue* FlowLogWriter::addQueue() {
 }
 
 void FlowLogWriter::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    sandbox::enterRole(sandbox::Role::kTelemetry);
+    run();
+  });
 }
 
 void FlowLogWriter::stop(int64_t grace_ms) {
