@@ -34,6 +34,17 @@ HOST_BIN = os.path.join(os.path.dirname(BIN), "dpuguard-host")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every PATH
 SEGMENTED = os.environ.get("DPUGUARD_SEGMENTED", "") not in ("", "0")
 SEGMENT_SEED = os.environ.get("DPUGUARD_SEGMENT_SEED") or str(random.SystemRandom().randrange(10 ** 9))
+# DPUGUARD_SANDBOX=enforce|audit (ctest sets enforce): every config the harness writes that has
+# no `sandbox:` section of its own gets `sandbox: {mode: ...}`, so the whole suite proves the
+# seccomp allowlist covers every feature it exercises (a syscall off the list kills dpuguard).
+SANDBOX = os.environ.get("DPUGUARD_SANDBOX", "")
+
+
+def with_sandbox(text):
+    """`text` with the suite's sandbox mode added unless it sets one itself."""
+    if not SANDBOX or re.search(r"^sandbox:", text, re.M):
+        return text
+    return text.rstrip("\n") + f"\nsandbox:\n  mode: {SANDBOX}\n"
 
 
 def whole_only(reason):
@@ -222,7 +233,8 @@ http {{
         port, admin = free_port(), free_port()
         cfg = self.path(name)
         with open(cfg, "w") as f:
-            f.write(config_yaml.replace("{port}", str(port)).replace("{admin}", str(admin)).replace("{dir}", self.dir))
+            f.write(with_sandbox(config_yaml.replace("{port}", str(port)).replace("{admin}", str(admin))
+                                 .replace("{dir}", self.dir)))
         p = self.spawn([*prefix, BIN, "--config", cfg], "dpuguard.log")
         # Start-up compiles the signature sets: 250 shipped rules take ~1.6 s, ~8 s under ASan
         # (its malloc), more when ctest runs suites in parallel on two cores.
@@ -278,7 +290,7 @@ class Dpuguard:
         # sees a half-written file.
         tmp = self.config_path + ".tmp"
         with open(tmp, "w") as f:
-            f.write(text)
+            f.write(with_sandbox(text))
         os.rename(tmp, self.config_path)
 
     def reload(self):
