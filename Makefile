@@ -50,8 +50,10 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 # Full suite: unit + fuzz replay + integration with the GCC build, a short libFuzzer run of
 # every fuzz target (fuzz/run smoke), then unit + fuzz replay + integration again with
 # ASan+UBSan (clang-14): there the proxy itself runs sanitized under real traffic; last the
-# shm tests under ThreadSanitizer. ctest prints the summary line CI reads.
+# shm tests under ThreadSanitizer. ctest prints the summary line CI reads. First the size of
+# the request hot path (scripts/hot-path-lines), so that its growth shows in review.
 test: build asan fuzz tsan
+	scripts/hot-path-lines
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -L smoke
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
