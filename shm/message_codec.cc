@@ -18,14 +18,23 @@ bool readPrefix(std::span<const std::byte> p, T& out) {
   return true;
 }
 
-std::string_view text(std::span<const std::byte> p) { return {reinterpret_cast<const char*>(p.data()), p.size()}; }
+std::string_view text(std::span<const std::byte> p) {
+  return {reinterpret_cast<const char*>(p.data()), p.size()};
+}
 
 bool isTchar(unsigned char c) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
 }
-bool isValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }  // VCHAR, SP, HTAB, obs-text
-bool isVisible(unsigned char c) { return c > 0x20 && c < 0x7f; }
+bool isValueChar(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}  // VCHAR, SP, HTAB, obs-text
+bool isVisible(unsigned char c) {
+  return c > 0x20 && c < 0x7f;
+}
+bool isLowerHex(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 template <class Pred>
 bool all(std::string_view s, Pred pred) {
@@ -41,9 +50,10 @@ bool checkFields(std::span<const std::byte> records, uint16_t count) {
   size_t used = 0;
   WireField f;
   for (uint16_t i = 0; i < count; ++i) {
-    if (!cursor.next(f) || f.name.empty() || !all(f.name, isTchar) || !all(f.value, isValueChar)) return false;
-    if (!f.value.empty() && (f.value.front() == ' ' || f.value.front() == '\t' || f.value.back() == ' ' ||
-                             f.value.back() == '\t')) {
+    if (!cursor.next(f) || f.name.empty() || !all(f.name, isTchar) || !all(f.value, isValueChar))
+      return false;
+    if (!f.value.empty() && (f.value.front() == ' ' || f.value.front() == '\t' ||
+                             f.value.back() == ' ' || f.value.back() == '\t')) {
       return false;
     }
     used += kFieldHeader + f.name.size() + f.value.size();
@@ -63,7 +73,8 @@ size_t encodeFields(std::span<std::byte> out, size_t pos, std::span<const WireFi
     if (f.name.size() > UINT16_MAX || f.value.size() > UINT16_MAX) return 0;
     const size_t need = kFieldHeader + f.name.size() + f.value.size();
     if (out.size() - pos < need) return 0;
-    const uint16_t lens[2] = {static_cast<uint16_t>(f.name.size()), static_cast<uint16_t>(f.value.size())};
+    const uint16_t lens[2] = {static_cast<uint16_t>(f.name.size()),
+                              static_cast<uint16_t>(f.value.size())};
     std::memcpy(out.data() + pos, lens, sizeof lens);
     std::memcpy(out.data() + pos + kFieldHeader, f.name.data(), f.name.size());
     std::memcpy(out.data() + pos + kFieldHeader + f.name.size(), f.value.data(), f.value.size());
@@ -96,7 +107,8 @@ bool checkRequestHead(std::span<const std::byte> p) {
   RequestHeadPrefix h;
   if (!readPrefix(p, h) || h.reserved != 0 || (h.flags & ~kHeadEndStream) != 0) return false;
   if (h.method == 0 || h.method > kMaxWireMethod || h.field_count > kMaxFields) return false;
-  if (h.target_len == 0 || h.target_len > kMaxTargetBytes || h.fields_len > kMaxFieldsBytes) return false;
+  if (h.target_len == 0 || h.target_len > kMaxTargetBytes || h.fields_len > kMaxFieldsBytes)
+    return false;
   if (sizeof h + uint64_t{h.target_len} + h.fields_len != p.size()) return false;
   const std::string_view target = text(p.subspan(sizeof h, h.target_len));
   if ((target.front() != '/' && target != "*") || !all(target, isVisible)) return false;
@@ -107,7 +119,8 @@ bool checkResponseHead(std::span<const std::byte> p) {
   ResponseHeadPrefix h;
   if (!readPrefix(p, h) || h.reserved0 != 0 || h.reserved1 != 0 || h.reserved2 != 0) return false;
   if ((h.flags & ~kHeadEndStream) != 0 || h.status < 100 || h.status > 599) return false;
-  if (h.field_count > kMaxFields || h.fields_len > kMaxFieldsBytes || sizeof h + uint64_t{h.fields_len} != p.size()) {
+  if (h.field_count > kMaxFields || h.fields_len > kMaxFieldsBytes ||
+      sizeof h + uint64_t{h.fields_len} != p.size()) {
     return false;
   }
   return checkFields(p.subspan(sizeof h), h.field_count);
@@ -115,12 +128,14 @@ bool checkResponseHead(std::span<const std::byte> p) {
 
 bool checkBody(std::span<const std::byte> p) {
   BodyPrefix h;
-  return readPrefix(p, h) && (h.flags & ~kBodyEndStream) == 0 && sizeof h + uint64_t{h.data_len} == p.size();
+  return readPrefix(p, h) && (h.flags & ~kBodyEndStream) == 0 &&
+         sizeof h + uint64_t{h.data_len} == p.size();
 }
 
 bool checkStreamReset(std::span<const std::byte> p) {
   StreamReset r;
-  return p.size() == sizeof r && readPrefix(p, r) && r.reserved == 0 && r.reason >= 1 && r.reason <= kMaxResetReason;
+  return p.size() == sizeof r && readPrefix(p, r) && r.reserved == 0 && r.reason >= 1 &&
+         r.reason <= kMaxResetReason;
 }
 
 bool checkFlowEvent(std::span<const std::byte> p) {
@@ -133,7 +148,12 @@ bool checkFlowEvent(std::span<const std::byte> p) {
   const std::string_view route(e.route, sizeof e.route);
   const size_t end = route.find('\0');
   if (end == 0 || !all(route.substr(0, end), isVisible)) return false;
-  return end == std::string_view::npos || zero(reinterpret_cast<const uint8_t*>(e.route) + end, sizeof e.route - end);
+  if (end != std::string_view::npos &&
+      !zero(reinterpret_cast<const uint8_t*>(e.route) + end, sizeof e.route - end))
+    return false;
+  const std::string_view id(e.measurement, sizeof e.measurement);
+  return zero(reinterpret_cast<const uint8_t*>(e.measurement), sizeof e.measurement) ||
+         all(id, isLowerHex);
 }
 
 bool checkIdentityLabel(std::span<const std::byte> p) {
@@ -145,7 +165,8 @@ bool checkIdentityLabel(std::span<const std::byte> p) {
   for (unsigned bit = h.prefix_len; bit < bits; ++bit) {
     if ((h.addr[bit / 8] >> (7 - bit % 8)) & 1u) return false;
   }
-  if (h.identity_len == 0 || h.identity_len > kMaxIdentityBytes || sizeof h + size_t{h.identity_len} != p.size()) {
+  if (h.identity_len == 0 || h.identity_len > kMaxIdentityBytes ||
+      sizeof h + size_t{h.identity_len} != p.size()) {
     return false;
   }
   return all(text(p.subspan(sizeof h)), isVisible);
@@ -195,11 +216,13 @@ template StreamReset decodeFixed<StreamReset>(std::span<const std::byte>);
 template FlowEvent decodeFixed<FlowEvent>(std::span<const std::byte>);
 template Drain decodeFixed<Drain>(std::span<const std::byte>);
 
-size_t encodeRequestHead(std::span<std::byte> out, uint64_t stream_id, WireMethod method, uint8_t flags,
-                         std::string_view target, std::span<const WireField> fields) {
+size_t encodeRequestHead(std::span<std::byte> out, uint64_t stream_id, WireMethod method,
+                         uint8_t flags, std::string_view target,
+                         std::span<const WireField> fields) {
   RequestHeadPrefix h{};
   const size_t fields_len = fieldsBytes(fields);
-  if (target.size() > kMaxTargetBytes || fields_len > kMaxFieldsBytes || fields.size() > kMaxFields) return 0;
+  if (target.size() > kMaxTargetBytes || fields_len > kMaxFieldsBytes || fields.size() > kMaxFields)
+    return 0;
   if (out.size() < sizeof h + target.size() + fields_len) return 0;
   h.stream_id = stream_id;
   h.method = static_cast<uint8_t>(method);
@@ -212,11 +235,13 @@ size_t encodeRequestHead(std::span<std::byte> out, uint64_t stream_id, WireMetho
   return encodeFields(out, sizeof h + target.size(), fields);
 }
 
-size_t encodeResponseHead(std::span<std::byte> out, uint64_t stream_id, uint16_t status, uint8_t flags,
-                          std::span<const WireField> fields) {
+size_t encodeResponseHead(std::span<std::byte> out, uint64_t stream_id, uint16_t status,
+                          uint8_t flags, std::span<const WireField> fields) {
   ResponseHeadPrefix h{};
   const size_t fields_len = fieldsBytes(fields);
-  if (fields_len > kMaxFieldsBytes || fields.size() > kMaxFields || out.size() < sizeof h + fields_len) return 0;
+  if (fields_len > kMaxFieldsBytes || fields.size() > kMaxFields ||
+      out.size() < sizeof h + fields_len)
+    return 0;
   h.stream_id = stream_id;
   h.status = status;
   h.flags = flags;
@@ -226,7 +251,8 @@ size_t encodeResponseHead(std::span<std::byte> out, uint64_t stream_id, uint16_t
   return encodeFields(out, sizeof h, fields);
 }
 
-size_t encodeBody(std::span<std::byte> out, uint64_t stream_id, uint32_t flags, std::span<const std::byte> data) {
+size_t encodeBody(std::span<std::byte> out, uint64_t stream_id, uint32_t flags,
+                  std::span<const std::byte> data) {
   BodyPrefix h{};
   if (data.size() > UINT32_MAX || out.size() < sizeof h + data.size()) return 0;
   h.stream_id = stream_id;
@@ -237,7 +263,8 @@ size_t encodeBody(std::span<std::byte> out, uint64_t stream_id, uint32_t flags, 
   return sizeof h + data.size();
 }
 
-size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& prefix, std::string_view identity) {
+size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& prefix,
+                           std::string_view identity) {
   if (identity.size() > kMaxIdentityBytes || out.size() < sizeof prefix + identity.size()) return 0;
   IdentityLabelPrefix h = prefix;
   h.identity_len = static_cast<uint16_t>(identity.size());
@@ -249,10 +276,12 @@ size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& 
 
 namespace {
 
-constexpr uint32_t kHeadMax = static_cast<uint32_t>(sizeof(RequestHeadPrefix)) + kMaxTargetBytes + kMaxFieldsBytes;
+constexpr uint32_t kHeadMax =
+    static_cast<uint32_t>(sizeof(RequestHeadPrefix)) + kMaxTargetBytes + kMaxFieldsBytes;
 constexpr uint32_t kBodyMax = static_cast<uint32_t>(sizeof(BodyPrefix)) + kMaxPayloadStride;
 
-SchemaInfo schema(MessageSchema id, uint32_t min, uint32_t max, SchemaCheck check, const char* name) {
+SchemaInfo schema(MessageSchema id, uint32_t min, uint32_t max, SchemaCheck check,
+                  const char* name) {
   return SchemaInfo{static_cast<uint16_t>(id), kMessageVersion, min, max, check, name};
 }
 
@@ -261,10 +290,14 @@ SchemaInfo schema(MessageSchema id, uint32_t min, uint32_t max, SchemaCheck chec
 const SchemaRegistry& dpuToHostSchemas() {
   static const SchemaRegistry registry = [] {
     SchemaRegistry r;
-    r.add(schema(MessageSchema::kRequestHead, sizeof(RequestHeadPrefix) + 1, kHeadMax, checkRequestHead, "request_head"));
-    r.add(schema(MessageSchema::kRequestBody, sizeof(BodyPrefix), kBodyMax, checkBody, "request_body"));
-    r.add(schema(MessageSchema::kStreamReset, sizeof(StreamReset), sizeof(StreamReset), checkStreamReset, "stream_reset"));
-    r.add(schema(MessageSchema::kFlowEvent, sizeof(FlowEvent), sizeof(FlowEvent), checkFlowEvent, "flow_event"));
+    r.add(schema(MessageSchema::kRequestHead, sizeof(RequestHeadPrefix) + 1, kHeadMax,
+                 checkRequestHead, "request_head"));
+    r.add(schema(MessageSchema::kRequestBody, sizeof(BodyPrefix), kBodyMax, checkBody,
+                 "request_body"));
+    r.add(schema(MessageSchema::kStreamReset, sizeof(StreamReset), sizeof(StreamReset),
+                 checkStreamReset, "stream_reset"));
+    r.add(schema(MessageSchema::kFlowEvent, sizeof(FlowEvent), sizeof(FlowEvent), checkFlowEvent,
+                 "flow_event"));
     return r;
   }();
   return registry;
@@ -273,11 +306,15 @@ const SchemaRegistry& dpuToHostSchemas() {
 const SchemaRegistry& hostToDpuSchemas() {
   static const SchemaRegistry registry = [] {
     SchemaRegistry r;
-    r.add(schema(MessageSchema::kResponseHead, sizeof(ResponseHeadPrefix), kHeadMax, checkResponseHead, "response_head"));
-    r.add(schema(MessageSchema::kResponseBody, sizeof(BodyPrefix), kBodyMax, checkBody, "response_body"));
-    r.add(schema(MessageSchema::kStreamReset, sizeof(StreamReset), sizeof(StreamReset), checkStreamReset, "stream_reset"));
+    r.add(schema(MessageSchema::kResponseHead, sizeof(ResponseHeadPrefix), kHeadMax,
+                 checkResponseHead, "response_head"));
+    r.add(schema(MessageSchema::kResponseBody, sizeof(BodyPrefix), kBodyMax, checkBody,
+                 "response_body"));
+    r.add(schema(MessageSchema::kStreamReset, sizeof(StreamReset), sizeof(StreamReset),
+                 checkStreamReset, "stream_reset"));
     r.add(schema(MessageSchema::kIdentityLabel, sizeof(IdentityLabelPrefix) + 1,
-                 sizeof(IdentityLabelPrefix) + kMaxIdentityBytes, checkIdentityLabel, "identity_label"));
+                 sizeof(IdentityLabelPrefix) + kMaxIdentityBytes, checkIdentityLabel,
+                 "identity_label"));
     r.add(schema(MessageSchema::kDrain, sizeof(Drain), sizeof(Drain), checkDrain, "drain"));
     return r;
   }();

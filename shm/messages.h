@@ -50,7 +50,8 @@ struct RequestHeadPrefix {
   uint32_t reserved;
 };
 static_assert(sizeof(RequestHeadPrefix) == 24 && std::is_trivially_copyable_v<RequestHeadPrefix>);
-static_assert(offsetof(RequestHeadPrefix, target_len) == 12 && offsetof(RequestHeadPrefix, fields_len) == 16);
+static_assert(offsetof(RequestHeadPrefix, target_len) == 12 &&
+              offsetof(RequestHeadPrefix, fields_len) == 16);
 
 struct ResponseHeadPrefix {
   uint64_t stream_id;
@@ -63,7 +64,8 @@ struct ResponseHeadPrefix {
   uint32_t reserved2;
 };
 static_assert(sizeof(ResponseHeadPrefix) == 24 && std::is_trivially_copyable_v<ResponseHeadPrefix>);
-static_assert(offsetof(ResponseHeadPrefix, field_count) == 12 && offsetof(ResponseHeadPrefix, fields_len) == 16);
+static_assert(offsetof(ResponseHeadPrefix, field_count) == 12 &&
+              offsetof(ResponseHeadPrefix, fields_len) == 16);
 
 struct BodyPrefix {
   uint64_t stream_id;
@@ -72,7 +74,12 @@ struct BodyPrefix {
 };
 static_assert(sizeof(BodyPrefix) == 16 && std::is_trivially_copyable_v<BodyPrefix>);
 
-enum class ResetReason : uint32_t { kClientGone = 1, kTimeout = 2, kBackendError = 3, kRefused = 4 };
+enum class ResetReason : uint32_t {
+  kClientGone = 1,
+  kTimeout = 2,
+  kBackendError = 3,
+  kRefused = 4
+};
 inline constexpr uint32_t kMaxResetReason = static_cast<uint32_t>(ResetReason::kRefused);
 
 struct StreamReset {
@@ -96,9 +103,13 @@ struct FlowEvent {
   uint32_t bytes_out;
   uint32_t reserved2;
   char route[32];  // route name, NUL-padded, printable ASCII
+  // The measurement id (ATTESTATION.md) of the config snapshot that judged the exchange:
+  // 16 lowercase hex digits, or all zero when none. The host ties the event to a quote.
+  char measurement[16];
 };
-static_assert(sizeof(FlowEvent) == 88 && std::is_trivially_copyable_v<FlowEvent>);
-static_assert(offsetof(FlowEvent, client_addr) == 24 && offsetof(FlowEvent, route) == 56);
+static_assert(sizeof(FlowEvent) == 104 && std::is_trivially_copyable_v<FlowEvent>);
+static_assert(offsetof(FlowEvent, client_addr) == 24 && offsetof(FlowEvent, route) == 56 &&
+              offsetof(FlowEvent, measurement) == 88);
 
 // Labels the clients of one network with a workload identity, or (kLabelWithdraw) takes the
 // label of that network back; the identity then repeats the one withdrawn.
@@ -111,7 +122,8 @@ struct IdentityLabelPrefix {
   uint32_t flags;    // kLabelWithdraw; other bits reserved
   uint8_t addr[16];  // network address; bits past prefix_len must be zero
 };
-static_assert(sizeof(IdentityLabelPrefix) == 24 && std::is_trivially_copyable_v<IdentityLabelPrefix>);
+static_assert(sizeof(IdentityLabelPrefix) == 24 &&
+              std::is_trivially_copyable_v<IdentityLabelPrefix>);
 
 struct Drain {
   uint32_t deadline_ms;

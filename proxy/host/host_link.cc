@@ -2,15 +2,14 @@
 #include "proxy/host/host_link.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <netinet/in.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -20,9 +19,9 @@
 namespace dpuguard::proxy {
 namespace {
 
-constexpr int64_t kRetryMs = 200;     // between reconnect attempts: fail fast in between
-constexpr int64_t kTickMs = 20;       // ring poll and watchdog while work is in flight
-constexpr int64_t kBlockedTickMs = 1; // a stream waits for ring space
+constexpr int64_t kRetryMs = 200;      // between reconnect attempts: fail fast in between
+constexpr int64_t kTickMs = 20;        // ring poll and watchdog while work is in flight
+constexpr int64_t kBlockedTickMs = 1;  // a stream waits for ring space
 
 }  // namespace
 
@@ -36,11 +35,18 @@ class HostLink::FdWatch final : public IoHandler {
   void (HostLink::*fn_)(uint32_t);
 };
 
-HostLink::HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name, const HostChannelConfig& config)
-    : loop_(loop), metrics_(metrics), name_(std::move(name)), config_(config),
-      geometry_{config.ring_slots, config.ring_slot_bytes}, channel_(shm::channelConfigFor(shm::RegionRole::kDpu, geometry_)),
-      watchdog_(config.stall_timeout_ms), wake_watch_(std::make_unique<FdWatch>(*this, &HostLink::onWake)),
-      control_watch_(std::make_unique<FdWatch>(*this, &HostLink::onControl)), scratch_(geometry_.maxPayload()) {}
+HostLink::HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name,
+                   const HostChannelConfig& config)
+    : loop_(loop),
+      metrics_(metrics),
+      name_(std::move(name)),
+      config_(config),
+      geometry_{config.ring_slots, config.ring_slot_bytes},
+      channel_(shm::channelConfigFor(shm::RegionRole::kDpu, geometry_)),
+      watchdog_(config.stall_timeout_ms),
+      wake_watch_(std::make_unique<FdWatch>(*this, &HostLink::onWake)),
+      control_watch_(std::make_unique<FdWatch>(*this, &HostLink::onControl)),
+      scratch_(geometry_.maxPayload()) {}
 
 HostLink::~HostLink() {
   loop_.timers().cancel(this);
@@ -57,7 +63,8 @@ bool HostLink::connect() {
   if (path.size() >= sizeof addr.sun_path) return false;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   sock_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  // The handshake blocks the worker for at most handshake_timeout_ms (a local peer answers at once).
+  // The handshake blocks the worker for at most handshake_timeout_ms (a local peer answers at
+  // once).
   const timeval tv{static_cast<time_t>(config_.handshake_timeout_ms / 1000),
                    static_cast<suseconds_t>(config_.handshake_timeout_ms % 1000) * 1000};
   if (sock_ < 0 || setsockopt(sock_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
@@ -69,7 +76,8 @@ bool HostLink::connect() {
   }
   const shm::AttachError e = channel_.establish(sock_, ++epoch_);
   if (e != shm::AttachError::kOk) {
-    std::fprintf(stderr, "dpuguard: host channel '%s': handshake refused: %s\n", name_.c_str(), shm::attachErrorName(e));
+    std::fprintf(stderr, "dpuguard: host channel '%s': handshake refused: %s\n", name_.c_str(),
+                 shm::attachErrorName(e));
     bump(metrics_.host_channel_failures);
     channel_.teardown();
     ::close(sock_);
@@ -139,7 +147,8 @@ bool HostLink::room(size_t messages) {
 
 bool HostLink::send(shm::MessageSchema schema, std::span<const std::byte> payload) {
   if (!channel_.up()) return false;
-  const auto s = channel_.producer().push(static_cast<uint16_t>(schema), shm::kMessageVersion, payload);
+  const auto s =
+      channel_.producer().push(static_cast<uint16_t>(schema), shm::kMessageVersion, payload);
   if (s == shm::RingProducer::PushStatus::kFaulted) {
     down(std::string(shm::ringFaultName(channel_.producer().fault())).c_str());
     return false;
@@ -162,7 +171,9 @@ uint64_t HostLink::beginExchange(HostStream* s) {
   return id;
 }
 
-void HostLink::endExchange(uint64_t id) { exchanges_.erase(id); }
+void HostLink::endExchange(uint64_t id) {
+  exchanges_.erase(id);
+}
 
 void HostLink::blocked(HostStream* s) {
   blocked_.push_back(s);
@@ -206,15 +217,18 @@ void HostLink::deliver(const shm::RingMessage& m) {
     bump(metrics_.host_control_messages);
     draining_ = true;
     drain_deadline_ms_ = loop_.now() + shm::decodeFixed<shm::Drain>(m.payload).deadline_ms;
-    std::fprintf(stderr, "dpuguard: host channel '%s': host asked to drain (%zu streams in flight)\n", name_.c_str(),
-                 exchanges_.size());
+    std::fprintf(stderr,
+                 "dpuguard: host channel '%s': host asked to drain (%zu streams in flight)\n",
+                 name_.c_str(), exchanges_.size());
     armTimer();
     return;
   }
   if (schema == shm::MessageSchema::kIdentityLabel) {
     bump(metrics_.host_control_messages);
-    if (label_sink_ != nullptr) label_sink_->label(shm::decodeIdentityLabel(m.payload));
-    else bump(metrics_.host_labels_refused);  // not the host_channel.labels backend
+    if (label_sink_ != nullptr)
+      label_sink_->label(shm::decodeIdentityLabel(m.payload));
+    else
+      bump(metrics_.host_labels_refused);  // not the host_channel.labels backend
     return;
   }
   const auto it = exchanges_.find(id);
@@ -224,10 +238,17 @@ void HostLink::deliver(const shm::RingMessage& m) {
   }
   HostStream* s = it->second;
   switch (schema) {
-    case shm::MessageSchema::kResponseHead: s->onResponseHead(shm::decodeResponseHead(m.payload)); break;
-    case shm::MessageSchema::kResponseBody: s->onResponseBody(shm::decodeBody(m.payload)); break;
-    case shm::MessageSchema::kStreamReset: s->onReset(); break;
-    default: break;
+    case shm::MessageSchema::kResponseHead:
+      s->onResponseHead(shm::decodeResponseHead(m.payload));
+      break;
+    case shm::MessageSchema::kResponseBody:
+      s->onResponseBody(shm::decodeBody(m.payload));
+      break;
+    case shm::MessageSchema::kStreamReset:
+      s->onReset();
+      break;
+    default:
+      break;
   }
 }
 
@@ -240,9 +261,11 @@ void HostLink::sendFlowEvent(const SocketAddress& client, const FlowRecord& rec)
   e.stream_id = next_stream_id_++;
   // Wall-clock time of the exchange's start: now minus its duration.
   const auto wall = std::chrono::system_clock::now().time_since_epoch();
-  e.start_unix_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()) -
-                    static_cast<uint64_t>(std::max<int64_t>(rec.total_us, 0)) * 1000;
-  e.duration_us = static_cast<uint32_t>(std::min<int64_t>(std::max<int64_t>(rec.total_us, 0), UINT32_MAX));
+  e.start_unix_ns =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()) -
+      static_cast<uint64_t>(std::max<int64_t>(rec.total_us, 0)) * 1000;
+  e.duration_us =
+      static_cast<uint32_t>(std::min<int64_t>(std::max<int64_t>(rec.total_us, 0), UINT32_MAX));
   e.status = rec.status >= 100 && rec.status <= 599 ? static_cast<uint16_t>(rec.status) : 0;
   if (client.family() == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(client.sockaddrPtr());
@@ -263,6 +286,11 @@ void HostLink::sendFlowEvent(const SocketAddress& client, const FlowRecord& rec)
     e.route[n++] = c;
   }
   if (n == 0) std::memcpy(e.route, "-", 1);
+  // The id is hex from our own measurement log; anything else is left zero rather than sent.
+  if (rec.measurement.size() == sizeof e.measurement &&
+      std::all_of(rec.measurement.begin(), rec.measurement.end(),
+                  [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+    std::memcpy(e.measurement, rec.measurement.data(), sizeof e.measurement);
   if (room(1) && send(shm::MessageSchema::kFlowEvent, std::as_bytes(std::span(&e, 1)))) {
     flush();
   } else {
@@ -271,8 +299,9 @@ void HostLink::sendFlowEvent(const SocketAddress& client, const FlowRecord& rec)
 }
 
 void HostLink::reap() {
-  streams_.erase(std::remove_if(streams_.begin(), streams_.end(), [](const auto& s) { return s->closed(); }),
-                 streams_.end());
+  streams_.erase(
+      std::remove_if(streams_.begin(), streams_.end(), [](const auto& s) { return s->closed(); }),
+      streams_.end());
 }
 
 void HostLink::armTimer() {

@@ -273,6 +273,32 @@ class AttestationTest(ProxyTestCase):
         time.sleep(0.2)
         self.assertEqual(len(read(access).splitlines()), seen)
 
+    def test_flow_events_pass_only_with_the_verified_measurement(self):
+        self.cfg_text = attested_config(f"127.0.0.1:{self.p.nginx()}").replace(
+            "  socket_dir: {dir}/sock", "  socket_dir: {dir}/sock\n  events: audit")
+        dg = self.p.dpuguard(self.cfg_text)
+        self.p.dpuguard_host("events", "audit", "--expect", self.expect_file(dg), "--pubkey", self.pub,
+                             "--admin", f"http://127.0.0.1:{dg.admin}", "--attest-interval-ms", "200")
+        log = self.p.path("host-audit-events.log")
+
+        def events():
+            return [json.loads(l) for l in read(log).splitlines() if l.startswith("{")]
+
+        wait_until("the host's verdict", lambda: "quote verified" in read(log))
+        measured = read(log).split("quote verified: measurement ")[1][:16]
+        wait_until("a flow event", lambda: http_code(dg.url("/hello")) == "200" and events())
+        self.assertEqual({e["measurement"] for e in events()}, {measured})
+        # After a reload to a measurement the host does not know, no event passes.
+        edited_config(dg, "workers: 1", "workers: 1\nmax_connections: 999")
+        dg.reload()
+        self.wait_reloaded(dg, 2)
+        wait_until("the host's refusal", lambda: "not trusted" in read(log))
+        seen = len(events())
+        for _ in range(3):
+            self.assertEqual(http_code(dg.url("/hello")), "200")
+        wait_until("the dropped events", lambda: "dropping flow events of measurement" in read(log))
+        self.assertEqual(len(events()), seen)
+
 
 if __name__ == "__main__":
     unittest.main()

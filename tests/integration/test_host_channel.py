@@ -5,6 +5,7 @@ events `dpuguard-host events` prints.
 """
 import json
 import os
+import re
 import signal
 import socket
 import time
@@ -193,6 +194,10 @@ class HostChannelTest(ProxyTestCase):
         self.assertEqual([e["status"] for e in lines], [200, 204, 404])
         self.assertEqual({e["route"] for e in lines}, {"all"})
         self.assertEqual(lines[0]["client"], "127.0.0.1")
+        # Each event names the measurement that judged it: the one dpuguard logged at start.
+        measured = re.search(r"dpuguard: measurement ([0-9a-f]{16}) ", dg.log())
+        self.assertIsNotNone(measured, dg.log()[-500:])
+        self.assertEqual({e["measurement"] for e in lines}, {measured.group(1)})
 
 
 if __name__ == "__main__":

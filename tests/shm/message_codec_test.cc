@@ -27,7 +27,8 @@ T& prefixOf(std::vector<std::byte>& b) {
 }
 
 TEST(MessageCodecTest, RequestHeadRoundTrip) {
-  auto b = requestHead("/v1/chat/completions", {{"host", "inference"}, {"content-type", "application/json"}});
+  auto b = requestHead("/v1/chat/completions",
+                       {{"host", "inference"}, {"content-type", "application/json"}});
   ASSERT_FALSE(b.empty());
   ASSERT_TRUE(checkRequestHead(b));
   RequestHeadView v = decodeRequestHead(b);
@@ -54,16 +55,22 @@ TEST(MessageCodecTest, RequestHeadRefusals) {
   EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).method = kMaxWireMethod + 1; }));
   EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).flags = 2; }));
   EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).reserved = 1; }));
-  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).target_len += 1; }));       // sum != size
-  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).target_len = 0xffffffff; })); // overflow
-  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).field_count = 2; }));         // runs out
-  EXPECT_FALSE(mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).field_count = 0; }));         // bytes left over
-  EXPECT_FALSE(mutate([](auto& b) { b[sizeof(RequestHeadPrefix)] = std::byte{'a'}; }));           // not origin-form
-  EXPECT_FALSE(mutate([](auto& b) { b[sizeof(RequestHeadPrefix) + 1] = std::byte{' '}; }));      // SP in target
-  EXPECT_FALSE(mutate([](auto& b) { b[b.size() - 3] = std::byte{':'}; }));                        // name not a token
-  EXPECT_FALSE(mutate([](auto& b) { setLast(b, std::byte{'\n'}); }));                            // LF in value
-  EXPECT_FALSE(mutate([](auto& b) { setLast(b, std::byte{0}); }));                                // NUL in value
-  EXPECT_FALSE(mutate([](auto& b) { b.pop_back(); }));                                            // short
+  EXPECT_FALSE(
+      mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).target_len += 1; }));  // sum != size
+  EXPECT_FALSE(
+      mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).target_len = 0xffffffff; }));  // overflow
+  EXPECT_FALSE(
+      mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).field_count = 2; }));  // runs out
+  EXPECT_FALSE(
+      mutate([](auto& b) { prefixOf<RequestHeadPrefix>(b).field_count = 0; }));  // bytes left over
+  EXPECT_FALSE(
+      mutate([](auto& b) { b[sizeof(RequestHeadPrefix)] = std::byte{'a'}; }));  // not origin-form
+  EXPECT_FALSE(
+      mutate([](auto& b) { b[sizeof(RequestHeadPrefix) + 1] = std::byte{' '}; }));  // SP in target
+  EXPECT_FALSE(mutate([](auto& b) { b[b.size() - 3] = std::byte{':'}; }));  // name not a token
+  EXPECT_FALSE(mutate([](auto& b) { setLast(b, std::byte{'\n'}); }));       // LF in value
+  EXPECT_FALSE(mutate([](auto& b) { setLast(b, std::byte{0}); }));          // NUL in value
+  EXPECT_FALSE(mutate([](auto& b) { b.pop_back(); }));                      // short
   EXPECT_FALSE(checkRequestHead(std::span<const std::byte>{}));
 }
 
@@ -108,6 +115,17 @@ TEST(MessageCodecTest, FixedMessages) {
   e.client_addr[8] = 0;
   e.family = 5;
   EXPECT_FALSE(checkFlowEvent(bytes(e)));
+  e.family = 6;
+  e.client_addr[8] = 1;
+  EXPECT_TRUE(checkFlowEvent(bytes(e)));
+  std::memcpy(e.measurement, "0123456789abcdef", 16);  // a measurement id
+  EXPECT_TRUE(checkFlowEvent(bytes(e)));
+  e.measurement[3] = 'A';  // not lowercase hex
+  EXPECT_FALSE(checkFlowEvent(bytes(e)));
+  e.measurement[3] = 0;  // neither an id nor all zero
+  EXPECT_FALSE(checkFlowEvent(bytes(e)));
+  std::memset(e.measurement, 0, 16);
+  EXPECT_TRUE(checkFlowEvent(bytes(e)));
 
   StreamReset r{1, static_cast<uint32_t>(ResetReason::kTimeout), 0};
   EXPECT_TRUE(checkStreamReset(bytes(r)));
@@ -158,9 +176,15 @@ TEST(MessageCodecTest, IdentityLabelFlagsAllowOnlyWithdraw) {
 }
 
 TEST(MessageCodecTest, RegistriesAreDistinctAllowlists) {
-  EXPECT_NE(dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion), nullptr);
-  EXPECT_EQ(dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kResponseHead), kMessageVersion), nullptr);
-  EXPECT_EQ(hostToDpuSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion), nullptr);
+  EXPECT_NE(
+      dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion),
+      nullptr);
+  EXPECT_EQ(
+      dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kResponseHead), kMessageVersion),
+      nullptr);
+  EXPECT_EQ(
+      hostToDpuSchemas().find(static_cast<uint16_t>(MessageSchema::kRequestHead), kMessageVersion),
+      nullptr);
   EXPECT_NE(dpuToHostSchemas().hash(), hostToDpuSchemas().hash());
 }
 

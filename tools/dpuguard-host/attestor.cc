@@ -141,11 +141,20 @@ std::string Attestor::verifyOnce(std::string* measurement_id) {
   return "";
 }
 
+bool Attestor::trusts(std::string_view id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !trusted_id_.empty() && trusted_id_ == id;
+}
+
 void Attestor::watch(uint32_t interval_ms) {
   auto round = [this](std::string* last) {
     std::string id;
     const std::string why = verifyOnce(&id);
     const std::string state = why.empty() ? "trusted " + id : why;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      trusted_id_ = why.empty() ? id : "";
+    }
     trusted_ = why.empty();
     if (state != *last) {
       if (why.empty())

@@ -9,7 +9,9 @@
 #include <netinet/in.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "attest/expectation.h"
@@ -28,12 +30,17 @@ class Attestor {
   void watch(uint32_t interval_ms);
   // Whether the last round verified.
   const std::atomic<bool>& trusted() const { return trusted_; }
+  // Whether the last round verified a quote of measurement `id` (a flow event's): an event
+  // judged by another binary, config or rule set than the one verified is not trusted.
+  bool trusts(std::string_view id) const;
 
  private:
   sockaddr_in admin_;
   std::string public_pem_;
   attest::Expectation expect_;
   std::atomic<bool> trusted_{false};
+  mutable std::mutex mutex_;
+  std::string trusted_id_;  // guarded by mutex_; empty when not trusted
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

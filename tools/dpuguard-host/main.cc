@@ -75,31 +75,42 @@ int usage() {
   return 2;
 }
 
-// `events`: flow events as JSON lines; requests are refused with 503. With an attestor, flow
-// events from a DPU whose quote has not verified are dropped.
+// `events`: flow events as JSON lines, each with the measurement id of the snapshot that
+// judged it; requests are refused with 503. With an attestor, a flow event passes only when
+// its measurement is the one whose quote verified last: one from a DPU not (or no longer)
+// trusted, or judged by another binary, config or rule set, is dropped with a line on stderr.
 class EventPrinter final : public shm::HostChannel::Handler {
  public:
-  explicit EventPrinter(const std::atomic<bool>* trusted) : trusted_(trusted) {}
+  explicit EventPrinter(const host::Attestor* attestor) : attestor_(attestor) {}
   void attach(shm::HostChannel* c) { channel_ = c; }
   void onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) override {
-    if (schema == shm::MessageSchema::kFlowEvent && trusted_ != nullptr && !trusted_->load()) {
-      return;
-    }
     if (schema == shm::MessageSchema::kFlowEvent) {
       const auto e = shm::decodeFixed<shm::FlowEvent>(payload);
-      char addr[INET6_ADDRSTRLEN] = "?";
-      inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.client_addr, addr, sizeof addr);
-      const std::string route(e.route,
-                              strnlen(e.route, sizeof e.route));  // printable ASCII, checked
+      // Both checked by checkFlowEvent: printable ASCII, NUL-padded; lowercase hex or zero.
+      const std::string route(e.route, strnlen(e.route, sizeof e.route));
+      const std::string measurement(e.measurement, strnlen(e.measurement, sizeof e.measurement));
       static std::mutex out;
       std::lock_guard<std::mutex> lock(out);
+      if (attestor_ != nullptr && !attestor_->trusts(measurement)) {
+        if (measurement != last_refused_) {
+          std::fprintf(stderr,
+                       "dpuguard-host: dropping flow events of measurement %s: not the one "
+                       "verified\n",
+                       measurement.empty() ? "(none)" : measurement.c_str());
+          last_refused_ = measurement;
+        }
+        return;
+      }
+      last_refused_.clear();
+      char addr[INET6_ADDRSTRLEN] = "?";
+      inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.client_addr, addr, sizeof addr);
       std::printf(
           "{\"stream_id\":%llu,\"start_unix_ns\":%llu,\"duration_us\":%u,\"status\":%u,\"client\":"
-          "\"%s\","
-          "\"client_port\":%u,\"bytes_in\":%u,\"bytes_out\":%u,\"route\":\"%s\"}\n",
+          "\"%s\",\"client_port\":%u,\"bytes_in\":%u,\"bytes_out\":%u,\"route\":\"%s\","
+          "\"measurement\":\"%s\"}\n",
           static_cast<unsigned long long>(e.stream_id),
           static_cast<unsigned long long>(e.start_unix_ns), e.duration_us, e.status, addr,
-          e.client_port, e.bytes_in, e.bytes_out, route.c_str());
+          e.client_port, e.bytes_in, e.bytes_out, route.c_str(), measurement.c_str());
       std::fflush(stdout);
     } else if (schema == shm::MessageSchema::kRequestHead) {
       const auto v = shm::decodeRequestHead(payload);
@@ -112,8 +123,9 @@ class EventPrinter final : public shm::HostChannel::Handler {
   void onReset() override {}
 
  private:
-  const std::atomic<bool>* trusted_;
+  const host::Attestor* attestor_;
   shm::HostChannel* channel_ = nullptr;
+  std::string last_refused_;  // guarded by `out`: the measurement refused last, logged once
 };
 
 // --expect, --pubkey and --admin go together; null (after a line on stderr) when they do not.
@@ -249,7 +261,7 @@ int main(int argc, char** argv) {
         }
         std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
       } else {
-        EventPrinter printer(trusted);
+        EventPrinter printer(attestor.get());
         shm::HostChannel channel(sock, geometry, printer);
         printer.attach(&channel);
         if (labels) labels->join(&channel);  // queued now, sent once the handshake is done
