@@ -111,9 +111,11 @@ http {{ access_log off; keepalive_requests 1000000; client_body_buffer_size 64k;
         return port
 
     # --- proxies: each returns (port, process) ------------------------------------------
-    def dpuguard(self, upstream, llm, tag="", inspect="", tls=None, ktls=False):
+    def dpuguard(self, upstream, llm, tag="", inspect="", tls=None, ktls=False, sandbox=None):
         """`inspect`: inspection keys appended to the config (bench/load/inspection).
-        `ktls`: with `tls`, listeners[].tls.ktls (the kernel's record layer, where it has one)."""
+        `ktls`: with `tls`, listeners[].tls.ktls (the kernel's record layer, where it has one).
+        `sandbox`: a sandbox mode (off, audit, enforce), dropping to nobody/nogroup when run as
+        root; None leaves the key out."""
         port = free_port()
         listener = f'{{name: public, address: "127.0.0.1:{port}"}}'
         if tls:
@@ -133,11 +135,18 @@ routes:
   - {{name: chat, match: {{path_exact: /v1/chat/completions, methods: [POST]}}, cluster: up}}
   - {{name: all, match: {{path_prefix: /}}, cluster: up}}
 logging: {{flow_log: "off"}}
-{inspect}""")
+{inspect}""" + self.sandbox_key(sandbox))
         p = self.spawn([os.path.join(ROOT, "build", "dpuguard"), "--config", conf], f"dpuguard{tag}")
         wait_port(port, p)
         p.admin_port = admin_port
         return port, p
+
+    @staticmethod
+    def sandbox_key(mode):
+        if mode is None:
+            return ""
+        user = ", user: nobody, group: nogroup" if os.geteuid() == 0 and mode != "off" else ""
+        return f"sandbox: {{mode: {mode}{user}}}\n"
 
     def haproxy(self, upstream, llm, tag="", tls=None):
         port = free_port()
