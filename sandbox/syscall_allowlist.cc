@@ -152,15 +152,14 @@ const std::vector<SyscallRule> kControl = {
 #ifdef DPUGUARD_SANITIZER_RUNTIME
 // ASan/UBSan/TSan builds only (never the shipped program): reports read /proc/self/maps and
 // symbolize; LeakSanitizer stops the world at exit from the main thread with a ptrace-ing
-// helper (clone without CLONE_THREAD), and sanitizer threads set alternate signal stacks.
+// helper (clone without CLONE_THREAD), sanitizer threads set alternate signal stacks, and the
+// runtime probes whether memory is readable through a pipe (pipe2: the only call the whole
+// ASan integration suite made off the plain build's lists, in audit mode, per dmesg).
 const std::vector<SyscallRule> kSanitizerEveryRole = {
-    {"openat", Check::kReadOnlyOpen},
-    {"readlink"},
-    {"sigaltstack"},
-    {"rt_sigaction"},
-    {"getppid"},
-    {"getuid"},
-    {"geteuid"},
+    {"pipe2"},        {"openat", Check::kReadOnlyOpen},
+    {"readlink"},     {"sigaltstack"},
+    {"rt_sigaction"}, {"getppid"},
+    {"getuid"},       {"geteuid"},
     {"prctl"},
 };
 const std::vector<SyscallRule> kSanitizerControl = {
