@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "proxy/attestation_reply.h"
 #include "proxy/core/plain_transport.h"
 #include "proxy/http/client_session.h"
 #include "sandbox/process_sandbox.h"
@@ -52,6 +53,28 @@ class Worker::Heartbeat final : public Timer {
   void onTimer() override {
     worker_.metrics_.loop_turn_ms.store(worker_.loop_.now(), std::memory_order_relaxed);
     worker_.loop_.timers().schedule(this, worker_.loop_.now() + 1000);
+  }
+
+ private:
+  Worker& worker_;
+};
+
+// Quotes for a host that challenges a link: the measurement of the snapshot this worker runs,
+// signed with that snapshot's device key (as GET /attestation signs it).
+class Worker::QuoteSigner final : public HostLink::QuoteSource {
+ public:
+  explicit QuoteSigner(Worker& w) : worker_(w) {}
+  bool quote(std::string_view nonce_hex, std::string* out) override {
+    const WorkerRuntime& rt = *worker_.runtime_;
+    if (rt.measurement == nullptr) {
+      *out = "this dpuguard runs no measured snapshot";
+      return false;
+    }
+    AdminReply r = attestationReply("nonce=" + std::string(nonce_hex), *rt.measurement,
+                                    rt.config->attestation.key.get());
+    while (!r.body.empty() && r.body.back() == '\n') r.body.pop_back();
+    *out = std::move(r.body);
+    return r.status == 200;
   }
 
  private:
@@ -216,6 +239,7 @@ void Worker::adoptSnapshot() {
   for (const RouteConfig& r : c.routes) rt->route_stats.push_back(metrics_.routeStats(r.name));
   rt->listener_tls = snap.listener_tls;
   if (snap.measurement) rt->measurement_id = snap.measurement->id();
+  rt->measurement = snap.measurement;
   rt->listener_tls.resize(c.listeners.size());
   tls_acceptor_.configure(c.listeners, rt->listener_tls);
   runtime_ = std::move(rt);
@@ -242,8 +266,11 @@ HostLink& Worker::hostLink(const std::string& name) {
   std::unique_ptr<HostLink>& link = host_links_[name];
   // Ring geometry and socket directory come from the config in force when the link is first
   // needed; a reload that changes host_channel applies to links opened after a restart.
-  if (!link)
+  if (!link) {
     link = std::make_unique<HostLink>(loop_, metrics_, name, runtime_->config->host_channel);
+    if (!quote_signer_) quote_signer_ = std::make_unique<QuoteSigner>(*this);
+    link->setQuoteSource(quote_signer_.get());
+  }
   return *link;
 }
 

@@ -137,6 +137,7 @@ class Worker final : public SessionServices {
   class DrainTimer;
   class Heartbeat;
   class LabelFeed;
+  class QuoteSigner;
 
   void run();
   void beforeWait();
@@ -174,7 +175,8 @@ class Worker final : public SessionServices {
   std::map<std::string, std::unique_ptr<HostLink>> host_links_;
   inspect::HostLabelTable host_labels_;
   std::unique_ptr<LabelFeed> label_feed_;
-  std::string labels_from_;  // the host backend label_feed_ listens to
+  std::string labels_from_;                    // the host backend label_feed_ listens to
+  std::unique_ptr<QuoteSigner> quote_signer_;  // answers every host link's challenges
   std::unordered_set<ClientSession*> sessions_;
   std::vector<ClientSession*> dead_sessions_;
   std::vector<UpstreamConnection*> dead_upstreams_;

@@ -2,6 +2,7 @@
 // variable parts must fill the payload exactly, so no byte goes unexplained.
 #include "shm/message_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "shm/ring_layout.h"
@@ -177,6 +178,18 @@ bool checkDrain(std::span<const std::byte> p) {
   return p.size() == sizeof d && readPrefix(p, d) && d.reserved == 0 && d.deadline_ms <= 3'600'000;
 }
 
+bool checkAttestChallenge(std::span<const std::byte> p) {
+  return p.size() == sizeof(AttestChallenge);
+}
+
+bool checkQuotePart(std::span<const std::byte> p) {
+  QuotePartPrefix h;
+  if (!readPrefix(p, h) || (h.flags & ~kQuoteRefused) != 0) return false;
+  if (h.total_len == 0 || h.total_len > kMaxQuoteWireBytes || h.data_len == 0) return false;
+  if (h.offset > h.total_len || h.data_len > h.total_len - h.offset) return false;
+  return sizeof h + size_t{h.data_len} == p.size();
+}
+
 RequestHeadView decodeRequestHead(std::span<const std::byte> p) {
   RequestHeadView v;
   readPrefix(p, v.prefix);
@@ -206,6 +219,13 @@ IdentityLabelView decodeIdentityLabel(std::span<const std::byte> p) {
   return v;
 }
 
+QuotePartView decodeQuotePart(std::span<const std::byte> p) {
+  QuotePartView v;
+  readPrefix(p, v.prefix);
+  v.data = text(p.subspan(sizeof v.prefix));
+  return v;
+}
+
 template <class Fixed>
 Fixed decodeFixed(std::span<const std::byte> p) {
   Fixed f{};
@@ -215,6 +235,7 @@ Fixed decodeFixed(std::span<const std::byte> p) {
 template StreamReset decodeFixed<StreamReset>(std::span<const std::byte>);
 template FlowEvent decodeFixed<FlowEvent>(std::span<const std::byte>);
 template Drain decodeFixed<Drain>(std::span<const std::byte>);
+template AttestChallenge decodeFixed<AttestChallenge>(std::span<const std::byte>);
 
 size_t encodeRequestHead(std::span<std::byte> out, uint64_t stream_id, WireMethod method,
                          uint8_t flags, std::string_view target,
@@ -274,6 +295,24 @@ size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& 
   return sizeof h + identity.size();
 }
 
+size_t encodeQuotePart(std::span<std::byte> out, std::string_view whole, size_t offset,
+                       uint32_t flags, size_t* taken) {
+  *taken = 0;
+  QuotePartPrefix h{};
+  if (whole.empty() || whole.size() > kMaxQuoteWireBytes || offset >= whole.size() ||
+      out.size() <= sizeof h)
+    return 0;
+  const size_t n = std::min(whole.size() - offset, out.size() - sizeof h);
+  h.total_len = static_cast<uint32_t>(whole.size());
+  h.offset = static_cast<uint32_t>(offset);
+  h.flags = flags & kQuoteRefused;
+  h.data_len = static_cast<uint32_t>(n);
+  std::memcpy(out.data(), &h, sizeof h);
+  std::memcpy(out.data() + sizeof h, whole.data() + offset, n);
+  *taken = n;
+  return sizeof h + n;
+}
+
 namespace {
 
 constexpr uint32_t kHeadMax =
@@ -298,6 +337,8 @@ const SchemaRegistry& dpuToHostSchemas() {
                  checkStreamReset, "stream_reset"));
     r.add(schema(MessageSchema::kFlowEvent, sizeof(FlowEvent), sizeof(FlowEvent), checkFlowEvent,
                  "flow_event"));
+    r.add(schema(MessageSchema::kQuotePart, sizeof(QuotePartPrefix) + 1, kBodyMax, checkQuotePart,
+                 "quote_part"));
     return r;
   }();
   return registry;
@@ -316,6 +357,8 @@ const SchemaRegistry& hostToDpuSchemas() {
                  sizeof(IdentityLabelPrefix) + kMaxIdentityBytes, checkIdentityLabel,
                  "identity_label"));
     r.add(schema(MessageSchema::kDrain, sizeof(Drain), sizeof(Drain), checkDrain, "drain"));
+    r.add(schema(MessageSchema::kAttestChallenge, sizeof(AttestChallenge), sizeof(AttestChallenge),
+                 checkAttestChallenge, "attest_challenge"));
     return r;
   }();
   return registry;

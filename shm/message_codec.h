@@ -47,6 +47,11 @@ struct BodyView {
   std::span<const std::byte> data;
 };
 
+struct QuotePartView {
+  QuotePartPrefix prefix{};
+  std::string_view data;
+};
+
 struct IdentityLabelView {
   IdentityLabelPrefix prefix{};
   std::string_view identity;
@@ -59,21 +64,30 @@ bool checkStreamReset(std::span<const std::byte> p);
 bool checkFlowEvent(std::span<const std::byte> p);
 bool checkIdentityLabel(std::span<const std::byte> p);
 bool checkDrain(std::span<const std::byte> p);
+bool checkAttestChallenge(std::span<const std::byte> p);
+bool checkQuotePart(std::span<const std::byte> p);
 
 RequestHeadView decodeRequestHead(std::span<const std::byte> p);
 ResponseHeadView decodeResponseHead(std::span<const std::byte> p);
 BodyView decodeBody(std::span<const std::byte> p);
 IdentityLabelView decodeIdentityLabel(std::span<const std::byte> p);
+QuotePartView decodeQuotePart(std::span<const std::byte> p);
 // Fixed-size messages: a copy of the struct.
 template <class Fixed>
 Fixed decodeFixed(std::span<const std::byte> p);
 
-size_t encodeRequestHead(std::span<std::byte> out, uint64_t stream_id, WireMethod method, uint8_t flags,
-                         std::string_view target, std::span<const WireField> fields);
-size_t encodeResponseHead(std::span<std::byte> out, uint64_t stream_id, uint16_t status, uint8_t flags,
-                          std::span<const WireField> fields);
-size_t encodeBody(std::span<std::byte> out, uint64_t stream_id, uint32_t flags, std::span<const std::byte> data);
-size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& prefix, std::string_view identity);
+size_t encodeRequestHead(std::span<std::byte> out, uint64_t stream_id, WireMethod method,
+                         uint8_t flags, std::string_view target, std::span<const WireField> fields);
+size_t encodeResponseHead(std::span<std::byte> out, uint64_t stream_id, uint16_t status,
+                          uint8_t flags, std::span<const WireField> fields);
+size_t encodeBody(std::span<std::byte> out, uint64_t stream_id, uint32_t flags,
+                  std::span<const std::byte> data);
+size_t encodeIdentityLabel(std::span<std::byte> out, const IdentityLabelPrefix& prefix,
+                           std::string_view identity);
+// One part of `whole` (a quote or a refusal) starting at `offset`, as much as fits in `out`;
+// *taken says how much of it went in.
+size_t encodeQuotePart(std::span<std::byte> out, std::string_view whole, size_t offset,
+                       uint32_t flags, size_t* taken);
 
 // The allowlists of each direction, with the limits above (payloads also obey the ring's
 // RingGeometry::maxPayload()).

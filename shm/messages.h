@@ -2,9 +2,14 @@
 // "Every message", step 4). Each message is a fixed little-endian prefix, static_assert-ed,
 // followed by the variable part its lengths announce; the lengths must add up exactly.
 //
-//   DPU -> host: RequestHead, RequestBody, StreamReset, FlowEvent
+//   DPU -> host: RequestHead, RequestBody, StreamReset, FlowEvent, QuotePart
 //   host -> DPU: ResponseHead, ResponseBody (streamed responses are many of these), StreamReset,
-//                IdentityLabel (client CIDR -> workload identity), Drain
+//                IdentityLabel (client CIDR -> workload identity), Drain, AttestChallenge
+//
+// Attestation on the channel (ATTESTATION.md): the host sends an AttestChallenge with a fresh
+// nonce whenever it wants proof (at once on a new channel, then every interval); the DPU
+// answers with the quote's JSON over that nonce, cut into QuoteParts in order, or with one
+// QuotePart flagged kQuoteRefused whose data says why it cannot quote.
 //
 // Header fields (in request and response heads) follow the prefix and the target as
 // { u16 name_len, u16 value_len, name, value } records.
@@ -25,6 +30,8 @@ enum class MessageSchema : uint16_t {
   kFlowEvent = 6,
   kIdentityLabel = 7,
   kDrain = 8,
+  kAttestChallenge = 9,
+  kQuotePart = 10,
 };
 inline constexpr uint16_t kMessageVersion = 1;
 
@@ -130,5 +137,22 @@ struct Drain {
   uint32_t reserved;
 };
 static_assert(sizeof(Drain) == 8 && std::is_trivially_copyable_v<Drain>);
+
+inline constexpr size_t kChallengeNonceBytes = 32;
+struct AttestChallenge {
+  uint8_t nonce[kChallengeNonceBytes];  // random; the quote's nonce is their lowercase hex
+};
+static_assert(sizeof(AttestChallenge) == 32 && std::is_trivially_copyable_v<AttestChallenge>);
+
+inline constexpr uint32_t kQuoteRefused = 1u << 0;        // data: why the DPU cannot quote
+inline constexpr uint32_t kMaxQuoteWireBytes = 2u << 20;  // attest::kMaxQuoteBytes
+
+struct QuotePartPrefix {
+  uint32_t total_len;  // the whole quote (or refusal text), 1..kMaxQuoteWireBytes
+  uint32_t offset;     // where this part's data starts; parts come in order
+  uint32_t flags;      // kQuoteRefused; other bits reserved
+  uint32_t data_len;   // >= 1, offset + data_len <= total_len
+};
+static_assert(sizeof(QuotePartPrefix) == 16 && std::is_trivially_copyable_v<QuotePartPrefix>);
 
 }  // namespace dpuguard::shm

@@ -223,6 +223,11 @@ void HostLink::deliver(const shm::RingMessage& m) {
     armTimer();
     return;
   }
+  if (schema == shm::MessageSchema::kAttestChallenge) {
+    bump(metrics_.host_control_messages);
+    answerChallenge(shm::decodeFixed<shm::AttestChallenge>(m.payload));
+    return;
+  }
   if (schema == shm::MessageSchema::kIdentityLabel) {
     bump(metrics_.host_control_messages);
     if (label_sink_ != nullptr)
@@ -250,6 +255,33 @@ void HostLink::deliver(const shm::RingMessage& m) {
     default:
       break;
   }
+}
+
+void HostLink::answerChallenge(const shm::AttestChallenge& c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string nonce;
+  for (uint8_t b : c.nonce) nonce += {kHex[b >> 4], kHex[b & 15]};
+  std::string text;
+  bool quoted = quote_source_ != nullptr && quote_source_->quote(nonce, &text);
+  if (quote_source_ == nullptr) text = "this dpuguard cannot quote on the host channel";
+  if (quoted && text.size() > shm::kMaxQuoteWireBytes) {
+    quoted = false;
+    text = "the quote is larger than the channel carries";
+  }
+  if (text.empty()) text = "the quote could not be made";
+  text.resize(std::min<size_t>(text.size(), shm::kMaxQuoteWireBytes));
+  const uint32_t flags = quoted ? 0 : shm::kQuoteRefused;
+  // In order, as many parts as it takes; a ring too full for all of them leaves the quote
+  // incomplete, and the host's next challenge starts a new one.
+  std::span<std::byte> out(scratch_.data(), std::min<size_t>(scratch_.size(), maxPayload()));
+  for (size_t offset = 0, taken = 0; offset < text.size(); offset += taken) {
+    const size_t n = shm::encodeQuotePart(out, text, offset, flags, &taken);
+    if (n == 0 || !room(1) || !send(shm::MessageSchema::kQuotePart, out.first(n))) {
+      std::fprintf(stderr, "dpuguard: host channel '%s': no room for the quote\n", name_.c_str());
+      break;
+    }
+  }
+  flush();
 }
 
 void HostLink::sendFlowEvent(const SocketAddress& client, const FlowRecord& rec) {

@@ -7,6 +7,9 @@
 // stream is closed at once, so sessions answer 502 (nothing sent yet) or cut the client; new
 // connections fail fast until a reconnect succeeds with fresh regions at epoch + 1.
 //
+// Attestation (ATTESTATION.md): an AttestChallenge from the host is answered on the ring with
+// the QuoteSource's signed quote over its nonce, in QuoteParts, or with a refusal saying why.
+//
 // The link named by host_channel.labels also carries the host's IdentityLabel messages to a
 // LabelSink; it is kept connected (retried every 200 ms while down), traffic or not.
 #pragma once
@@ -41,7 +44,16 @@ class HostLink final : public Timer {
     virtual void label(const shm::IdentityLabelView& v) = 0;
   };
 
-  HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name, const HostChannelConfig& config);
+  // Signs quotes for the host: true with the quote's JSON over `nonce_hex`, or false with
+  // why not (no attestation key configured, ...).
+  class QuoteSource {
+   public:
+    virtual ~QuoteSource() = default;
+    virtual bool quote(std::string_view nonce_hex, std::string* out) = 0;
+  };
+
+  HostLink(EventLoop& loop, WorkerMetrics& metrics, std::string name,
+           const HostChannelConfig& config);
   ~HostLink() override;
 
   // A new upstream connection: our end of a socketpair (non-blocking), or -1 with *err set
@@ -70,6 +82,8 @@ class HostLink final : public Timer {
   // Makes this the labels link (keeps it connected, hands labels to `sink`), or with null
   // stops that; labels arriving on a link without a sink are refused and counted.
   void takeLabels(LabelSink* sink);
+  // Who answers the host's challenges (null: each is refused).
+  void setQuoteSource(QuoteSource* source) { quote_source_ = source; }
 
  private:
   class FdWatch;
@@ -80,6 +94,7 @@ class HostLink final : public Timer {
   void onControl(uint32_t events);
   void pollRing();
   void deliver(const shm::RingMessage& m);
+  void answerChallenge(const shm::AttestChallenge& c);
   void reap();
   void armTimer();
 
@@ -106,6 +121,7 @@ class HostLink final : public Timer {
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
   LabelSink* label_sink_ = nullptr;  // set: keep the link up even without traffic
+  QuoteSource* quote_source_ = nullptr;
 };
 
 }  // namespace dpuguard::proxy

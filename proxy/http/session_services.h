@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/measurement_log.h"
 #include "proxy/config/config.h"
 #include "proxy/core/event_loop.h"
 #include "proxy/host/host_link.h"
@@ -54,6 +55,8 @@ struct WorkerRuntime {
   // By listener index: the TLS context (null: plain TCP).
   std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
   std::string measurement_id;  // the snapshot's measurement log's id, in every flow-log line
+  // The log itself, quoted to a host that challenges us (null for in-process drivers).
+  std::shared_ptr<const attest::MeasurementLog> measurement;
 };
 
 class SessionServices {

@@ -246,22 +246,22 @@ class AttestationTest(ProxyTestCase):
         def serve(expect):
             return self.p.dpuguard_host("serve", "inference", "--forward", f"http://127.0.0.1:{nginx}",
                                         "--expect", expect, "--pubkey", self.pub,
-                                        "--admin", f"http://127.0.0.1:{dg.admin}",
                                         "--attest-interval-ms", "200")
 
         host = serve(self.p.path("wrong.json"))
         log = self.p.path("host-inference-serve.log")
-        wait_until("the host's verdict", lambda: "not trusted" in read(log))
-        self.assertIn("component 'config'", read(log))
+        # The first request opens the channel; the host challenges it, the quote is refused.
         for _ in range(3):
             self.assertEqual(http_code(dg.url("/hello")), "503")
+        wait_until("the host's verdict", lambda: "not trusted" in read(log))
+        self.assertIn("component 'config'", read(log))
         self.assertEqual(os.path.getsize(access) if os.path.exists(access) else 0, 0)
         host.kill()
         host.wait()
 
         serve(good)
-        wait_until("the host's verdict", lambda: "quote verified" in read(log))
         wait_until("a bridged request", lambda: http_code(dg.url("/hello")) == "200")
+        self.assertIn("quote verified", read(log))
         # A reload to a measurement the host does not know stops the bridging.
         edited_config(dg, "workers: 1", "workers: 1\nmax_connections: 999")
         dg.reload()
@@ -273,20 +273,41 @@ class AttestationTest(ProxyTestCase):
         time.sleep(0.2)
         self.assertEqual(len(read(access).splitlines()), seen)
 
+    def test_the_first_request_waits_for_the_verdict_and_a_dpu_without_a_key_is_refused(self):
+        nginx = self.p.nginx()
+        self.cfg_text = attested_config("host://inference")
+        dg = self.p.dpuguard(self.cfg_text)
+        expect = self.expect_file(dg)
+        self.p.dpuguard_host("serve", "inference", "--forward", f"http://127.0.0.1:{nginx}",
+                             "--expect", expect, "--pubkey", self.pub)
+        log = self.p.path("host-inference-serve.log")
+        # The channel opens with this request; it is held until the quote verifies, not refused.
+        self.assertEqual(http_code(dg.url("/hello")), "200")
+        self.assertIn("quote verified: measurement ", read(log))
+        # A dpuguard with no device key cannot answer the challenge: nothing is bridged.
+        dg.proc.terminate()
+        dg.proc.wait(timeout=15)
+        self.cfg_text = self.cfg_text.replace("attestation:\n  key_file: dev.key\n", "")
+        dg = self.p.dpuguard(self.cfg_text, name="nokey.yaml")
+        self.assertEqual(http_code(dg.url("/hello")), "503")
+        wait_until("the host's refusal", lambda: "the DPU did not quote: attestation is not configured"
+                   in read(log))
+
     def test_flow_events_pass_only_with_the_verified_measurement(self):
         self.cfg_text = attested_config(f"127.0.0.1:{self.p.nginx()}").replace(
             "  socket_dir: {dir}/sock", "  socket_dir: {dir}/sock\n  events: audit")
         dg = self.p.dpuguard(self.cfg_text)
         self.p.dpuguard_host("events", "audit", "--expect", self.expect_file(dg), "--pubkey", self.pub,
-                             "--admin", f"http://127.0.0.1:{dg.admin}", "--attest-interval-ms", "200")
+                             "--attest-interval-ms", "200")
         log = self.p.path("host-audit-events.log")
 
         def events():
             return [json.loads(l) for l in read(log).splitlines() if l.startswith("{")]
 
-        wait_until("the host's verdict", lambda: "quote verified" in read(log))
+        # The first event opens the channel; it is held until the quote verifies, then printed.
+        self.assertEqual(http_code(dg.url("/hello")), "200")
+        wait_until("a flow event", lambda: events())
         measured = read(log).split("quote verified: measurement ")[1][:16]
-        wait_until("a flow event", lambda: http_code(dg.url("/hello")) == "200" and events())
         self.assertEqual({e["measurement"] for e in events()}, {measured})
         # After a reload to a measurement the host does not know, no event passes.
         edited_config(dg, "workers: 1", "workers: 1\nmax_connections: 999")

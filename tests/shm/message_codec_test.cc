@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace dpuguard::shm {
@@ -100,6 +101,48 @@ TEST(MessageCodecTest, ResponseHeadAndBody) {
   EXPECT_FALSE(checkBody(body));
 }
 
+TEST(MessageCodecTest, QuotePartsCutAWholeInOrderAndAreChecked) {
+  const std::string whole(1000, 'q');
+  std::vector<std::byte> buf(sizeof(QuotePartPrefix) + 300);
+  std::string joined;
+  size_t parts = 0;
+  for (size_t offset = 0, taken = 0; offset < whole.size(); offset += taken, ++parts) {
+    const size_t n = encodeQuotePart(buf, whole, offset, kQuoteRefused, &taken);
+    ASSERT_GT(n, 0u);
+    const auto p = std::span(buf).first(n);
+    ASSERT_TRUE(checkQuotePart(p));
+    const QuotePartView v = decodeQuotePart(p);
+    EXPECT_EQ(v.prefix.offset, offset);
+    EXPECT_EQ(v.prefix.total_len, 1000u);
+    EXPECT_EQ(v.prefix.flags, kQuoteRefused);
+    joined += v.data;
+  }
+  EXPECT_EQ(parts, 4u);
+  EXPECT_EQ(joined, whole);
+  size_t taken = 0;
+  EXPECT_EQ(encodeQuotePart(buf, "", 0, 0, &taken), 0u);  // nothing to send
+  EXPECT_EQ(encodeQuotePart(buf, whole, 1000, 0, &taken), 0u);
+
+  const size_t n = encodeQuotePart(buf, whole, 0, 0, &taken);
+  auto prefix = [&]() -> QuotePartPrefix& {
+    return *reinterpret_cast<QuotePartPrefix*>(buf.data());
+  };
+  const auto p = std::span(buf).first(n);
+  prefix().flags = 2;  // reserved bit
+  EXPECT_FALSE(checkQuotePart(p));
+  prefix().flags = 0;
+  prefix().offset = 900;  // past the end with its data
+  EXPECT_FALSE(checkQuotePart(p));
+  prefix().offset = 0;
+  prefix().total_len = kMaxQuoteWireBytes + 1;
+  EXPECT_FALSE(checkQuotePart(p));
+  prefix().total_len = 1000;
+  prefix().data_len -= 1;  // lengths do not add up
+  EXPECT_FALSE(checkQuotePart(p));
+  prefix().data_len += 1;
+  EXPECT_TRUE(checkQuotePart(p));
+}
+
 TEST(MessageCodecTest, FixedMessages) {
   FlowEvent e{};
   e.family = 4;
@@ -126,6 +169,10 @@ TEST(MessageCodecTest, FixedMessages) {
   EXPECT_FALSE(checkFlowEvent(bytes(e)));
   std::memset(e.measurement, 0, 16);
   EXPECT_TRUE(checkFlowEvent(bytes(e)));
+
+  AttestChallenge c{};
+  EXPECT_TRUE(checkAttestChallenge(bytes(c)));
+  EXPECT_FALSE(checkAttestChallenge(std::as_bytes(std::span(c.nonce, 31))));
 
   StreamReset r{1, static_cast<uint32_t>(ResetReason::kTimeout), 0};
   EXPECT_TRUE(checkStreamReset(bytes(r)));

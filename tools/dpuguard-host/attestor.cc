@@ -1,4 +1,4 @@
-// Attestor: fetch, verify, watch.
+// Attestor: fetch and verify.
 #include "tools/dpuguard-host/attestor.h"
 
 #include <arpa/inet.h>
@@ -118,11 +118,6 @@ bool httpGet(const sockaddr_in& server, const std::string& target, uint32_t time
   return true;
 }
 
-Attestor::~Attestor() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
-
 std::string Attestor::verifyOnce(std::string* measurement_id) {
   const std::string nonce = freshNonce();
   int status = 0;
@@ -139,40 +134,6 @@ std::string Attestor::verifyOnce(std::string* measurement_id) {
     return refused;
   *measurement_id = q.quote.log.id();
   return "";
-}
-
-bool Attestor::trusts(std::string_view id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return !trusted_id_.empty() && trusted_id_ == id;
-}
-
-void Attestor::watch(uint32_t interval_ms) {
-  auto round = [this](std::string* last) {
-    std::string id;
-    const std::string why = verifyOnce(&id);
-    const std::string state = why.empty() ? "trusted " + id : why;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      trusted_id_ = why.empty() ? id : "";
-    }
-    trusted_ = why.empty();
-    if (state != *last) {
-      if (why.empty())
-        std::fprintf(stderr, "dpuguard-host: quote verified: measurement %s\n", id.c_str());
-      else
-        std::fprintf(stderr, "dpuguard-host: not trusted, bridging nothing: %s\n", why.c_str());
-      *last = state;
-    }
-  };
-  auto last = std::make_shared<std::string>();
-  round(last.get());
-  thread_ = std::thread([this, interval_ms, round, last] {
-    while (!stop_) {
-      for (uint32_t waited = 0; waited < interval_ms && !stop_; waited += 50)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (!stop_) round(last.get());
-    }
-  });
 }
 
 int verifyCommand(int argc, char** argv) {

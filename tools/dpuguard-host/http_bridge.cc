@@ -62,7 +62,7 @@ class BodyPoster final : public http1::BodySink {
 }  // namespace
 
 HttpBridge::~HttpBridge() {
-  onReset();
+  resetStreams();  // (the channel may be gone: no new challenge)
   std::unique_lock<std::mutex> lock(jobs_mutex_);
   stopping_ = true;
   jobs_cv_.notify_all();
@@ -105,14 +105,15 @@ void HttpBridge::work() {
 
 void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) {
   reap();
+  if (schema == shm::MessageSchema::kQuotePart) {
+    if (trust_ != nullptr) trust_->onQuotePart(shm::decodeQuotePart(payload));
+    return;
+  }
   if (schema == shm::MessageSchema::kRequestHead) {
     const shm::RequestHeadView v = shm::decodeRequestHead(payload);
     if (streams_.count(v.prefix.stream_id) != 0) return;  // a reused id: ignore it
-    if (trusted_ != nullptr && !trusted_->load()) {       // not attested: answer, forward nothing
-      std::byte buf[64];
-      const size_t n =
-          shm::encodeResponseHead(buf, v.prefix.stream_id, 503, shm::kHeadEndStream, {});
-      channel_->post(shm::MessageSchema::kResponseHead, std::span(buf, n));
+    if (trust_ != nullptr && trust_->state() == ChannelTrust::State::kRefused) {
+      refuse(v.prefix.stream_id);  // not attested: answer, forward nothing
       return;
     }
     auto s = std::make_unique<Stream>();
@@ -170,6 +171,12 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
   s.cv.notify_one();
 }
 
+void HttpBridge::refuse(uint64_t stream_id) {
+  std::byte buf[64];
+  const size_t n = shm::encodeResponseHead(buf, stream_id, 503, shm::kHeadEndStream, {});
+  channel_->post(shm::MessageSchema::kResponseHead, std::span(buf, n));
+}
+
 void HttpBridge::reap() {
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (it->second->finished) {
@@ -181,6 +188,11 @@ void HttpBridge::reap() {
 }
 
 void HttpBridge::onReset() {
+  if (trust_ != nullptr && channel_ != nullptr) trust_->onReset(*channel_);
+  resetStreams();
+}
+
+void HttpBridge::resetStreams() {
   for (auto& [id, s] : streams_) {
     {
       std::lock_guard<std::mutex> lock(s->mutex);
@@ -239,6 +251,14 @@ void HttpBridge::release(int fd, bool reusable) {
 }
 
 void HttpBridge::serve(Stream& s) {
+  // Pending (the DPU's first answer is on its way): wait for the verdict, off the channel
+  // thread, before a byte goes to the backend.
+  if (trust_ != nullptr && !trust_->awaitVerdict(kVerdictWaitMs)) {
+    refuse(s.id);
+    s.finished = true;
+    --active_;
+    return;
+  }
   bool pooled = false;
   int fd = backendConnection(&pooled);
   if (fd >= 0 && !writeAll(fd, s.head) && pooled) {  // the server closed it meanwhile: once more

@@ -19,15 +19,17 @@
 #include <vector>
 
 #include "shm/host/host_channel.h"
+#include "tools/dpuguard-host/channel_trust.h"
 
 namespace dpuguard::host {
 
 class HttpBridge final : public shm::HostChannel::Handler {
  public:
-  // `trusted` (null: always): while false, every request is answered 503 and never forwarded
-  // (dpuguard-host serve --expect: the DPU's quote has not verified).
-  explicit HttpBridge(const sockaddr_in& backend, const std::atomic<bool>* trusted = nullptr)
-      : backend_(backend), trusted_(trusted) {}
+  // `trust` (null: always trusted; dpuguard-host serve --expect): a request is forwarded only
+  // while the channel's DPU end is trusted; one that arrives while the verdict is pending
+  // waits for it (up to kVerdictWaitMs), otherwise it is answered 503 and never forwarded.
+  explicit HttpBridge(const sockaddr_in& backend, ChannelTrust* trust = nullptr)
+      : backend_(backend), trust_(trust) {}
   ~HttpBridge() override;
   void attach(shm::HostChannel* channel) { channel_ = channel; }
 
@@ -62,9 +64,13 @@ class HttpBridge final : public shm::HostChannel::Handler {
   void work();
 
   static constexpr size_t kMaxIdle = 64;
+  static constexpr uint32_t kVerdictWaitMs = 2000;
+  // Answers 503 for a stream the channel's verdict does not let through.
+  void refuse(uint64_t stream_id);
+  void resetStreams();
 
   sockaddr_in backend_;
-  const std::atomic<bool>* trusted_;
+  ChannelTrust* trust_;
   std::mutex pool_mutex_;
   std::vector<int> pool_;  // idle keep-alive connections to the backend
 

@@ -35,15 +35,19 @@ std::optional<LabelBook::Labels> LabelBook::read(std::string* why) const {
     }
     // The DPU takes a bad message for garbage and drops the channel: check what it checks.
     if (identity.size() > shm::kMaxIdentityBytes ||
-        !std::all_of(identity.begin(), identity.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; })) {
-      *why = where + "an identity is 1-" + std::to_string(shm::kMaxIdentityBytes) + " bytes of printable ASCII";
+        !std::all_of(identity.begin(), identity.end(),
+                     [](char ch) { return ch > 0x20 && ch < 0x7f; })) {
+      *why = where + "an identity is 1-" + std::to_string(shm::kMaxIdentityBytes) +
+             " bytes of printable ASCII";
       return std::nullopt;
     }
     Network n;
     const size_t slash = cidr.find('/');
     const std::string host = cidr.substr(0, slash);
-    if (inet_pton(AF_INET, host.c_str(), n.addr.data()) == 1) n.family = 4;
-    else if (inet_pton(AF_INET6, host.c_str(), n.addr.data()) == 1) n.family = 6;
+    if (inet_pton(AF_INET, host.c_str(), n.addr.data()) == 1)
+      n.family = 4;
+    else if (inet_pton(AF_INET6, host.c_str(), n.addr.data()) == 1)
+      n.family = 6;
     const unsigned max_bits = n.family == 4 ? 32 : 128;
     unsigned bits = max_bits;
     if (n.family != 0 && slash != std::string::npos) {
@@ -53,9 +57,11 @@ std::optional<LabelBook::Labels> LabelBook::read(std::string* why) const {
       if (b == e || ec != std::errc() || end != e) bits = max_bits + 1;
     }
     bool host_bits = false;
-    for (unsigned i = bits; i < max_bits; ++i) host_bits = host_bits || ((n.addr[i / 8] >> (7 - i % 8)) & 1);
+    for (unsigned i = bits; i < max_bits; ++i)
+      host_bits = host_bits || ((n.addr[i / 8] >> (7 - i % 8)) & 1);
     if (n.family == 0 || bits > max_bits || host_bits) {
-      *why = where + "'" + cidr + "' is not a network (an address, or ADDRESS/BITS with no host bits set)";
+      *why = where + "'" + cidr +
+             "' is not a network (an address, or ADDRESS/BITS with no host bits set)";
       return std::nullopt;
     }
     n.bits = static_cast<uint8_t>(bits);
@@ -82,10 +88,12 @@ bool LabelBook::reload() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Change> changes;  // withdrawals first: a relabel is a withdrawal and a label
   for (const auto& [n, identity] : labels_) {
-    if (auto it = next->find(n); it == next->end() || it->second != identity) changes.push_back({n, identity, true});
+    if (auto it = next->find(n); it == next->end() || it->second != identity)
+      changes.push_back({n, identity, true});
   }
   for (const auto& [n, identity] : *next) {
-    if (auto it = labels_.find(n); it == labels_.end() || it->second != identity) changes.push_back({n, identity, false});
+    if (auto it = labels_.find(n); it == labels_.end() || it->second != identity)
+      changes.push_back({n, identity, false});
   }
   for (shm::HostChannel* c : channels_) {
     for (const Change& ch : changes) send(c, ch.network, ch.identity, ch.withdraw);
@@ -112,7 +120,8 @@ size_t LabelBook::size() {
   return labels_.size();
 }
 
-void LabelBook::send(shm::HostChannel* c, const Network& n, const std::string& identity, bool withdraw) {
+void LabelBook::send(shm::HostChannel* c, const Network& n, const std::string& identity,
+                     bool withdraw) {
   shm::IdentityLabelPrefix p{};
   p.family = n.family;
   p.prefix_len = n.bits;

@@ -41,7 +41,8 @@ class LabelBook {
   using Labels = std::map<Network, std::string>;
 
   std::optional<Labels> read(std::string* why) const;
-  static void send(shm::HostChannel* c, const Network& n, const std::string& identity, bool withdraw);
+  static void send(shm::HostChannel* c, const Network& n, const std::string& identity,
+                   bool withdraw);
 
   std::string path_;
   std::mutex mutex_;

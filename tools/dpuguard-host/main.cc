@@ -4,9 +4,10 @@
 //   dpuguard-host verify --expect FILE --pubkey FILE (--admin http://IP:PORT | --quote F --nonce
 //   HEX)
 //       checks a quote of dpuguard's measurements (attestor.h); 0 verified, 1 refused
-//   serve and events take --expect FILE --pubkey FILE --admin http://IP:PORT: then they bridge
-//       no request (503) and pass no flow event until a fresh quote verifies, and re-verify
-//       every --attest-interval-ms (default 1000), so a reload to an unknown measurement stops it
+//   serve and events take --expect FILE --pubkey FILE: then each channel challenges its DPU end
+//       on the channel itself (channel_trust.h) at once and every --attest-interval-ms (default
+//       1000), bridges no request (503) and passes no flow event until the quote over its nonce
+//       verifies, so a reload to an unknown measurement stops it within one interval
 //   dpuguard-host events NAME [--labels FILE] [--socket-dir DIR]
 //       prints the DPU's flow events for `host_channel.events: NAME` as JSON lines; with
 //       --labels, also labels client networks with identities for `host_channel.labels.from:
@@ -29,6 +30,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -38,6 +40,7 @@
 #include "shm/host/host_channel.h"
 #include "shm/message_codec.h"
 #include "tools/dpuguard-host/attestor.h"
+#include "tools/dpuguard-host/channel_trust.h"
 #include "tools/dpuguard-host/http_bridge.h"
 #include "tools/dpuguard-host/label_book.h"
 
@@ -68,50 +71,55 @@ int usage() {
       "[--ring-slot-bytes N]\n"
       "       dpuguard-host events NAME [--labels FILE] [--socket-dir DIR] [--ring-slots N] "
       "[--ring-slot-bytes N]\n"
-      "         serve and events also take --expect FILE --pubkey FILE --admin http://IP:PORT\n"
-      "         [--attest-interval-ms N]: nothing passes until dpuguard's quote verifies\n"
+      "         serve and events also take --expect FILE --pubkey FILE [--attest-interval-ms N]:\n"
+      "         nothing passes until the quote dpuguard signs over the channel's nonce verifies\n"
       "       dpuguard-host verify --expect FILE --pubkey FILE (--admin http://IP:PORT | --quote "
       "FILE --nonce HEX)\n");
   return 2;
 }
 
 // `events`: flow events as JSON lines, each with the measurement id of the snapshot that
-// judged it; requests are refused with 503. With an attestor, a flow event passes only when
-// its measurement is the one whose quote verified last: one from a DPU not (or no longer)
-// trusted, or judged by another binary, config or rule set, is dropped with a line on stderr.
+// judged it; requests are refused with 503. With --expect, an event is printed only when the
+// channel's DPU end is trusted and the event's measurement is the one its quote verified:
+// events that arrive while the verdict is pending are held (up to kMaxHeld) until it comes;
+// the others are dropped, with a line on stderr when the measurement refused changes.
 class EventPrinter final : public shm::HostChannel::Handler {
  public:
-  explicit EventPrinter(const host::Attestor* attestor) : attestor_(attestor) {}
+  explicit EventPrinter(host::ChannelTrust* trust) : trust_(trust) {}
   void attach(shm::HostChannel* c) { channel_ = c; }
   void onMessage(shm::MessageSchema schema, std::span<const std::byte> payload) override {
-    if (schema == shm::MessageSchema::kFlowEvent) {
+    if (schema == shm::MessageSchema::kQuotePart) {
+      if (trust_ == nullptr) return;
+      trust_->onQuotePart(shm::decodeQuotePart(payload));
+      std::lock_guard<std::mutex> lock(outMutex());
+      if (trust_->state() == host::ChannelTrust::State::kPending) return;
+      for (const auto& [measurement, line] : held_) emit(measurement, line);
+      held_.clear();
+    } else if (schema == shm::MessageSchema::kFlowEvent) {
       const auto e = shm::decodeFixed<shm::FlowEvent>(payload);
       // Both checked by checkFlowEvent: printable ASCII, NUL-padded; lowercase hex or zero.
       const std::string route(e.route, strnlen(e.route, sizeof e.route));
       const std::string measurement(e.measurement, strnlen(e.measurement, sizeof e.measurement));
-      static std::mutex out;
-      std::lock_guard<std::mutex> lock(out);
-      if (attestor_ != nullptr && !attestor_->trusts(measurement)) {
-        if (measurement != last_refused_) {
-          std::fprintf(stderr,
-                       "dpuguard-host: dropping flow events of measurement %s: not the one "
-                       "verified\n",
-                       measurement.empty() ? "(none)" : measurement.c_str());
-          last_refused_ = measurement;
-        }
-        return;
-      }
-      last_refused_.clear();
       char addr[INET6_ADDRSTRLEN] = "?";
       inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.client_addr, addr, sizeof addr);
-      std::printf(
+      char line[512];
+      std::snprintf(
+          line, sizeof line,
           "{\"stream_id\":%llu,\"start_unix_ns\":%llu,\"duration_us\":%u,\"status\":%u,\"client\":"
           "\"%s\",\"client_port\":%u,\"bytes_in\":%u,\"bytes_out\":%u,\"route\":\"%s\","
-          "\"measurement\":\"%s\"}\n",
+          "\"measurement\":\"%s\"}",
           static_cast<unsigned long long>(e.stream_id),
           static_cast<unsigned long long>(e.start_unix_ns), e.duration_us, e.status, addr,
           e.client_port, e.bytes_in, e.bytes_out, route.c_str(), measurement.c_str());
-      std::fflush(stdout);
+      std::lock_guard<std::mutex> lock(outMutex());
+      if (trust_ != nullptr && trust_->state() == host::ChannelTrust::State::kPending) {
+        if (held_.size() < kMaxHeld)
+          held_.emplace_back(measurement, line);
+        else
+          refuse(measurement, "more events than are held while the verdict is pending");
+        return;
+      }
+      emit(measurement, line);
     } else if (schema == shm::MessageSchema::kRequestHead) {
       const auto v = shm::decodeRequestHead(payload);
       std::byte buf[64];
@@ -120,34 +128,65 @@ class EventPrinter final : public shm::HostChannel::Handler {
       channel_->post(shm::MessageSchema::kResponseHead, std::span(buf, n));
     }
   }
-  void onReset() override {}
+  void onReset() override {
+    if (trust_ != nullptr && channel_ != nullptr) trust_->onReset(*channel_);
+  }
 
  private:
-  const host::Attestor* attestor_;
+  static constexpr size_t kMaxHeld = 4096;
+
+  static std::mutex& outMutex() {  // stdout and every printer's state
+    static std::mutex m;
+    return m;
+  }
+  void emit(const std::string& measurement, const std::string& line) {
+    if (trust_ != nullptr && !trust_->trusts(measurement)) {
+      refuse(measurement, "not the one verified");
+      return;
+    }
+    last_refused_.clear();
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  void refuse(const std::string& measurement, const char* why) {
+    if (measurement == last_refused_) return;
+    std::fprintf(stderr, "dpuguard-host: dropping flow events of measurement %s: %s\n",
+                 measurement.empty() ? "(none)" : measurement.c_str(), why);
+    last_refused_ = measurement;
+  }
+
+  host::ChannelTrust* trust_;
   shm::HostChannel* channel_ = nullptr;
-  std::string last_refused_;  // guarded by `out`: the measurement refused last, logged once
+  std::deque<std::pair<std::string, std::string>> held_;  // (measurement, line), pending
+  std::string last_refused_;  // the measurement refused last, logged once
 };
 
-// --expect, --pubkey and --admin go together; null (after a line on stderr) when they do not.
-std::unique_ptr<host::Attestor> makeAttestor(const std::string& expect_file,
-                                             const std::string& pubkey_file,
-                                             const std::string& admin) {
-  sockaddr_in addr{};
-  std::string expect_text, pem, why;
-  attest::Expectation expect;
-  if (expect_file.empty() || pubkey_file.empty() || !host::parseAddress(admin, &addr)) {
-    std::fprintf(
-        stderr,
-        "dpuguard-host: --expect FILE, --pubkey FILE and --admin http://IP:PORT go together\n");
-    return nullptr;
+// --expect and --pubkey go together; false (after a line on stderr) when they do not, or a
+// file does not read.
+bool loadAnchor(const std::string& expect_file, const std::string& pubkey_file,
+                host::TrustAnchor* out) {
+  std::string expect_text, why;
+  if (expect_file.empty() || pubkey_file.empty()) {
+    std::fprintf(stderr, "dpuguard-host: --expect FILE and --pubkey FILE go together\n");
+    return false;
   }
   if (!host::readFile(expect_file, &expect_text, &why) ||
-      !host::readFile(pubkey_file, &pem, &why) ||
-      !attest::Expectation::parse(expect_text, &expect, &why)) {
+      !host::readFile(pubkey_file, &out->public_pem, &why) ||
+      !attest::Expectation::parse(expect_text, &out->expect, &why)) {
     std::fprintf(stderr, "dpuguard-host: %s\n", why.c_str());
-    return nullptr;
+    return false;
   }
-  return std::make_unique<host::Attestor>(addr, pem, std::move(expect));
+  return true;
+}
+
+// Challenges `trust`'s channel every `interval_ms` until `done`.
+void challengeEvery(uint32_t interval_ms, host::ChannelTrust& trust, shm::HostChannel& channel,
+                    const std::atomic<bool>& done) {
+  while (!done) {
+    for (uint32_t waited = 0; waited < interval_ms && !done; waited += 20)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!done) trust.challenge(channel);
+  }
 }
 
 }  // namespace
@@ -160,7 +199,7 @@ int main(int argc, char** argv) {
   if (argc < 3) return usage();
   const std::string mode = argv[1], name = argv[2];
   std::string socket_dir = "/run/dpuguard", forward, labels_file;
-  std::string expect_file, pubkey_file, admin;
+  std::string expect_file, pubkey_file;
   uint32_t attest_interval_ms = 1000;
   shm::RingGeometry geometry{256, 16384};
   uint32_t drain_ms = 10000;
@@ -182,8 +221,6 @@ int main(int argc, char** argv) {
       expect_file = value;
     else if (flag == "--pubkey")
       pubkey_file = value;
-    else if (flag == "--admin")
-      admin = value;
     else if (flag == "--attest-interval-ms")
       attest_interval_ms = static_cast<uint32_t>(std::stoul(value));
     else
@@ -196,12 +233,10 @@ int main(int argc, char** argv) {
       !geometry.valid()) {
     return usage();
   }
-  static std::unique_ptr<host::Attestor> attestor;
-  if (!expect_file.empty() || !pubkey_file.empty() || !admin.empty()) {
-    attestor = makeAttestor(expect_file, pubkey_file, admin);
-    if (!attestor) return 1;
-  }
-  const std::atomic<bool>* trusted = attestor ? &attestor->trusted() : nullptr;
+  static host::TrustAnchor anchor;
+  const bool attest = !expect_file.empty() || !pubkey_file.empty();
+  if (attest && !loadAnchor(expect_file, pubkey_file, &anchor)) return 1;
+  if (attest_interval_ms < 50) return usage();
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = onStop;
@@ -234,7 +269,6 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "dpuguard-host: %s host://%s on %s\n", mode.c_str(), name.c_str(),
                path.c_str());
-  if (attestor) attestor->watch(attest_interval_ms);
   while (!g_stop) {
     if (g_reload) {
       g_reload = 0;
@@ -245,8 +279,24 @@ int main(int argc, char** argv) {
     const int sock = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (sock < 0) continue;
     std::thread([=] {
+      // With --expect: this channel's verdict, challenged at once (the challenge waits in the
+      // queue for the handshake) and then every interval.
+      std::unique_ptr<host::ChannelTrust> trust =
+          attest ? std::make_unique<host::ChannelTrust>(anchor) : nullptr;
+      std::atomic<bool> done{false};
+      auto run = [&](shm::HostChannel& channel) {
+        std::thread ticker;
+        if (trust) {
+          trust->challenge(channel);
+          ticker = std::thread([&] { challengeEvery(attest_interval_ms, *trust, channel, done); });
+        }
+        const char* why = channel.run();
+        done = true;
+        if (ticker.joinable()) ticker.join();
+        return why;
+      };
       if (mode == "serve") {
-        host::HttpBridge bridge(backend, trusted);
+        host::HttpBridge bridge(backend, trust.get());
         shm::HostChannel channel(sock, geometry, bridge);
         bridge.attach(&channel);
         std::list<std::pair<shm::HostChannel*, host::HttpBridge*>>::iterator self;
@@ -254,18 +304,18 @@ int main(int argc, char** argv) {
           std::lock_guard<std::mutex> lock(live.mutex);
           self = live.channels.insert(live.channels.end(), {&channel, &bridge});
         }
-        const char* why = channel.run();
+        const char* why = run(channel);
         {
           std::lock_guard<std::mutex> lock(live.mutex);
           live.channels.erase(self);
         }
         std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
       } else {
-        EventPrinter printer(attestor.get());
+        EventPrinter printer(trust.get());
         shm::HostChannel channel(sock, geometry, printer);
         printer.attach(&channel);
         if (labels) labels->join(&channel);  // queued now, sent once the handshake is done
-        const char* why = channel.run();
+        const char* why = run(channel);
         if (labels) labels->leave(&channel);
         std::fprintf(stderr, "dpuguard-host: channel closed: %s\n", why);
       }

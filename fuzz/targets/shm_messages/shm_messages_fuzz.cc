@@ -3,9 +3,12 @@
 //     iterate exactly field_count times, and re-encoding the decoded message gives back the
 //     same bytes (one encoding per message: nothing in an accepted payload goes unexplained);
 //   - the check never reads outside the payload (ASan) and is deterministic.
-// Input: byte 0 picks the schema (modulo 7), the rest is the payload as a peer wrote it.
+// Input: byte 0 picks the schema (0xFD a quote part, 0xFE an attestation challenge, any other
+// value modulo 7 one of the first seven, as before those two existed, so the corpus keeps its
+// meaning), the rest is the payload as a peer wrote it.
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "fuzz/common/fuzz_target.h"
@@ -15,20 +18,47 @@ namespace {
 
 using namespace dpuguard::shm;
 
-constexpr MessageSchema kSchemas[] = {MessageSchema::kRequestHead,   MessageSchema::kResponseHead,
-                                      MessageSchema::kRequestBody,   MessageSchema::kStreamReset,
-                                      MessageSchema::kFlowEvent,     MessageSchema::kIdentityLabel,
+constexpr MessageSchema kSchemas[] = {MessageSchema::kRequestHead, MessageSchema::kResponseHead,
+                                      MessageSchema::kRequestBody, MessageSchema::kStreamReset,
+                                      MessageSchema::kFlowEvent,   MessageSchema::kIdentityLabel,
                                       MessageSchema::kDrain};
+constexpr const char* kNames[] = {"request_head", "response_head",  "body", "stream_reset",
+                                  "flow_event",   "identity_label", "drain"};
+constexpr uint8_t kQuotePartSelector = 0xFD;
+constexpr uint8_t kChallengeSelector = 0xFE;
+
+MessageSchema select(uint8_t b) {
+  if (b == kQuotePartSelector) return MessageSchema::kQuotePart;
+  if (b == kChallengeSelector) return MessageSchema::kAttestChallenge;
+  return kSchemas[b % std::size(kSchemas)];
+}
+
+const char* nameOf(uint8_t b) {
+  if (b == kQuotePartSelector) return "quote_part";
+  if (b == kChallengeSelector) return "attest_challenge";
+  return kNames[b % std::size(kSchemas)];
+}
 
 bool check(MessageSchema s, std::span<const std::byte> p) {
   switch (s) {
-    case MessageSchema::kRequestHead: return checkRequestHead(p);
-    case MessageSchema::kResponseHead: return checkResponseHead(p);
-    case MessageSchema::kRequestBody: return checkBody(p);
-    case MessageSchema::kStreamReset: return checkStreamReset(p);
-    case MessageSchema::kFlowEvent: return checkFlowEvent(p);
-    case MessageSchema::kIdentityLabel: return checkIdentityLabel(p);
-    default: return checkDrain(p);
+    case MessageSchema::kRequestHead:
+      return checkRequestHead(p);
+    case MessageSchema::kResponseHead:
+      return checkResponseHead(p);
+    case MessageSchema::kRequestBody:
+      return checkBody(p);
+    case MessageSchema::kStreamReset:
+      return checkStreamReset(p);
+    case MessageSchema::kFlowEvent:
+      return checkFlowEvent(p);
+    case MessageSchema::kIdentityLabel:
+      return checkIdentityLabel(p);
+    case MessageSchema::kQuotePart:
+      return checkQuotePart(p);
+    case MessageSchema::kAttestChallenge:
+      return checkAttestChallenge(p);
+    default:
+      return checkDrain(p);
   }
 }
 
@@ -57,8 +87,8 @@ void roundTrip(MessageSchema s, std::span<const std::byte> p) {
       const RequestHeadView v = decodeRequestHead(p);
       if (!inside(v.target, p)) std::abort();
       const auto f = fieldsOf(v.fields, p, v.prefix.field_count);
-      n = encodeRequestHead(again, v.prefix.stream_id, static_cast<WireMethod>(v.prefix.method), v.prefix.flags,
-                            v.target, f);
+      n = encodeRequestHead(again, v.prefix.stream_id, static_cast<WireMethod>(v.prefix.method),
+                            v.prefix.flags, v.target, f);
       break;
     }
     case MessageSchema::kResponseHead: {
@@ -78,6 +108,22 @@ void roundTrip(MessageSchema s, std::span<const std::byte> p) {
       n = encodeIdentityLabel(again, v.prefix, v.identity);
       break;
     }
+    case MessageSchema::kQuotePart: {
+      const QuotePartView v = decodeQuotePart(p);
+      if (!inside(v.data, p) || v.data.size() != v.prefix.data_len) std::abort();
+      // The part as the DPU cuts it: `whole` holds the data at its offset (bounded here).
+      if (v.prefix.total_len <= 65536) {
+        std::string whole(v.prefix.total_len, '\0');
+        whole.replace(v.prefix.offset, v.data.size(), v.data);
+        size_t taken = 0;
+        n = encodeQuotePart(std::span(again.data(), p.size()), whole, v.prefix.offset,
+                            v.prefix.flags, &taken);
+        if (taken != v.data.size()) std::abort();
+      } else {
+        std::memcpy(again.data(), p.data(), p.size());
+      }
+      break;
+    }
     default:  // fixed layouts: the bytes are the struct
       std::memcpy(again.data(), p.data(), p.size());
       break;
@@ -89,7 +135,7 @@ void roundTrip(MessageSchema s, std::span<const std::byte> p) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const MessageSchema s = kSchemas[data[0] % std::size(kSchemas)];
+  const MessageSchema s = select(data[0]);
   // A private, exactly sized copy, as the ring consumer hands it over: ASan sees any overread.
   std::vector<std::byte> payload(reinterpret_cast<const std::byte*>(data + 1),
                                  reinterpret_cast<const std::byte*>(data + size));
@@ -102,9 +148,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 std::string dpuguard::fuzz::describeInput(std::string_view input) {
   if (input.empty()) return "empty";
   const auto sel = static_cast<uint8_t>(input[0]);
-  const MessageSchema s = kSchemas[sel % std::size(kSchemas)];
-  static constexpr const char* kNames[] = {"request_head", "response_head", "body", "stream_reset",
-                                           "flow_event",   "identity_label", "drain"};
   const auto p = std::as_bytes(std::span(input.data() + 1, input.size() - 1));
-  return std::string(check(s, p) ? "accepted:" : "rejected:") + kNames[sel % std::size(kSchemas)];
+  return std::string(check(select(sel), p) ? "accepted:" : "rejected:") + nameOf(sel);
 }
