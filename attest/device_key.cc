@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "attest/pem_key.h"
+
 namespace dpuguard::attest {
 namespace {
 
@@ -58,12 +60,9 @@ std::unique_ptr<DeviceKey> DeviceKey::load(const std::string& path, std::string*
     return nullptr;
   }
   FILE* f = ::fdopen(fd, "r");
-  EVP_PKEY* key = f != nullptr ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
+  EVP_PKEY* key = readPrivateKeyPem(f, path, why);
   if (f != nullptr) std::fclose(f);
-  if (key == nullptr) {
-    *why = "'" + path + "' holds no PEM private key";
-    return nullptr;
-  }
+  if (key == nullptr) return nullptr;
   if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
     EVP_PKEY_free(key);
     *why = "'" + path + "' is not an Ed25519 key (dpuguard keys attestation-init creates one)";

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "attest/digest.h"
+#include "attest/pem_key.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -31,7 +32,8 @@ class Measurer {
   bool publicHalf(std::string_view component, const std::string& path) {
     if (path.empty()) return true;
     FILE* f = std::fopen(path.c_str(), "r");
-    EVP_PKEY* key = f != nullptr ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
+    std::string unreadable;
+    EVP_PKEY* key = attest::readPrivateKeyPem(f, path, &unreadable);
     if (f != nullptr) std::fclose(f);
     unsigned char* der = nullptr;
     const int n = key != nullptr ? i2d_PUBKEY(key, &der) : -1;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "attest/pem_key.h"
 #include "proxy/tls/spiffe_id.h"
 #include "proxy/tls/tls_transport.h"
 
@@ -173,10 +174,17 @@ bool ServerContext::addCertificate(const TlsCertificateConfig& c, std::string* e
     *error = c.cert_file + ": " + opensslError();
     return false;
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, c.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+  bool encrypted = false;  // never a passphrase prompt (attest/pem_key.h)
+  SSL_CTX_set_default_passwd_cb(ctx, attest::refusePassphrase);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, &encrypted);
+  const bool key_read = SSL_CTX_use_PrivateKey_file(ctx, c.key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
+  if (!key_read) {
     const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
-    *error = c.key_file + ": " +
-             (mismatch ? "the key does not match the certificate " + c.cert_file : opensslError());
+    *error = encrypted ? attest::encryptedKeyProblem(c.key_file)
+                       : c.key_file + ": " +
+                             (mismatch ? "the key does not match the certificate " + c.cert_file
+                                       : opensslError());
     ERR_clear_error();
     return false;
   }

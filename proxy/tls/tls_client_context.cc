@@ -5,6 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "attest/pem_key.h"
+
 namespace dpuguard::proxy::tls {
 namespace {
 
@@ -99,9 +101,18 @@ std::shared_ptr<const TlsClientContext> TlsClientContext::create(const ClusterTl
                 lastError("no certificate chain could be read from '" + config.cert_file + "'")};
       return nullptr;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      *error = {"key_file", lastError("no private key could be read from '" + config.key_file +
-                                      "', or it does not match cert_file")};
+    bool encrypted = false;  // never a passphrase prompt (attest/pem_key.h)
+    SSL_CTX_set_default_passwd_cb(ctx, attest::refusePassphrase);
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, &encrypted);
+    const bool key_read =
+        SSL_CTX_use_PrivateKey_file(ctx, config.key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, nullptr);
+    if (!key_read) {
+      *error = {"key_file", encrypted
+                                ? attest::encryptedKeyProblem(config.key_file)
+                                : lastError("no private key could be read from '" +
+                                            config.key_file + "', or it does not match cert_file")};
+      ERR_clear_error();
       return nullptr;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -230,6 +230,22 @@ class AttestationTest(ProxyTestCase):
         self.assertRegex(r.stdout, r"bad\.yaml:19:13: attestation: '.*dev\.key' is a private key with mode "
                                    r"0644: it must be readable by its owner only \(chmod 600\)")
 
+    def test_an_encrypted_key_is_a_config_error_never_a_prompt(self):
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519", "-aes-128-cbc", "-pass", "pass:x",
+                        "-out", self.p.path("dev.key")], check=True, capture_output=True)
+        os.chmod(self.p.path("dev.key"), 0o600)
+        path = self.p.path("bad.yaml")
+        with open(path, "w") as f:
+            f.write(attested_config("127.0.0.1:1").replace("{port}", "1").replace("{admin}", "2").replace(
+                "{dir}", self.p.dir))
+        # A terminal would be asked for the passphrase: give it one that never answers.
+        r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True, timeout=20,
+                           stdin=subprocess.PIPE)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"bad\.yaml:19:13: attestation: '.*dev\.key' is an encrypted key: dpuguard "
+                                   r"reads unencrypted keys only")
+        self.assertNotIn("pass phrase", r.stdout + r.stderr)
+
     def test_serve_bridges_nothing_until_the_quote_verifies(self):
         nginx = self.p.nginx()
         self.cfg_text = attested_config("host://inference")

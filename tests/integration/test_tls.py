@@ -430,7 +430,8 @@ class TlsTest(ProxyTestCase):
             path = os.path.join(self.p.dir, "bad.yaml")
             with open(path, "w") as f:
                 f.write(text)
-            r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True)
+            r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True, timeout=20,
+                               stdin=subprocess.PIPE)
             self.assertEqual(r.returncode, 1, r.stdout)
             self.assertRegex(r.stdout, rf"{path}:\d+:\d+: .*{message}")
 
@@ -567,9 +568,16 @@ class TlsTest(ProxyTestCase):
         with open(self.pki.ca_bundle) as f, open(loose_ca, "w") as g:
             g.write(f.read())
         os.chmod(loose_ca, 0o666)
+        # An encrypted key: refused, never a passphrase prompt (nor the ioctl a prompt makes).
+        encrypted = os.path.join(self.p.dir, "encrypted.key")
+        subprocess.run(["openssl", "pkey", "-in", self.pki.server_key, "-aes-128-cbc", "-passout", "pass:x",
+                        "-out", encrypted], check=True, capture_output=True)
+        os.chmod(encrypted, 0o600)
         cases = [
             (tls_config(self.pki, [up], client_auth="optional").replace(f"ca_file: {self.pki.ca_bundle}", f"ca_file: {loose_ca}"),
              "writable by group or others"),
+            (tls_config(self.pki, [up]).replace(f"key_file: {self.pki.server_key}", f"key_file: {encrypted}"),
+             "is an encrypted key: dpuguard reads unencrypted keys only"),
             (tls_config(self.pki, [up], extra='      min_version: "1.2"\n      ciphers: "eNULL:@SECLEVEL=0"\n'),
              "no encryption or no authentication"),
         ]
@@ -577,7 +585,8 @@ class TlsTest(ProxyTestCase):
             path = os.path.join(self.p.dir, "bad.yaml")
             with open(path, "w") as f:
                 f.write(text.replace("{port}", "1").replace("{admin}", "2"))
-            r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True)
+            r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True, timeout=20,
+                               stdin=subprocess.PIPE)
             self.assertEqual(r.returncode, 1, r.stdout)
             self.assertRegex(r.stdout, rf"{path}:\d+:\d+: .*{message}")
 
