@@ -5,6 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <cstdlib>
+
 #include "attest/pem_key.h"
 
 namespace dpuguard::proxy::tls {
@@ -82,13 +84,18 @@ std::shared_ptr<const TlsClientContext> TlsClientContext::create(const ClusterTl
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (config.verify) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    const bool loaded = config.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) == 1
-                                               : SSL_CTX_load_verify_locations(
-                                                     ctx, config.ca_file.c_str(), nullptr) == 1;
-    if (!loaded) {
+    // Without ca_file: the system's CA bundle (SSL_CERT_FILE, else OpenSSL's default file,
+    // Debian's ca-certificates.crt), read whole now. Not the hashed certificate directory
+    // SSL_CTX_set_default_verify_paths adds: OpenSSL opens that lazily, during a handshake on
+    // a worker, which the sandbox forbids (and a file read per handshake is not ours to do).
+    const char* env = std::getenv(X509_get_default_cert_file_env());
+    const std::string bundle = env != nullptr && *env != '\0' ? env : X509_get_default_cert_file();
+    const std::string& from = config.ca_file.empty() ? bundle : config.ca_file;
+    if (SSL_CTX_load_verify_locations(ctx, from.c_str(), nullptr) != 1) {
       *error = {config.ca_file.empty() ? "" : "ca_file",
                 lastError(config.ca_file.empty()
-                              ? "cannot load the system's trust store"
+                              ? "cannot load the system's CA bundle '" + bundle +
+                                    "' (install ca-certificates, or give ca_file)"
                               : "no CA certificate could be read from '" + config.ca_file + "'")};
       return nullptr;
     }

@@ -141,6 +141,18 @@ class UpstreamTlsTest(ProxyTestCase):
         self.check_tls_refused(d, "bad_certificate", "unable to get local issuer certificate")
         self.assertEqual(access_log(self.p, ng), [])  # no request reached it
 
+    def test_the_system_trust_store_is_read_at_load_and_refuses_a_private_ca(self):
+        # No ca_file: the system's CA bundle, which knows nothing of the test PKI. The bundle
+        # is read when the config loads, never during a handshake (a worker opening
+        # /etc/ssl/certs would be killed by the sandbox); twice, so the refusal is no fluke.
+        ng = self.nginx()
+        d = self.dpuguard(ng, tls_cluster(server_name=SERVER_NAME))
+        self.check_tls_refused(d, "bad_certificate", "unable to get local issuer certificate")
+        status, _, _ = get(d, "/hello")
+        self.assertEqual(status, 502)
+        self.assertIsNone(d.proc.poll(), "dpuguard died")
+        self.assertEqual(access_log(self.p, ng), [])
+
     def test_another_name_is_refused(self):
         ng = self.nginx()
         d = self.dpuguard(ng, tls_cluster(ca_file=self.pki.root_cert, server_name="other.example.test"))
