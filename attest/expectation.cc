@@ -7,6 +7,7 @@
 
 #include "attest/device_key.h"
 #include "attest/digest.h"
+#include "attest/json_fields.h"
 
 namespace dpuguard::attest {
 namespace {
@@ -28,6 +29,15 @@ bool Expectation::parse(std::string_view json, Expectation* out, std::string* wh
     *why = std::string("the expectation is not JSON: ") + simdjson::error_message(err);
     return false;
   }
+  simdjson::dom::object top;
+  if (root.get_object().get(top) != simdjson::SUCCESS) {
+    *why = "the expectation is not a JSON object";
+    return false;
+  }
+  if (std::string p = fieldsProblem(top, {"expect"}, "the expectation"); !p.empty()) {
+    *why = std::move(p);
+    return false;
+  }
   simdjson::dom::array list;
   if (root["expect"].get_array().get(list) != simdjson::SUCCESS) {
     *why = "the expectation needs an 'expect' list";
@@ -39,6 +49,15 @@ bool Expectation::parse(std::string_view json, Expectation* out, std::string* wh
     if (out->entries_.size() >= MeasurementLog::kMaxEntries) {
       *why = "the expectation has more than " + std::to_string(MeasurementLog::kMaxEntries) +
              " entries";
+      return false;
+    }
+    simdjson::dom::object fields;
+    if (e.get_object().get(fields) != simdjson::SUCCESS) {
+      *why = where + " is not an object";
+      return false;
+    }
+    if (std::string p = fieldsProblem(fields, {"component", "path", "sha256"}, where); !p.empty()) {
+      *why = std::move(p);
       return false;
     }
     Entry entry;
@@ -76,6 +95,17 @@ bool Expectation::parse(std::string_view json, Expectation* out, std::string* wh
     for (const std::string& d : entry.sha256) {
       if (!isSha256Hex(d)) {
         *why = where + ": '" + d + "' is not 64 lower-case hex digits";
+        return false;
+      }
+    }
+    // One entry per component and path: a second would never be matched (list several
+    // accepted digests in one entry's sha256 instead).
+    for (size_t i = 0; i < out->entries_.size(); ++i) {
+      const Entry& o = out->entries_[i];
+      if (o.component == entry.component && o.any_path == entry.any_path && o.path == entry.path) {
+        *why = where + " repeats expect entry " + std::to_string(i) + " (component '" +
+               entry.component + "'" + (entry.any_path ? "" : ", path '" + entry.path + "'") +
+               "): list every accepted digest in one entry's sha256";
         return false;
       }
     }

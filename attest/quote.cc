@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "attest/digest.h"
+#include "attest/json_fields.h"
 
 namespace dpuguard::attest {
 namespace {
@@ -34,6 +35,14 @@ bool parseLog(simdjson::dom::array entries, MeasurementLog* log, std::string* wh
     simdjson::dom::object m;
     uint64_t i = 0;
     std::string_view component, path, sha;
+    if (e.get_object().get(m) == simdjson::SUCCESS) {
+      const std::string p = fieldsProblem(m, {"index", "component", "path", "sha256"},
+                                          "log entry " + std::to_string(index));
+      if (!p.empty()) {
+        *why = "the quote's " + p;
+        return false;
+      }
+    }
     if (e.get_object().get(m) != simdjson::SUCCESS || m["index"].get_uint64().get(i) ||
         m["component"].get_string().get(component) || m["path"].get_string().get(path) ||
         m["sha256"].get_string().get(sha)) {
@@ -84,8 +93,12 @@ std::string quoteJson(const SignedQuote& q) {
 std::string nonceProblem(std::string_view hex) {
   std::string bytes;
   if (hex.empty()) return "a nonce is required (nonce=HEX)";
-  if (!fromHex(hex, &bytes)) return "the nonce must be hex digits";
-  if (bytes.size() < kMinNonceBytes || bytes.size() > kMaxNonceBytes) {
+  if (hex.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos)
+    return "the nonce must be hex digits";
+  if (hex.size() % 2 != 0)
+    return "the nonce must be whole bytes: an even number of hex digits, not " +
+           std::to_string(hex.size());
+  if (!fromHex(hex, &bytes) || bytes.size() < kMinNonceBytes || bytes.size() > kMaxNonceBytes) {
     return "the nonce must be " + std::to_string(kMinNonceBytes) + " to " +
            std::to_string(kMaxNonceBytes) + " bytes (" + std::to_string(kMinNonceBytes * 2) +
            " to " + std::to_string(kMaxNonceBytes * 2) + " hex digits), not " +
@@ -108,6 +121,14 @@ bool parseQuote(std::string_view json, SignedQuote* out, std::string* why) {
   simdjson::dom::object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS) {
     *why = "the quote is not a JSON object";
+    return false;
+  }
+  if (std::string p = fieldsProblem(obj,
+                                    {"version", "nonce", "boot_id", "time", "measurement_id",
+                                     "composite", "log", "signature"},
+                                    "the quote");
+      !p.empty()) {
+    *why = std::move(p);
     return false;
   }
   uint64_t version = 0;

@@ -59,6 +59,23 @@ TEST(Expectation, AnUnexpectedOrMissingComponentIsNamed) {
   EXPECT_EQ(e.check(moved), "component 'config' (/etc/other.yaml) is not in the expectation");
 }
 
+TEST(Expectation, KeysTwiceUnknownKeysAndRepeatedEntriesAreRefused) {
+  const std::string entry =
+      R"({"component":"config","path":"/etc/d.yaml","sha256":")" + kCfg + R"("})";
+  EXPECT_EQ(
+      parseError(R"({"expect":[)" + entry + "," + entry + "]}"),
+      "expect entry 1 repeats expect entry 0 (component 'config', path '/etc/d.yaml'): list every "
+      "accepted digest in one entry's sha256");
+  EXPECT_EQ(parseError(R"({"expect":[{"component":"config","paht":"/etc/d.yaml","sha256":")" +
+                       kCfg + R"("}]})"),
+            "expect entry 0 has an unknown key 'paht'");
+  EXPECT_EQ(parseError(R"({"expect":[{"component":"config","component":"executable","sha256":")" +
+                       kCfg + R"("}]})"),
+            "expect entry 0 gives 'component' twice");
+  EXPECT_EQ(parseError(R"({"expect":[],"composite":"00"})"),
+            "the expectation has an unknown key 'composite'");
+}
+
 TEST(Expectation, MalformedExpectationsAreRefused) {
   EXPECT_EQ(parseError("{}"), "the expectation needs an 'expect' list");
   EXPECT_EQ(parseError(R"({"expect":[{"sha256":")" + kOld + R"("}]})"),

@@ -35,7 +35,9 @@ class QuoteTest : public ::testing::Test {
     ASSERT_EQ(q_.signature.size(), kSignatureBytes);
     ASSERT_TRUE(Expectation::parse(Expectation::fromLog(q_.quote.log), &expect_, &why)) << why;
   }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  void TearDown() override {
+    if (std::system(("rm -rf " + dir_).c_str()) != 0) ADD_FAILURE() << "rm -rf " << dir_;
+  }
 
   // The quote's JSON with `from` replaced by `to` once.
   std::string edited(const std::string& from, const std::string& to) {
@@ -120,12 +122,21 @@ TEST_F(QuoteTest, MalformedQuotesAreRefusedPrecisely) {
             "the quote's signature must be 128 hex digits");
   EXPECT_EQ(parseError(std::string(kMaxQuoteBytes + 1, ' ')),
             "the quote is larger than 2097152 bytes");
+  // A key twice (parsers disagree on which counts) or a key nobody defined.
+  EXPECT_EQ(parseError(edited("\"version\":1", "\"version\":1,\"log\":[]")),
+            "the quote gives 'log' twice");
+  EXPECT_EQ(parseError(edited("\"version\":1", "\"version\":1,\"note\":\"x\"")),
+            "the quote has an unknown key 'note'");
+  EXPECT_EQ(parseError(
+                edited("\"index\":1,", "\"index\":1,\"sha256\":\"" + std::string(64, 'a') + "\",")),
+            "the quote's log entry 1 gives 'sha256' twice");
 }
 
 TEST_F(QuoteTest, NonceBounds) {
   EXPECT_EQ(nonceProblem(""), "a nonce is required (nonce=HEX)");
   EXPECT_EQ(nonceProblem("zz"), "the nonce must be hex digits");
-  EXPECT_EQ(nonceProblem(std::string(31, 'a')), "the nonce must be hex digits");
+  EXPECT_EQ(nonceProblem(std::string(31, 'a')),
+            "the nonce must be whole bytes: an even number of hex digits, not 31");
   EXPECT_NE(nonceProblem(std::string(30, 'a')), "");
   EXPECT_NE(nonceProblem(std::string(130, 'a')), "");
   EXPECT_EQ(nonceProblem(std::string(32, 'a')), "");
