@@ -175,6 +175,21 @@ class AttestationTest(ProxyTestCase):
         offline = [HOST_BIN, "verify", "--expect", expect, "--quote", self.p.path("quote.json")]
         r = subprocess.run([*offline, "--pubkey", self.pub, "--nonce", nonce], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+        # The verifier's own nonce, spelt in upper case, is the same nonce; a malformed one is
+        # a usage error, not a "replay".
+        r = subprocess.run([*offline, "--pubkey", self.pub, "--nonce", nonce.upper()], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([*offline, "--pubkey", self.pub, "--nonce", "001"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--nonce: the nonce must be whole bytes", r.stderr)
+        # Input files are bounded regular files: a device or a FIFO is refused, not read forever.
+        os.mkfifo(self.p.path("fifo"))
+        for bad in ("/dev/zero", self.p.path("fifo")):
+            r = subprocess.run([HOST_BIN, "verify", "--expect", expect, "--quote", bad, "--pubkey", self.pub,
+                                "--nonce", nonce], capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("is not a regular file", r.stderr)
         r = subprocess.run([*offline, "--pubkey", self.pub, "--nonce", os.urandom(32).hex()],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
@@ -198,6 +213,7 @@ class AttestationTest(ProxyTestCase):
             "/attestation?nonce=" + "ab" * 8: "must be 16 to 64 bytes (32 to 128 hex digits), not 16",
             "/attestation?nonce=" + "ab" * 65: "not 130 digits",
             "/attestation?nonce=" + "zz" * 16: "the nonce must be hex digits",
+            "/attestation?nonce=" + "a" * 33: "an even number of hex digits, not 33",
             "/attestation?nonce=" + "ab" * 16 + "&nonce=" + "ab" * 16: "nonce given twice",
             "/attestation?n=1": "takes one parameter, nonce=HEX",
         }

@@ -8,10 +8,11 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
-from harness import ProxyTestCase, ResponseStream, curl, decoded_body, raw_exchange, read_to_end, recv_head, status_of
+from harness import HOST_BIN, ProxyTestCase, ResponseStream, curl, decoded_body, raw_exchange, read_to_end, recv_head, status_of
 
 
 
@@ -111,6 +112,17 @@ class HostChannelTest(ProxyTestCase):
         with_events = [t for t, n in arrivals if n]
         self.assertGreater(len(with_events), 3, "events were batched instead of streamed")
         self.assertGreater(with_events[-1] - with_events[0], 0.1)
+
+    def test_bad_numbers_on_dpuguard_hosts_command_line_are_usage_errors(self):
+        base = [HOST_BIN, "serve", "x", "--forward", "http://127.0.0.1:1", "--socket-dir", self.p.path("sock")]
+        for flag, value in (("--attest-interval-ms", "abc"), ("--attest-interval-ms", "-1"),
+                            ("--attest-interval-ms", "0"), ("--attest-interval-ms", "99999999999999999999"),
+                            ("--ring-slots", "abc"), ("--drain-ms", ""), ("--forward", "http://127.0.0.1:80x")):
+            r = subprocess.run([*base, flag, value], capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, (flag, value, r.stderr))
+            self.assertIn("usage: dpuguard-host", r.stderr)
+        r = subprocess.run([*base, "--drain-ms"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, "a flag without its value")
 
     def test_no_host_is_a_fast_502(self):
         dg = self.p.dpuguard(host_config())

@@ -2,18 +2,18 @@
 #include "tools/dpuguard-host/attestor.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "attest/digest.h"
 #include "attest/quote.h"
@@ -30,14 +30,33 @@ int64_t nowMs() {
 }  // namespace
 
 bool readFile(const std::string& path, std::string* out, std::string* why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Non-blocking open: a FIFO given by mistake is refused below, not waited on forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
     *why = "cannot read '" + path + "': " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
     return false;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxInputFileBytes) {
+    *why = "'" + path + "' is " +
+           (S_ISREG(st.st_mode) ? "larger than " + std::to_string(kMaxInputFileBytes) + " bytes"
+                                : std::string("not a regular file"));
+    ::close(fd);
+    return false;
+  }
+  out->clear();
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && out->size() <= kMaxInputFileBytes)
+    out->append(buf, static_cast<size_t>(n));
+  const int err = errno;
+  ::close(fd);
+  if (n < 0 || out->size() > kMaxInputFileBytes) {
+    *why = n < 0 ? "cannot read '" + path + "': " + std::strerror(err)
+                 : "'" + path + "' grew past " + std::to_string(kMaxInputFileBytes) + " bytes";
+    return false;
+  }
   return true;
 }
 
@@ -57,7 +76,11 @@ bool parseAddress(std::string text, sockaddr_in* out) {
   if (colon == std::string::npos) return false;
   *out = sockaddr_in{};
   out->sin_family = AF_INET;
-  const int port = std::atoi(text.c_str() + colon + 1);
+  const std::string digits = text.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  const int port = std::atoi(digits.c_str());
   out->sin_port = htons(static_cast<uint16_t>(port));
   return port > 0 && port < 65536 &&
          inet_pton(AF_INET, text.substr(0, colon).c_str(), &out->sin_addr) == 1;
@@ -164,6 +187,13 @@ int verifyCommand(int argc, char** argv) {
   }
   std::string expect_text, pem, why, id;
   attest::Expectation expect;
+  if (offline) {  // the nonce the verifier chose: checked as /attestation checks it
+    if (const std::string problem = attest::nonceProblem(nonce); !problem.empty()) {
+      std::fprintf(stderr, "dpuguard-host verify: --nonce: %s\n", problem.c_str());
+      return 2;
+    }
+    for (char& c : nonce) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+  }
   if (!readFile(expect_file, &expect_text, &why) || !readFile(pubkey_file, &pem, &why) ||
       !attest::Expectation::parse(expect_text, &expect, &why)) {
     std::fprintf(stderr, "dpuguard-host verify: %s\n", why.c_str());

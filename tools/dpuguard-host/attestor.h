@@ -26,7 +26,9 @@ class Attestor {
   attest::Expectation expect_;
 };
 
-// A whole file; false with *why.
+// A whole regular file of at most kMaxInputFileBytes (a quote, an expectation, a key);
+// false with *why.
+inline constexpr size_t kMaxInputFileBytes = 4u << 20;
 bool readFile(const std::string& path, std::string* out, std::string* why);
 
 // "IP:PORT" or "http://IP:PORT" (IPv4).

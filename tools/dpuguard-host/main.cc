@@ -73,6 +73,7 @@ int usage() {
       "[--ring-slot-bytes N]\n"
       "         serve and events also take --expect FILE --pubkey FILE [--attest-interval-ms N]:\n"
       "         nothing passes until the quote dpuguard signs over the channel's nonce verifies\n"
+      "         (N: 50..3600000 ms, default 1000)\n"
       "       dpuguard-host verify --expect FILE --pubkey FILE (--admin http://IP:PORT | --quote "
       "FILE --nonce HEX)\n");
   return 2;
@@ -203,6 +204,19 @@ int main(int argc, char** argv) {
   uint32_t attest_interval_ms = 1000;
   shm::RingGeometry geometry{256, 16384};
   uint32_t drain_ms = 10000;
+  // Every flag takes a value; numbers are decimal digits within their range, else usage.
+  bool numbers_ok = (argc - 3) % 2 == 0;
+  auto number = [&numbers_ok](const std::string& v, uint32_t min, uint32_t max) -> uint32_t {
+    uint64_t n = 0;
+    bool ok = !v.empty() && v.size() <= 10;
+    for (char c : v) {
+      ok = ok && c >= '0' && c <= '9';
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    ok = ok && n >= min && n <= max;
+    numbers_ok = numbers_ok && ok;
+    return ok ? static_cast<uint32_t>(n) : min;
+  };
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--socket-dir")
@@ -212,22 +226,22 @@ int main(int argc, char** argv) {
     else if (flag == "--labels" && mode == "events")
       labels_file = value;
     else if (flag == "--ring-slots")
-      geometry.capacity = static_cast<uint32_t>(std::stoul(value));
+      geometry.capacity = number(value, 1, 1u << 20);
     else if (flag == "--ring-slot-bytes")
-      geometry.payload_stride = static_cast<uint32_t>(std::stoul(value));
+      geometry.payload_stride = number(value, 1, 1u << 24);
     else if (flag == "--drain-ms")
-      drain_ms = static_cast<uint32_t>(std::stoul(value));
+      drain_ms = number(value, 0, 3'600'000);
     else if (flag == "--expect")
       expect_file = value;
     else if (flag == "--pubkey")
       pubkey_file = value;
     else if (flag == "--attest-interval-ms")
-      attest_interval_ms = static_cast<uint32_t>(std::stoul(value));
+      attest_interval_ms = number(value, 50, 3'600'000);
     else
       return usage();
   }
   sockaddr_in backend{};
-  if ((mode != "serve" && mode != "events") ||
+  if (!numbers_ok || (mode != "serve" && mode != "events") ||
       (mode == "serve" &&
        (forward.rfind("http://", 0) != 0 || !host::parseAddress(forward, &backend))) ||
       !geometry.valid()) {
@@ -236,7 +250,6 @@ int main(int argc, char** argv) {
   static host::TrustAnchor anchor;
   const bool attest = !expect_file.empty() || !pubkey_file.empty();
   if (attest && !loadAnchor(expect_file, pubkey_file, &anchor)) return 1;
-  if (attest_interval_ms < 50) return usage();
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = onStop;
