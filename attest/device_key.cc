@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "attest/pem_key.h"
+#include "attest/regular_file.h"
 
 namespace dpuguard::attest {
 namespace {
@@ -43,10 +44,11 @@ std::string bioText(BIO* bio) {
 }  // namespace
 
 std::unique_ptr<DeviceKey> DeviceKey::load(const std::string& path, std::string* why) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  std::string err;
+  const int fd = openRegularFile(path, &err);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0) {
-    *why = "cannot read '" + path + "': " + std::strerror(errno) +
+    *why = "cannot read '" + path + "': " + (fd < 0 ? err : std::string(std::strerror(errno))) +
            " (dpuguard keys attestation-init --file FILE creates a key)";
     if (fd >= 0) ::close(fd);
     return nullptr;

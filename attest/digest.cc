@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "attest/regular_file.h"
+
 namespace dpuguard::attest {
 
 std::string sha256Hex(std::string_view bytes) {
@@ -18,18 +20,12 @@ std::string sha256Hex(std::string_view bytes) {
 }
 
 bool sha256File(const std::string& path, std::string* hex, std::string* why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *why = "cannot read '" + path + "': " + std::strerror(errno);
+  std::string text, err;
+  if (!readRegularFile(path, &text, &err)) {
+    *why = "cannot read '" + path + "': " + err;
     return false;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    *why = "cannot read '" + path + "'";
-    return false;
-  }
-  *hex = sha256Hex(text.str());
+  *hex = sha256Hex(text);
   return !hex->empty();
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "attest/regular_file.h"
 #include "proxy/loader/canonical_yaml.h"
 #include "proxy/loader/cluster_tls_loader.h"
 #include "proxy/loader/host_channel_loader.h"
@@ -456,11 +457,10 @@ LoadResult ConfigLoader::loadString(const std::string& text, const std::string& 
 }
 
 LoadResult ConfigLoader::loadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return LoadResult{nullptr, {ConfigError{path, 0, 0, "cannot open file"}}};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return loadString(ss.str(), path);
+  std::string text, why;
+  if (!attest::readRegularFile(path, &text, &why))
+    return LoadResult{nullptr, {ConfigError{path, 0, 0, "cannot read file: " + why}}};
+  return loadString(text, path);
 }
 
 }  // namespace dpuguard::proxy

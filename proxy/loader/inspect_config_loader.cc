@@ -1,11 +1,14 @@
 #include "proxy/loader/inspect_config_loader.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "attest/regular_file.h"
 #include "proxy/inspect/api_key_table.h"
 #include "proxy/inspect/completion_scan.h"
 #include "proxy/inspect/edge_baseline.h"
@@ -65,18 +68,15 @@ void readApiKeys(Context& ctx, const YAML::Node& node, ApiKeysConfig& k) {
     ctx.error(r.get("file").Mark(), "api_keys: " + why);
     return;
   }
-  std::ifstream in(k.file, std::ios::binary);
-  if (!in) {
-    ctx.error(r.get("file").Mark(), "api_keys: cannot read '" + k.file +
-                                        "': " + std::strerror(errno) +
+  std::string text, why;
+  if (!attest::readRegularFile(k.file, &text, &why)) {
+    ctx.error(r.get("file").Mark(), "api_keys: cannot read '" + k.file + "': " + why +
                                         " (dpuguard keys add IDENTITY --file FILE creates it)");
     return;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  ctx.measured("api_keys", k.file, text.str());
+  ctx.measured("api_keys", k.file, text);
   std::vector<ConfigError> errors;
-  k.table = inspect::ApiKeyTable::parse(text.str(), k.file, &errors);
+  k.table = inspect::ApiKeyTable::parse(text, k.file, &errors);
   for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
 }
 
@@ -110,20 +110,19 @@ void readPolicy(Context& ctx, const YAML::Node& node, const Config& c, PolicyCon
   if ((p.mode == PolicyMode::kEnforce || p.mode == PolicyMode::kLearn) &&
       !p.baseline_file.empty()) {
     // Enforce needs the file; learn adds to it when it exists.
-    std::ifstream in(p.baseline_file, std::ios::binary);
-    if (!in && p.mode == PolicyMode::kLearn) {
+    std::string text, why;
+    const bool absent = ::access(p.baseline_file.c_str(), F_OK) != 0 && errno == ENOENT;
+    if (absent && p.mode == PolicyMode::kLearn) {
       // nothing learned yet
-    } else if (!in) {
+    } else if (!attest::readRegularFile(p.baseline_file, &text, &why)) {
       ctx.error(r.get("baseline_file").Mark(), "policy: cannot read baseline_file '" +
-                                                   p.baseline_file +
-                                                   "' (run with mode learn first to write it)");
+                                                   p.baseline_file + "': " + why +
+                                                   " (run with mode learn first to write it)");
     } else {
-      std::ostringstream text;
-      text << in.rdbuf();
-      ctx.measured("baseline", p.baseline_file, text.str());
+      ctx.measured("baseline", p.baseline_file, text);
       std::vector<ConfigError> errors;
       p.baseline = std::make_shared<inspect::EdgeBaseline>(
-          inspect::EdgeBaseline::parse(text.str(), p.baseline_file, &errors));
+          inspect::EdgeBaseline::parse(text, p.baseline_file, &errors));
       for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
     }
   }
@@ -209,9 +208,9 @@ void readSignatures(Context& ctx, const YAML::Node& node, std::vector<inspect::S
       }
       all.push_back(std::move(sig));
     }
-    if (!errors.empty() && errors.front().line == 0)
+    if (!errors.empty() && errors.front().line == 0)  // the file itself: say where it is named
       errors.front() = {file, f.Mark().line + 1, f.Mark().column + 1,
-                        "cannot open rule file '" + path + "'"};
+                        "'" + path + "': " + errors.front().message};
     for (ConfigError& e : errors) ctx.errors().push_back(std::move(e));
   }
   for (inspect::Signature& sig : canaries) {

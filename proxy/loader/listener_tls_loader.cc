@@ -30,6 +30,8 @@ void readCertificate(Context& ctx, const YAML::Node& n, const std::string& what,
   c.key_file = resolveConfigPath(ctx, c.key_file);
   if (YAML::Node names = r.get("names"); names.IsDefined())
     c.names = readStringList(ctx, names, what + " names");
+  if (!c.cert_file.empty())
+    checkReadableFile(ctx, r.get("cert_file"), what + " cert_file", c.cert_file);
   if (!c.key_file.empty()) {
     if (const std::string why = privateKeyFileProblem(c.key_file); !why.empty())
       ctx.error(r.get("key_file").Mark(), what + ": " + why);
@@ -53,6 +55,8 @@ void readClientAuth(Context& ctx, const YAML::Node& n, const std::string& what,
   a.ca_file = resolveConfigPath(ctx, a.ca_file);
   if (const std::string why = writableByOthersProblem(a.ca_file); !why.empty())
     ctx.error(r.get("ca_file").Mark(), what + ": " + why);
+  else if (!a.ca_file.empty())
+    checkReadableFile(ctx, r.get("ca_file"), what + " ca_file", a.ca_file);
   r.readUint("verify_depth", a.verify_depth, 1, 16);
   if (YAML::Node td = r.get("trust_domains"); td.IsDefined())
     a.trust_domains = readStringList(ctx, td, what + " trust_domains");

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attest/regular_file.h"
 #include "proxy/loader/map_reader.h"
 
 namespace dpuguard::proxy {
@@ -128,15 +129,13 @@ std::vector<inspect::Signature> loadSignatureText(const std::string& text, const
 std::vector<inspect::Signature> loadSignatureFile(const std::string& path,
                                                   std::vector<ConfigError>* errors,
                                                   std::string* text_read) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors->push_back({path, 0, 0, "cannot open rule file"});
+  std::string text, why;
+  if (!attest::readRegularFile(path, &text, &why)) {
+    errors->push_back({path, 0, 0, "cannot read rule file: " + why});
     return {};
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (text_read != nullptr) *text_read = ss.str();
-  return loadSignatureText(ss.str(), path, errors);
+  if (text_read != nullptr) *text_read = text;
+  return loadSignatureText(text, path, errors);
 }
 
 }  // namespace dpuguard::proxy

@@ -9,6 +9,7 @@
 
 #include "attest/digest.h"
 #include "attest/pem_key.h"
+#include "attest/regular_file.h"
 
 namespace dpuguard::proxy {
 namespace {
@@ -31,8 +32,10 @@ class Measurer {
   // The SHA-256 of the DER SubjectPublicKeyInfo of the private key in `path`.
   bool publicHalf(std::string_view component, const std::string& path) {
     if (path.empty()) return true;
-    FILE* f = std::fopen(path.c_str(), "r");
     std::string unreadable;
+    const int fd = attest::openRegularFile(path, &unreadable);
+    FILE* f = fd >= 0 ? ::fdopen(fd, "r") : nullptr;
+    if (fd >= 0 && f == nullptr) ::close(fd);
     EVP_PKEY* key = attest::readPrivateKeyPem(f, path, &unreadable);
     if (f != nullptr) std::fclose(f);
     unsigned char* der = nullptr;

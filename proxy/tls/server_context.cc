@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "attest/pem_key.h"
+#include "attest/regular_file.h"
 #include "proxy/tls/spiffe_id.h"
 #include "proxy/tls/tls_transport.h"
 
@@ -227,14 +228,12 @@ bool ServerContext::computeSessionContext(std::string* error) {
   std::string material = "dpuguard-session/" + std::to_string(static_cast<int>(auth.mode));
   for (const std::string& d : auth.trust_domains) material += "/" + d;
   if (auth.mode != ClientAuthMode::kNone) {
-    FILE* f = std::fopen(auth.ca_file.c_str(), "rb");
-    if (f == nullptr) {
-      *error = auth.ca_file + ": cannot read";
+    std::string text, why;
+    if (!attest::readRegularFile(auth.ca_file, &text, &why)) {
+      *error = auth.ca_file + ": cannot read: " + why;
       return false;
     }
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) material.append(buf, n);
-    std::fclose(f);
+    material += text;
   }
   unsigned int len = 0;
   unsigned char digest[EVP_MAX_MD_SIZE];

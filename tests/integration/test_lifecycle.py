@@ -31,6 +31,36 @@ class LifecycleTest(ProxyTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("rutes", r.stderr)
 
+    def test_a_fifo_or_device_as_a_file_is_refused_at_once(self):
+        # A FIFO given by mistake (or a device) would block open(2) until a writer comes: the
+        # config, a rule file, a key, a certificate are each refused as "not a regular file".
+        up = self.p.mock_llm()
+        fifo = self.p.path("fifo")
+        os.mkfifo(fifo)
+        rules = config([up], extra_top=f"signatures:\n  files: [{fifo}]\n")
+        key = config([up], extra_top=f"attestation:\n  key_file: {fifo}\n")
+        cert = config([up]).replace("    address: 127.0.0.1:{port}\n", "    address: 127.0.0.1:{port}\n"
+                                    f"    tls:\n      certificates:\n        - {{cert_file: /dev/zero, "
+                                    f"key_file: {fifo}}}\n", 1)
+        for name, text in (("rules.yaml", rules), ("key.yaml", key), ("cert.yaml", cert)):
+            path = self.p.path(name)
+            with open(path, "w") as f:
+                f.write(text.replace("{port}", "1").replace("{admin}", "2"))
+            r = subprocess.run([BIN, "check-config", path], capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 1, (name, r.stdout))
+            self.assertIn("not a regular file", r.stdout, name)
+        r = subprocess.run([BIN, "check-config", fifo], capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not a regular file", r.stdout + r.stderr)
+        # A reload onto such a config is refused and the process still stops on SIGTERM.
+        d = self.p.dpuguard(config([up]))
+        d.rewrite_config(rules)
+        d.reload()
+        wait_until("the refused reload", lambda: "not a regular file" in d.log())
+        self.assertEqual(curl("-o", "/dev/null", "-w", "%{http_code}", d.url("/v1/models"))[1], b"200")
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=15), 0)
+
     def test_admin_endpoints(self):
         ng = self.p.nginx()
         d = self.p.dpuguard(config([ng]))

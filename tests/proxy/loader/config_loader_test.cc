@@ -78,8 +78,8 @@ policy:
   const std::string enforce =
       std::string(kMinimal) + "policy: {mode: enforce, baseline_file: /nonexistent/edges}\n";
   EXPECT_EQ(errorsOf(enforce),
-            "t.yaml:10:40: policy: cannot read baseline_file '/nonexistent/edges' (run with mode "
-            "learn first to write it)\n");
+            "t.yaml:10:40: policy: cannot read baseline_file '/nonexistent/edges': No such file or "
+            "directory (run with mode learn first to write it)\n");
 }
 
 TEST(ConfigLoaderTest, InferenceAndRateLimitKeysArePositioned) {
@@ -422,7 +422,8 @@ TEST(ConfigLoaderTest, EmptyAndMissingFile) {
   EXPECT_NE(errorsOf("").find("the file is empty"), std::string::npos);
   LoadResult r = ConfigLoader::loadFile("/nonexistent/dpuguard.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.errors[0].toString(), "/nonexistent/dpuguard.yaml:0:0: cannot open file");
+  EXPECT_EQ(r.errors[0].toString(),
+            "/nonexistent/dpuguard.yaml:0:0: cannot read file: No such file or directory");
 }
 
 TEST(ConfigLoaderTest, EditDistance) {
