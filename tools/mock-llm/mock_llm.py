@@ -168,7 +168,13 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self.send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error", "code": "bad_json"}})
         chat = url.path.endswith("chat/completions")
-        prompt = req.get("messages", [{}])[-1].get("content", "") if chat else req.get("prompt", "")
+        if not isinstance(req, dict):
+            return self.send_json(400, {"error": {"message": "body is not a JSON object", "type": "invalid_request_error", "code": "bad_json"}})
+        messages = req.get("messages", [{}]) if chat else None
+        if chat and (not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict)):
+            return self.send_json(400, {"error": {"message": "'messages' must be a non-empty list of objects",
+                                                  "type": "invalid_request_error", "code": "bad_messages"}})
+        prompt = messages[-1].get("content", "") if chat else req.get("prompt", "")
         max_tokens = req.get("max_tokens")
         tokens = tokens_for(str(prompt), None if max_tokens is None else int(max_tokens))
         usage = {"prompt_tokens": len(str(prompt).split()), "completion_tokens": len(tokens),
