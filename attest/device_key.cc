@@ -2,6 +2,7 @@
 #include "attest/device_key.h"
 
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,13 +119,32 @@ std::string DeviceKey::publicPem() const {
   return text;
 }
 
-bool verifyEd25519(std::string_view public_pem, std::string_view bytes, std::string_view signature,
-                   std::string* why) {
+namespace {
+
+EVP_PKEY* readPublicKey(std::string_view public_pem) {
   BIO* bio = BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size()));
   EVP_PKEY* key = bio != nullptr ? PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr) : nullptr;
   BIO_free(bio);
-  if (key == nullptr || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+  ERR_clear_error();
+  if (key != nullptr && EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
     EVP_PKEY_free(key);
+    return nullptr;
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string publicKeyProblem(std::string_view public_pem) {
+  EVP_PKEY* key = readPublicKey(public_pem);
+  EVP_PKEY_free(key);
+  return key != nullptr ? "" : "the public key is not a PEM Ed25519 public key";
+}
+
+bool verifyEd25519(std::string_view public_pem, std::string_view bytes, std::string_view signature,
+                   std::string* why) {
+  EVP_PKEY* key = readPublicKey(public_pem);
+  if (key == nullptr) {
     *why = "the public key is not a PEM Ed25519 public key";
     return false;
   }

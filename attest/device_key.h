@@ -34,6 +34,10 @@ class DeviceKey {
   EVP_PKEY* key_;
 };
 
+// Why `public_pem` is not a PEM Ed25519 public key, or "" (a verifier checks its anchor at
+// start, not at the first quote).
+std::string publicKeyProblem(std::string_view public_pem);
+
 // Whether `signature` is `bytes` signed by the Ed25519 public key in `public_pem`; false with
 // *why (an unreadable key, another kind of key, a bad signature).
 bool verifyEd25519(std::string_view public_pem, std::string_view bytes, std::string_view signature,

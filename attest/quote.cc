@@ -72,8 +72,9 @@ bool parseLog(simdjson::dom::array entries, MeasurementLog* log, std::string* wh
 }  // namespace
 
 std::string Quote::signedBytes() const {
-  return "dpuguard-quote-v1\nnonce " + nonce + "\nboot_id " + boot_id + "\ntime " +
-         std::to_string(time) + "\ncomposite " + log.composite() + "\n" + log.canonical();
+  return "dpuguard-quote-v1\ncontext " + context + "\nnonce " + nonce + "\nboot_id " + boot_id +
+         "\ntime " + std::to_string(time) + "\ncomposite " + log.composite() + "\n" +
+         log.canonical();
 }
 
 std::string quoteJson(const SignedQuote& q) {
@@ -83,11 +84,11 @@ std::string quoteJson(const SignedQuote& q) {
   const size_t open = log.find('[');
   const size_t close = log.rfind(']');
   const std::string composite = d.log.composite();
-  return "{\"version\":1,\"nonce\":\"" + d.nonce + "\",\"boot_id\":\"" + d.boot_id +
-         "\",\"time\":" + std::to_string(d.time) + ",\"measurement_id\":\"" +
-         composite.substr(0, MeasurementLog::kIdLength) + "\",\"composite\":\"" + composite +
-         "\",\"log\":" + log.substr(open, close - open + 1) + ",\"signature\":\"" +
-         toHex(q.signature) + "\"}\n";
+  return "{\"version\":1,\"context\":\"" + d.context + "\",\"nonce\":\"" + d.nonce +
+         "\",\"boot_id\":\"" + d.boot_id + "\",\"time\":" + std::to_string(d.time) +
+         ",\"measurement_id\":\"" + composite.substr(0, MeasurementLog::kIdLength) +
+         "\",\"composite\":\"" + composite + "\",\"log\":" + log.substr(open, close - open + 1) +
+         ",\"signature\":\"" + toHex(q.signature) + "\"}\n";
 }
 
 std::string nonceProblem(std::string_view hex) {
@@ -124,8 +125,8 @@ bool parseQuote(std::string_view json, SignedQuote* out, std::string* why) {
     return false;
   }
   if (std::string p = fieldsProblem(obj,
-                                    {"version", "nonce", "boot_id", "time", "measurement_id",
-                                     "composite", "log", "signature"},
+                                    {"version", "context", "nonce", "boot_id", "time",
+                                     "measurement_id", "composite", "log", "signature"},
                                     "the quote");
       !p.empty()) {
     *why = std::move(p);
@@ -136,8 +137,9 @@ bool parseQuote(std::string_view json, SignedQuote* out, std::string* why) {
     *why = "the quote's version is missing or not 1";
     return false;
   }
-  std::string_view nonce, boot_id, id, composite, signature;
-  if (!stringField(obj, "nonce", &nonce, why) || !stringField(obj, "boot_id", &boot_id, why) ||
+  std::string_view context, nonce, boot_id, id, composite, signature;
+  if (!stringField(obj, "context", &context, why) || !stringField(obj, "nonce", &nonce, why) ||
+      !stringField(obj, "boot_id", &boot_id, why) ||
       !stringField(obj, "measurement_id", &id, why) ||
       !stringField(obj, "composite", &composite, why) ||
       !stringField(obj, "signature", &signature, why)) {
@@ -149,6 +151,11 @@ bool parseQuote(std::string_view json, SignedQuote* out, std::string* why) {
     *why = "the quote's 'time' is missing or not a whole number";
     return false;
   }
+  if (context != kContextAdmin && context != kContextHostChannel) {
+    *why = "the quote's context must be 'admin' or 'host_channel'";
+    return false;
+  }
+  q.context = std::string(context);
   if (const std::string p = nonceProblem(nonce); !p.empty()) {
     *why = "the quote's nonce: " + p;
     return false;

@@ -9,7 +9,7 @@
 namespace dpuguard::proxy {
 
 AdminReply attestationReply(std::string_view query, const attest::MeasurementLog& log,
-                            const attest::DeviceKey* key) {
+                            const attest::DeviceKey* key, std::string_view context) {
   if (key == nullptr)
     return {404, "attestation is not configured: this config has no attestation.key_file\n"};
   std::string nonce;
@@ -29,6 +29,7 @@ AdminReply attestationReply(std::string_view query, const attest::MeasurementLog
     return {400, "/attestation: " + why + "\n"};
   for (char& c : nonce) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
   attest::SignedQuote q;
+  q.quote.context = std::string(context);
   q.quote.log = log;
   q.quote.nonce = nonce;
   q.quote.boot_id = attest::bootId();

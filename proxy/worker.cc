@@ -71,7 +71,7 @@ class Worker::QuoteSigner final : public HostLink::QuoteSource {
       return false;
     }
     AdminReply r = attestationReply("nonce=" + std::string(nonce_hex), *rt.measurement,
-                                    rt.config->attestation.key.get());
+                                    rt.config->attestation.key.get(), attest::kContextHostChannel);
     while (!r.body.empty() && r.body.back() == '\n') r.body.pop_back();
     *out = std::move(r.body);
     return r.status == 200;

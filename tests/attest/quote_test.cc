@@ -28,6 +28,7 @@ class QuoteTest : public ::testing::Test {
     pub_ = key_->publicPem();
     ASSERT_TRUE(q_.quote.log.add("executable", "/usr/bin/dpuguard", sha256Hex("exe")));
     ASSERT_TRUE(q_.quote.log.add("config", "/etc/dpuguard.yaml", sha256Hex("cfg")));
+    q_.quote.context = std::string(kContextAdmin);
     q_.quote.nonce = std::string(64, 'a');
     q_.quote.boot_id = "cd2a2874-6b11-4d71-b49e-2ea2210362a6";
     q_.quote.time = 1796237968;
@@ -85,6 +86,10 @@ TEST_F(QuoteTest, AnotherKeyOrAnyEditedFieldBreaksTheSignature) {
   later.quote.time += 1;
   EXPECT_EQ(verifyQuote(later, q_.quote.nonce, pub_, expect_),
             "the signature does not verify with the given public key");
+  SignedQuote elsewhere = q_;  // the context is signed: an admin quote cannot pass as another
+  elsewhere.quote.context = std::string(kContextHostChannel);
+  EXPECT_EQ(verifyQuote(elsewhere, q_.quote.nonce, pub_, expect_),
+            "the signature does not verify with the given public key");
   EXPECT_EQ(verifyQuote(q_, q_.quote.nonce, "not a key", expect_),
             "the public key is not a PEM Ed25519 public key");
 }
@@ -122,6 +127,8 @@ TEST_F(QuoteTest, MalformedQuotesAreRefusedPrecisely) {
             "the quote's signature must be 128 hex digits");
   EXPECT_EQ(parseError(std::string(kMaxQuoteBytes + 1, ' ')),
             "the quote is larger than 2097152 bytes");
+  EXPECT_EQ(parseError(edited("\"context\":\"admin\"", "\"context\":\"other\"")),
+            "the quote's context must be 'admin' or 'host_channel'");
   // A key twice (parsers disagree on which counts) or a key nobody defined.
   EXPECT_EQ(parseError(edited("\"version\":1", "\"version\":1,\"log\":[]")),
             "the quote gives 'log' twice");

@@ -37,8 +37,10 @@ class ChannelTrustTest : public ::testing::Test {
   }
 
   // The quote the DPU signs over `c`'s nonce, as JSON.
-  std::string quoteFor(const shm::AttestChallenge& c, const attest::MeasurementLog& log) {
+  std::string quoteFor(const shm::AttestChallenge& c, const attest::MeasurementLog& log,
+                       std::string_view context = attest::kContextHostChannel) {
     attest::SignedQuote q;
+    q.quote.context = std::string(context);
     q.quote.log = log;
     q.quote.nonce =
         attest::toHex(std::string_view(reinterpret_cast<const char*>(c.nonce), sizeof c.nonce));
@@ -134,6 +136,17 @@ TEST_F(ChannelTrustTest, PartsOutOfOrderUnaskedOrARefusalAreNotTrusted) {
   ASSERT_TRUE(t.challenge(&c));
   deliver(t, parts("{\"version\":1}", 4096));  // a malformed quote
   EXPECT_EQ(t.state(), ChannelTrust::State::kRefused);
+}
+
+TEST_F(ChannelTrustTest, AQuoteSignedForTheAdminPortIsARelayNotAnAnswer) {
+  // The admin port signs over any nonce anyone sends: a process that cannot sign relays the
+  // host's nonce there and hands the answer back. Its context gives it away.
+  ChannelTrust t(anchor_);
+  shm::AttestChallenge c;
+  ASSERT_TRUE(t.challenge(&c));
+  deliver(t, parts(quoteFor(c, log_, attest::kContextAdmin), 4096));
+  EXPECT_EQ(t.state(), ChannelTrust::State::kRefused);
+  EXPECT_FALSE(t.trusts(log_.id()));
 }
 
 TEST_F(ChannelTrustTest, AChallengeLeftUnansweredEndsTheTrust) {

@@ -77,6 +77,9 @@ void ChannelTrust::verifyAssembled() {
     return;
   }
   why = attest::verifyQuote(q, nonce_, anchor_.public_pem, anchor_.expect);
+  // Signed for the admin port (anyone may ask there, with any nonce): relayed, not an answer.
+  if (why.empty() && q.quote.context != attest::kContextHostChannel)
+    why = "the quote was signed for '" + q.quote.context + "', not for the host channel (a relay?)";
   decide(why, why.empty() ? q.quote.log.id() : "");
 }
 
