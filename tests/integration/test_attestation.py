@@ -325,6 +325,35 @@ class AttestationTest(ProxyTestCase):
         wait_until("the host's refusal", lambda: "the DPU did not quote: attestation is not configured"
                    in read(log))
 
+    def test_a_stream_is_cut_when_its_channel_stops_being_trusted(self):
+        llm = self.p.mock_llm(token_delay_ms=20)
+        self.cfg_text = attested_config("host://inference")
+        dg = self.p.dpuguard(self.cfg_text)
+        self.p.dpuguard_host("serve", "inference", "--forward", f"http://127.0.0.1:{llm}",
+                             "--expect", self.expect_file(dg), "--pubkey", self.pub,
+                             "--attest-interval-ms", "200")
+        log = self.p.path("host-inference-serve.log")
+        body = json.dumps({"model": "m", "stream": True, "messages": [
+            {"role": "user", "content": " ".join(f"w{i}" for i in range(300))}]})
+        out = {}
+
+        def stream():  # ~310 events, 20 ms apart: about 6 s when nothing cuts it
+            out["r"] = curl("-sN", "--max-time", "20", dg.url("/v1/chat/completions"), "-d", body)
+
+        import threading
+        t = threading.Thread(target=stream)
+        t.start()
+        wait_until("the stream under way", lambda: "quote verified" in read(log))
+        time.sleep(0.5)
+        edited_config(dg, "workers: 1", "workers: 1\nmax_connections: 999")
+        dg.reload()
+        t.join(timeout=25)
+        self.assertIn("not trusted", read(log))
+        events = out["r"][1].count(b"data: ")
+        self.assertGreater(events, 5)
+        self.assertLess(events, 300, "the stream went on after its channel lost trust")
+        self.assertNotIn(b"data: [DONE]", out["r"][1])
+
     def test_flow_events_pass_only_with_the_verified_measurement(self):
         self.cfg_text = attested_config(f"127.0.0.1:{self.p.nginx()}").replace(
             "  socket_dir: {dir}/sock", "  socket_dir: {dir}/sock\n  events: audit")

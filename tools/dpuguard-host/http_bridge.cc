@@ -324,6 +324,12 @@ bool HttpBridge::respond(Stream& s, int fd) {
       std::lock_guard<std::mutex> lock(s.mutex);
       if (s.reset) return false;
     }
+    // Trust withdrawn while the answer streams (a reload to an unknown measurement, a
+    // challenge unanswered): the rest of it is not bridged either.
+    if (trust_ != nullptr && trust_->state() == ChannelTrust::State::kRefused) {
+      reset(s, shm::ResetReason::kRefused);
+      return false;
+    }
     if (!parser.inHead() && start == end)
       start = end = 0;             // a head's bytes never move (feed contract)
     if (end == buf.size()) break;  // a head larger than the limits

@@ -27,7 +27,8 @@ class HttpBridge final : public shm::HostChannel::Handler {
  public:
   // `trust` (null: always trusted; dpuguard-host serve --expect): a request is forwarded only
   // while the channel's DPU end is trusted; one that arrives while the verdict is pending
-  // waits for it (up to kVerdictWaitMs), otherwise it is answered 503 and never forwarded.
+  // waits for it (up to kVerdictWaitMs), otherwise it is answered 503 and never forwarded;
+  // an answer still streaming when the channel stops being trusted is cut (StreamReset).
   explicit HttpBridge(const sockaddr_in& backend, ChannelTrust* trust = nullptr)
       : backend_(backend), trust_(trust) {}
   ~HttpBridge() override;

@@ -37,6 +37,7 @@
 #include <string>
 #include <thread>
 
+#include "attest/device_key.h"
 #include "shm/host/host_channel.h"
 #include "shm/message_codec.h"
 #include "tools/dpuguard-host/attestor.h"
@@ -175,6 +176,10 @@ bool loadAnchor(const std::string& expect_file, const std::string& pubkey_file,
       !host::readFile(pubkey_file, &out->public_pem, &why) ||
       !attest::Expectation::parse(expect_text, &out->expect, &why)) {
     std::fprintf(stderr, "dpuguard-host: %s\n", why.c_str());
+    return false;
+  }
+  if (const std::string problem = attest::publicKeyProblem(out->public_pem); !problem.empty()) {
+    std::fprintf(stderr, "dpuguard-host: --pubkey %s: %s\n", pubkey_file.c_str(), problem.c_str());
     return false;
   }
   return true;
