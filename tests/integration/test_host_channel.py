@@ -113,6 +113,56 @@ class HostChannelTest(ProxyTestCase):
         self.assertGreater(len(with_events), 3, "events were batched instead of streamed")
         self.assertGreater(with_events[-1] - with_events[0], 0.1)
 
+    def test_concurrent_streams_share_the_channel_thread(self):
+        # The bridge is an event loop on the channel's thread: 40 streams in flight at once
+        # cost dpuguard-host no thread each, and every one still streams event by event.
+        llm = self.p.mock_llm(token_delay_ms=60)
+        host = self.start_host(llm)
+        dg = self.p.dpuguard(host_config())
+        streams = [open_completion_stream(dg.port, 8) for _ in range(40)]
+        bufs = [b""] * len(streams)
+        for s in streams:
+            s.setblocking(False)
+        deadline = time.monotonic() + 30
+        threads = []
+        open_streams = set(range(len(streams)))
+        while open_streams and time.monotonic() < deadline:
+            for i in list(open_streams):
+                try:
+                    chunk = streams[i].recv(65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    open_streams.discard(i)
+                    streams[i].close()
+                bufs[i] += chunk
+            if len(open_streams) == len(streams) and all(b.count(b"data: ") >= 2 for b in bufs):
+                threads.append(len(os.listdir(f"/proc/{host.pid}/task")))  # all 40 mid-stream
+            time.sleep(0.005)
+        self.assertFalse(open_streams, "streams did not finish")
+        for b in bufs:
+            self.assertEqual(b.count(b"data: "), 9, b[-200:])  # 8 tokens + [DONE]
+        self.assertTrue(threads, "never saw all 40 streams in flight together")
+        self.assertLessEqual(max(threads), 3, f"dpuguard-host threads with 40 streams: {threads}")
+        self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
+
+    def test_a_large_answer_fills_the_ring_and_arrives_whole(self):
+        # 24 MB from nginx: the host's queue for the ring fills (the bridge stops reading its
+        # backend, then starts again); the bytes arrive unchanged, twice on one connection.
+        nginx = self.p.nginx()
+        data = os.urandom(24 << 20)
+        with open(self.p.path("www/large.bin"), "wb") as f:
+            f.write(data)
+        self.start_host(nginx)
+        dg = self.p.dpuguard(host_config())
+        rc, out, err = curl("-o", self.p.path("got1"), "-o", self.p.path("got2"),
+                            dg.url("/large.bin"), dg.url("/large.bin"))
+        self.assertEqual(rc, 0, err)
+        for name in ("got1", "got2"):
+            with open(self.p.path(name), "rb") as f:
+                self.assertTrue(f.read() == data, f"{name} differs from what nginx sent")
+        self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
+
     def test_bad_numbers_on_dpuguard_hosts_command_line_are_usage_errors(self):
         base = [HOST_BIN, "serve", "x", "--forward", "http://127.0.0.1:1", "--socket-dir", self.p.path("sock")]
         for flag, value in (("--attest-interval-ms", "abc"), ("--attest-interval-ms", "-1"),
