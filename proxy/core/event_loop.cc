@@ -49,6 +49,24 @@ void EventLoop::remove(int fd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
+void EventLoop::post(IoHandler* h, uint32_t events) {
+  for (auto& [handler, ev] : posted_) {
+    if (handler == h) {
+      ev |= events;
+      return;
+    }
+  }
+  posted_.emplace_back(h, events);
+}
+
+void EventLoop::cancel(IoHandler* h) {
+  for (auto* list : {&posted_, &dispatching_}) {
+    for (auto& entry : *list) {
+      if (entry.first == h) entry.first = nullptr;
+    }
+  }
+}
+
 void EventLoop::wake() {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
@@ -78,6 +96,7 @@ int EventLoop::runOnce(const std::function<void()>& before_wait, int max_timeout
         next <= now_ms_ ? 0 : static_cast<int>(std::min<int64_t>(next - now_ms_, 1000));
     timeout = timeout < 0 ? until_next : std::min(timeout, until_next);
   }
+  if (!posted_.empty()) timeout = 0;
   const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
   if (n < 0 && errno != EINTR) return -1;
   refreshNow();
@@ -89,6 +108,11 @@ int EventLoop::runOnce(const std::function<void()>& before_wait, int max_timeout
     }
     static_cast<IoHandler*>(events[i].data.ptr)->onIo(events[i].events);
   }
+  dispatching_.swap(posted_);
+  for (size_t i = 0; i < dispatching_.size(); ++i) {  // (onIo may post for the next turn)
+    if (dispatching_[i].first != nullptr) dispatching_[i].first->onIo(dispatching_[i].second);
+  }
+  dispatching_.clear();
   timers_.runDue(now_ms_);
   return n < 0 ? 0 : n;
 }

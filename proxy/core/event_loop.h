@@ -1,10 +1,13 @@
 // EventLoop: one epoll instance, a timer heap and a wake-up eventfd; one per worker thread.
 // Level-triggered: handlers say what they want (read/write) and the loop reports readiness.
+// A handler with no fd of its own (a stream over the host channel) is told by post() instead.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <utility>
+#include <vector>
 
 #include "proxy/core/timer_heap.h"
 
@@ -27,6 +30,11 @@ class EventLoop {
   bool add(int fd, uint32_t events, IoHandler* h);
   bool modify(int fd, uint32_t events, IoHandler* h);
   void remove(int fd);
+  // Readiness without an fd: `h`->onIo(events) runs on the loop's next turn, never inside
+  // post(); posting again before then adds events. cancel() drops what is posted for `h` (its
+  // owner calls it before `h` goes away).
+  void post(IoHandler* h, uint32_t events);
+  void cancel(IoHandler* h);
 
   // Runs until stop(). `before_wait` runs once per iteration before blocking (flush logs,
   // pick up config, reap closed connections).
@@ -51,6 +59,8 @@ class EventLoop {
   bool stopping_ = false;
   int64_t now_ms_ = 0;
   TimerHeap timers_;
+  std::vector<std::pair<IoHandler*, uint32_t>> posted_;
+  std::vector<std::pair<IoHandler*, uint32_t>> dispatching_;  // posted_ of this turn
 };
 
 }  // namespace dpuguard::proxy

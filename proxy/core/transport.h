@@ -11,6 +11,8 @@
 
 namespace dpuguard::proxy {
 
+class IoHandler;
+
 // What a TLS connection negotiated, for the flow log. Views valid while the transport lives.
 struct TlsFacts {
   std::string_view protocol;  // "TLSv1.3"
@@ -34,8 +36,12 @@ class Transport {
   };
 
   virtual ~Transport() = default;
-  // The socket the event loop watches.
+  // The socket the event loop watches; -1 for a transport with none (a stream over the host
+  // channel), which reports readiness itself through watch().
   virtual int fd() const = 0;
+  // fd() < 0 only: from now on `handler` is told (EventLoop::post) when the transport is
+  // ready for the `events` asked (EPOLLIN, EPOLLOUT; EPOLLHUP always); null stops that.
+  virtual void watch(IoHandler* /*handler*/, uint32_t /*events*/) {}
   // Reads at most `capacity` bytes of the stream into `dst`.
   virtual Result read(char* dst, size_t capacity) = 0;
   // Writes a prefix of `data`.

@@ -52,6 +52,7 @@ HostLink::~HostLink() {
   loop_.timers().cancel(this);
   label_sink_ = nullptr;
   down(nullptr);
+  for (HostStream* s : streams_) s->detach();  // their connections outlive the link
 }
 
 bool HostLink::connect() {
@@ -108,7 +109,7 @@ void HostLink::down(const char* why) {
   draining_ = false;
   exchanges_.clear();
   blocked_.clear();
-  for (auto& s : streams_) s->close();
+  for (HostStream* s : streams_) s->hangUp();
   armTimer();  // a labels link reconnects
 }
 
@@ -117,21 +118,20 @@ void HostLink::takeLabels(LabelSink* sink) {
   armTimer();
 }
 
-int HostLink::openStream(const http1::Limits& limits, int* err) {
-  reap();
+std::unique_ptr<HostStream> HostLink::openStream(const http1::Limits& limits, int* err) {
   if (draining_ || (!channel_.up() && !connect())) {
     *err = ECONNREFUSED;
-    return -1;
+    return nullptr;
   }
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
-    *err = errno;
-    return -1;
-  }
-  auto stream = std::make_unique<HostStream>(*this, sv[1], limits);
-  loop_.add(sv[1], EPOLLIN | EPOLLRDHUP, stream.get());
-  streams_.push_back(std::move(stream));
-  return sv[0];
+  auto stream = std::make_unique<HostStream>(*this, limits);
+  streams_.push_back(stream.get());
+  return stream;
+}
+
+void HostLink::forget(HostStream* s) {
+  streams_.erase(std::remove(streams_.begin(), streams_.end(), s), streams_.end());
+  blocked_.erase(std::remove(blocked_.begin(), blocked_.end(), s), blocked_.end());
+  std::erase_if(exchanges_, [s](const auto& e) { return e.second == s; });
 }
 
 bool HostLink::room(size_t messages) {
@@ -201,9 +201,7 @@ void HostLink::pollRing() {
   if (!blocked_.empty()) {
     std::vector<HostStream*> waiting;
     waiting.swap(blocked_);
-    for (HostStream* s : waiting) {
-      if (!s->closed()) s->resume();
-    }
+    for (HostStream* s : waiting) s->resume();
   }
   flush();
 }
@@ -330,12 +328,6 @@ void HostLink::sendFlowEvent(const SocketAddress& client, const FlowRecord& rec)
   }
 }
 
-void HostLink::reap() {
-  streams_.erase(
-      std::remove_if(streams_.begin(), streams_.end(), [](const auto& s) { return s->closed(); }),
-      streams_.end());
-}
-
 void HostLink::armTimer() {
   if (timer_armed_) return;
   if (!channel_.up()) {  // only a labels link reconnects by itself
@@ -371,7 +363,6 @@ void HostLink::onTimer() {
   } else {
     watchdog_.reset();
   }
-  reap();
   armTimer();
 }
 

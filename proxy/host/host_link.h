@@ -56,9 +56,11 @@ class HostLink final : public Timer {
            const HostChannelConfig& config);
   ~HostLink() override;
 
-  // A new upstream connection: our end of a socketpair (non-blocking), or -1 with *err set
+  // A new upstream connection: a HostStream (an in-memory Transport), or null with *err set
   // when the host cannot be reached (ECONNREFUSED: no dpuguard-host, EPROTO: handshake refused).
-  int openStream(const http1::Limits& limits, int* err);
+  std::unique_ptr<HostStream> openStream(const http1::Limits& limits, int* err);
+  // A HostStream going away (its owner, an UpstreamConnection, deletes it).
+  void forget(HostStream* s);
 
   // For HostStream: ring access. room() is true when `messages` more fit in the ring now.
   bool up() const { return channel_.up(); }
@@ -95,7 +97,6 @@ class HostLink final : public Timer {
   void pollRing();
   void deliver(const shm::RingMessage& m);
   void answerChallenge(const shm::AttestChallenge& c);
-  void reap();
   void armTimer();
 
   EventLoop& loop_;
@@ -111,7 +112,7 @@ class HostLink final : public Timer {
   uint64_t next_stream_id_ = 1;
   std::unique_ptr<FdWatch> wake_watch_;
   std::unique_ptr<FdWatch> control_watch_;
-  std::vector<std::unique_ptr<HostStream>> streams_;
+  std::vector<HostStream*> streams_;           // live; owned by their upstream connections
   std::map<uint64_t, HostStream*> exchanges_;  // stream id -> stream with an exchange in flight
   std::vector<HostStream*> blocked_;
   std::vector<std::byte> scratch_;

@@ -2,10 +2,9 @@
 #include "proxy/host/host_stream.h"
 
 #include <sys/epoll.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -39,95 +38,130 @@ bool wireMethod(std::string_view m, shm::WireMethod& out) {
 
 }  // namespace
 
-HostStream::HostStream(HostLink& link, int fd, const http1::Limits& limits)
-    : link_(link),
-      fd_(fd),
+HostStream::HostStream(HostLink& link, const http1::Limits& limits)
+    : link_(&link),
+      loop_(link.loopOf()),
       parser_(http1::MessageParser::Kind::kRequest, limits),
       in_capacity_(limits.max_header_bytes + kReadBytes),
       in_(new char[in_capacity_]) {}
 
 HostStream::~HostStream() {
-  if (fd_ >= 0) ::close(fd_);
+  close();
+  if (link_ != nullptr) link_->forget(this);
+}
+
+void HostStream::watch(IoHandler* handler, uint32_t events) {
+  if (watcher_ != nullptr && watcher_ != handler) loop_.cancel(watcher_);
+  watcher_ = handler;
+  watch_events_ = events;
+  notify();
+}
+
+void HostStream::notify() {
+  if (watcher_ == nullptr) return;
+  uint32_t ready = 0;
+  if (out_read_ < out_.size() || hung_up_) ready |= EPOLLIN;
+  if (hung_up_)
+    ready |= EPOLLRDHUP | EPOLLHUP;
+  else if (!blocked_)
+    ready |= EPOLLOUT;
+  ready &= watch_events_ | EPOLLHUP;  // a hangup is reported whatever was asked, as by epoll
+  if (ready != 0) loop_.post(watcher_, ready);
 }
 
 void HostStream::close() {
-  if (fd_ < 0) return;
-  if (stream_id_ != 0) link_.endExchange(stream_id_);
+  if (closed_) return;
+  closed_ = true;
+  if (watcher_ != nullptr) loop_.cancel(watcher_);
+  watcher_ = nullptr;
+  if (stream_id_ != 0 && link_ != nullptr) {
+    // The session gave up on the exchange (client gone, timeout): the host abandons it too.
+    const shm::StreamReset reset{stream_id_, static_cast<uint32_t>(shm::ResetReason::kClientGone),
+                                 0};
+    link_->send(shm::MessageSchema::kStreamReset, std::as_bytes(std::span(&reset, 1)));
+    link_->flush();
+    link_->endExchange(stream_id_);
+  }
   stream_id_ = 0;
-  link_.loopOf().remove(fd_);
-  ::close(fd_);
-  fd_ = -1;
 }
 
-void HostStream::onIo(uint32_t events) {
-  if (fd_ < 0) return;
-  if (events & EPOLLOUT) writeResponse();
-  if (fd_ >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) readRequest();
-  if (fd_ >= 0) updateInterest();
+void HostStream::hangUp() {
+  if (hung_up_) return;
+  hung_up_ = true;
+  if (stream_id_ != 0 && link_ != nullptr) link_->endExchange(stream_id_);
+  stream_id_ = 0;
+  notify();
 }
 
 void HostStream::resume() {
   blocked_ = false;
-  readRequest();
-  if (fd_ >= 0) updateInterest();
+  notify();
 }
 
-void HostStream::readRequest() {
-  // Worst case for one read: a head, kReadBytes of body in maxPayload pieces, and the end.
-  const size_t reserve = kReadBytes / (link_.maxPayload() - sizeof(shm::BodyPrefix)) + 3;
-  while (fd_ >= 0 && !blocked_) {
-    if (!link_.room(reserve)) {
-      blocked_ = true;
-      link_.blocked(this);
-      return;
+Transport::Result HostStream::read(char* dst, size_t capacity) {
+  if (out_read_ < out_.size()) {
+    const size_t n = std::min(capacity, out_.size() - out_read_);
+    std::memcpy(dst, out_.data() + out_read_, n);
+    out_read_ += n;
+    if (out_read_ == out_.size()) {
+      out_.clear();
+      out_read_ = 0;
+    } else if (out_read_ > kReadBytes) {
+      out_.erase(0, out_read_);
+      out_read_ = 0;
     }
-    if (!parser_.inHead() &&
-        in_start_ > 0) {  // body bytes may move; head bytes may not (feed contract)
-      std::memmove(in_.get(), in_.get() + in_start_, in_end_ - in_start_);
-      in_end_ -= in_start_;
-      in_start_ = 0;
-    }
-    const size_t room = std::min(kReadBytes, in_capacity_ - in_end_);
-    if (room == 0) {  // a head larger than the limits the session already enforced
-      close();
-      return;
-    }
-    const ssize_t n = ::read(fd_, in_.get() + in_end_, room);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n <= 0) {
-      // The session closed its end: abandon whatever is in flight.
-      if (stream_id_ != 0) {
-        const shm::StreamReset reset{stream_id_,
-                                     static_cast<uint32_t>(shm::ResetReason::kClientGone), 0};
-        link_.send(shm::MessageSchema::kStreamReset, std::as_bytes(std::span(&reset, 1)));
-        link_.flush();
-      }
-      close();
-      return;
-    }
-    in_end_ += static_cast<size_t>(n);
-    parse();
-    link_.flush();
+    notify();
+    return {Io::kDone, n};
   }
+  return {hung_up_ ? Io::kEof : Io::kWouldBlock, 0};
+}
+
+Transport::Result HostStream::write(std::string_view data) {
+  if (hung_up_ || closed_ || link_ == nullptr) return {Io::kError, 0};
+  if (blocked_) return {Io::kWouldBlock, 0};
+  // Worst case for one write: a head, kReadBytes of body in maxPayload pieces, and the end.
+  const size_t reserve = kReadBytes / (link_->maxPayload() - sizeof(shm::BodyPrefix)) + 3;
+  if (!link_->room(reserve)) {
+    if (hung_up_) return {Io::kError, 0};  // room() found the ring faulted: the link is down
+    blocked_ = true;
+    link_->blocked(this);
+    return {Io::kWouldBlock, 0};
+  }
+  if (!parser_.inHead() && in_start_ > 0) {  // body bytes may move; head bytes may not
+    std::memmove(in_.get(), in_.get() + in_start_, in_end_ - in_start_);
+    in_end_ -= in_start_;
+    in_start_ = 0;
+  }
+  const size_t n = std::min({kReadBytes, in_capacity_ - in_end_, data.size()});
+  if (n == 0) {  // a head larger than the limits the session already enforced
+    hangUp();
+    return {Io::kError, 0};
+  }
+  std::memcpy(in_.get() + in_end_, data.data(), n);
+  in_end_ += n;
+  parse();
+  if (link_ != nullptr) link_->flush();
+  if (hung_up_) return {Io::kError, 0};
+  return {Io::kDone, n};
 }
 
 void HostStream::parse() {
-  while (fd_ >= 0 && in_start_ < in_end_) {
+  while (!hung_up_ && in_start_ < in_end_) {
     const http1::ParseResult r =
         parser_.feed(std::string_view(in_.get() + in_start_, in_end_ - in_start_), *this);
     in_start_ += r.consumed;
     if (failed_ || r.status == http1::ParseStatus::kError) {
-      close();  // our own rebuilt request did not parse, or the ring refused it: reset
+      hangUp();  // our own rebuilt request did not parse, or the ring refused it: reset
       return;
     }
     if (r.status == http1::ParseStatus::kHeadComplete) {
       if (!emitHead(parser_.head())) {
-        close();
+        hangUp();
         return;
       }
     } else if (r.status == http1::ParseStatus::kMessageComplete) {
       if (request_body_ && !emitBody({}, true)) {
-        close();
+        hangUp();
         return;
       }
       request_body_ = false;
@@ -160,33 +194,33 @@ bool HostStream::emitHead(const http1::MessageHead& head) {
   request_body_ = head.chunked || (head.has_content_length && head.content_length > 0);
   head_request_ = head.method == "HEAD";
   response_started_ = response_body_ = false;
-  stream_id_ = link_.beginExchange(this);
-  std::vector<std::byte>& buf = link_.scratch();
+  stream_id_ = link_->beginExchange(this);
+  std::vector<std::byte>& buf = link_->scratch();
   const size_t n =
       shm::encodeRequestHead(buf, stream_id_, method, request_body_ ? 0 : shm::kHeadEndStream,
                              head.target, std::span(fields.data(), count));
-  return n != 0 && link_.send(shm::MessageSchema::kRequestHead, std::span(buf.data(), n));
+  return n != 0 && link_->send(shm::MessageSchema::kRequestHead, std::span(buf.data(), n));
 }
 
 void HostStream::onBodyData(std::string_view data) {
   while (!data.empty() && !failed_) {
     const size_t piece =
-        std::min<size_t>(data.size(), link_.maxPayload() - sizeof(shm::BodyPrefix));
+        std::min<size_t>(data.size(), link_->maxPayload() - sizeof(shm::BodyPrefix));
     failed_ = !emitBody(data.substr(0, piece), false);
     data.remove_prefix(piece);
   }
 }
 
 bool HostStream::emitBody(std::string_view data, bool end) {
-  std::vector<std::byte>& buf = link_.scratch();
+  std::vector<std::byte>& buf = link_->scratch();
   const size_t n = shm::encodeBody(buf, stream_id_, end ? shm::kBodyEndStream : 0,
                                    std::as_bytes(std::span(data.data(), data.size())));
-  return n != 0 && link_.send(shm::MessageSchema::kRequestBody, std::span(buf.data(), n));
+  return n != 0 && link_->send(shm::MessageSchema::kRequestBody, std::span(buf.data(), n));
 }
 
 void HostStream::onResponseHead(const shm::ResponseHeadView& head) {
   if (response_started_) {  // a second head for one exchange: the host is confused; reset
-    close();
+    hangUp();
     return;
   }
   response_started_ = true;
@@ -212,15 +246,15 @@ void HostStream::onResponseHead(const shm::ResponseHeadView& head) {
     out_.append("content-length: 0\r\n");
   out_.append("\r\n");
   if (end) {
-    link_.endExchange(stream_id_);
+    link_->endExchange(stream_id_);
     stream_id_ = 0;
   }
-  writeResponse();
+  notify();
 }
 
 void HostStream::onResponseBody(const shm::BodyView& body) {
   if (!response_started_) {
-    close();
+    hangUp();
     return;
   }
   if (response_body_ && !body.data.empty()) {
@@ -231,42 +265,16 @@ void HostStream::onResponseBody(const shm::BodyView& body) {
   }
   if (body.prefix.flags & shm::kBodyEndStream) {
     if (response_body_) out_.append("0\r\n\r\n");
-    link_.endExchange(stream_id_);
+    link_->endExchange(stream_id_);
     stream_id_ = 0;
   }
-  if (out_.size() > kMaxPendingResponse) {
-    close();
+  if (out_.size() - out_read_ > kMaxPendingResponse) {
+    out_.clear();  // what it has not read is dropped: the session sees the answer cut
+    out_read_ = 0;
+    hangUp();
     return;
   }
-  writeResponse();
-}
-
-void HostStream::onReset() {
-  close();
-}
-
-void HostStream::writeResponse() {
-  while (fd_ >= 0 && !out_.empty()) {
-    const ssize_t n = ::write(fd_, out_.data(), out_.size());
-    if (n > 0) {
-      out_.erase(0, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-    close();
-    return;
-  }
-  if (fd_ >= 0) updateInterest();
-}
-
-void HostStream::updateInterest() {
-  uint32_t want = EPOLLRDHUP;
-  if (!blocked_) want |= EPOLLIN;
-  if (!out_.empty()) want |= EPOLLOUT;
-  if (want != interest_) {
-    interest_ = want;
-    link_.loopOf().modify(fd_, want, this);
-  }
+  notify();
 }
 
 }  // namespace dpuguard::proxy

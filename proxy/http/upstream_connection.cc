@@ -23,40 +23,41 @@ UpstreamConnection::UpstreamConnection(SessionServices& worker, UpstreamHost& ho
 UpstreamConnection::~UpstreamConnection() = default;  // the transport closes its socket
 
 bool UpstreamConnection::connect(const UpstreamTls& tls, int* err) {
-  bool in_progress = false;
-  int fd = -1;
   const Endpoint& endpoint = host_.endpoint;
-  switch (endpoint.kind) {
-    case Endpoint::Kind::kHost:
-      // A host-resident backend: our end of a stream over the shm channel (never "connecting").
-      fd = worker_.hostLink(endpoint.backend)
-               .openStream(worker_.runtime()->config->limits.parserLimits(), err);
-      break;
-    case Endpoint::Kind::kTcp:
-      fd = connectSocket(endpoint.address, &in_progress, err);
-      break;
-  }
-  if (fd < 0) return false;
-  if (tls.context != nullptr && endpoint.kind == Endpoint::Kind::kTcp) {
-    SSL* ssl = tls.context->newSsl(endpoint.address, tls.session.get());
-    if (ssl == nullptr) {
-      ::close(fd);
-      *err = ENOMEM;
-      return false;
-    }
-    auto t = std::make_unique<tls::TlsTransport>(fd, ssl);
-    tls_ = t.get();
-    transport_ = std::move(t);
-    tls_context_ = tls.context;
-    tls_session_ = tls.session;
+  if (endpoint.kind == Endpoint::Kind::kHost) {
+    // A host-resident backend: a stream over the shm channel, in memory (never "connecting").
+    transport_ = worker_.hostLink(endpoint.backend)
+                     .openStream(worker_.runtime()->config->limits.parserLimits(), err);
+    if (transport_ == nullptr) return false;
   } else {
-    transport_ = std::make_unique<PlainTransport>(fd);
+    bool in_progress = false;
+    const int fd = connectSocket(endpoint.address, &in_progress, err);
+    if (fd < 0) return false;
+    if (tls.context != nullptr) {
+      SSL* ssl = tls.context->newSsl(endpoint.address, tls.session.get());
+      if (ssl == nullptr) {
+        ::close(fd);
+        *err = ENOMEM;
+        return false;
+      }
+      auto t = std::make_unique<tls::TlsTransport>(fd, ssl);
+      tls_ = t.get();
+      transport_ = std::move(t);
+      tls_context_ = tls.context;
+      tls_session_ = tls.session;
+    } else {
+      transport_ = std::make_unique<PlainTransport>(fd);
+    }
+    tcp_pending_ = in_progress;
+    connecting_ = in_progress || tls_ != nullptr;
   }
-  fd_ = fd;
-  tcp_pending_ = in_progress;
-  connecting_ = in_progress || tls_ != nullptr;
+  fd_ = transport_->fd();
+  open_ = true;
   interest_ = EPOLLOUT | EPOLLRDHUP;
-  worker_.loop().add(fd_, interest_, this);
+  if (fd_ >= 0)
+    worker_.loop().add(fd_, interest_, this);
+  else
+    transport_->watch(this, interest_);
   bump(worker_.metrics().upstream_connections_opened);
   worker_.metrics().upstream_connections_active.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -91,7 +92,10 @@ void UpstreamConnection::park(uint32_t max_idle) {
 
 void UpstreamConnection::close() {
   if (closed()) return;
-  worker_.loop().remove(fd_);
+  if (fd_ >= 0)
+    worker_.loop().remove(fd_);
+  else
+    transport_->watch(nullptr, 0);
   // A TLS connection that ends without a failure says so (close_notify): the server can tell
   // the end from a cut, and its session stays resumable (OpenSSL marks the session of a
   // connection freed without one as not resumable, for the next connection too).
@@ -99,6 +103,7 @@ void UpstreamConnection::close() {
     tls_->shutdownWrite();
   transport_->close();
   fd_ = -1;
+  open_ = false;
   user_ = nullptr;
   worker_.loop().timers().cancel(this);
   auto& idle = host_.idle;
@@ -110,7 +115,10 @@ void UpstreamConnection::close() {
 void UpstreamConnection::setInterest(uint32_t events) {
   if (closed() || events == interest_) return;
   interest_ = events;
-  worker_.loop().modify(fd_, events, this);
+  if (fd_ >= 0)
+    worker_.loop().modify(fd_, events, this);
+  else
+    transport_->watch(this, events);
 }
 
 UpstreamConnection::Io UpstreamConnection::readSome() {

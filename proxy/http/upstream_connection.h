@@ -89,7 +89,7 @@ class UpstreamConnection final : public IoHandler, public Timer {
   UpstreamHost& host() { return host_; }
   bool connecting() const { return connecting_; }
   bool reused() const { return uses_ > 1; }
-  bool closed() const { return fd_ < 0; }
+  bool closed() const { return !open_; }
   // The TLS context it was made with (null: plain), which decides who may take it from the pool.
   const tls::TlsClientContext* tlsContext() const { return tls_context_.get(); }
   // Why the TLS handshake failed (kNone if it did not), and the certificate's refusal if any.
@@ -113,7 +113,8 @@ class UpstreamConnection final : public IoHandler, public Timer {
   std::shared_ptr<const tls::TlsClientContext> tls_context_;
   std::shared_ptr<tls::SessionSlot> tls_session_;
   std::unique_ptr<Transport> transport_;
-  int fd_ = -1;                       // transport_'s socket while registered with the loop
+  int fd_ = -1;  // transport_'s socket while registered with the loop (-1: it has none)
+  bool open_ = false;
   tls::TlsTransport* tls_ = nullptr;  // transport_, when it is TLS
   tls::Failure tls_failure_ = tls::Failure::kNone;
   std::string_view tls_verify_error_;
