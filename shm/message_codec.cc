@@ -139,6 +139,12 @@ bool checkStreamReset(std::span<const std::byte> p) {
          r.reason <= kMaxResetReason;
 }
 
+bool checkStreamWindow(std::span<const std::byte> p) {
+  StreamWindow w;
+  return p.size() == sizeof w && readPrefix(p, w) && w.reserved == 0 && w.credit >= 1 &&
+         w.credit <= kMaxStreamCredit;
+}
+
 bool checkFlowEvent(std::span<const std::byte> p) {
   FlowEvent e;
   if (p.size() != sizeof e || !readPrefix(p, e)) return false;
@@ -233,6 +239,7 @@ Fixed decodeFixed(std::span<const std::byte> p) {
   return f;
 }
 template StreamReset decodeFixed<StreamReset>(std::span<const std::byte>);
+template StreamWindow decodeFixed<StreamWindow>(std::span<const std::byte>);
 template FlowEvent decodeFixed<FlowEvent>(std::span<const std::byte>);
 template Drain decodeFixed<Drain>(std::span<const std::byte>);
 template AttestChallenge decodeFixed<AttestChallenge>(std::span<const std::byte>);
@@ -339,6 +346,8 @@ const SchemaRegistry& dpuToHostSchemas() {
                  "flow_event"));
     r.add(schema(MessageSchema::kQuotePart, sizeof(QuotePartPrefix) + 1, kBodyMax, checkQuotePart,
                  "quote_part"));
+    r.add(schema(MessageSchema::kStreamWindow, sizeof(StreamWindow), sizeof(StreamWindow),
+                 checkStreamWindow, "stream_window"));
     return r;
   }();
   return registry;

@@ -61,6 +61,7 @@ bool checkRequestHead(std::span<const std::byte> p);
 bool checkResponseHead(std::span<const std::byte> p);
 bool checkBody(std::span<const std::byte> p);
 bool checkStreamReset(std::span<const std::byte> p);
+bool checkStreamWindow(std::span<const std::byte> p);
 bool checkFlowEvent(std::span<const std::byte> p);
 bool checkIdentityLabel(std::span<const std::byte> p);
 bool checkDrain(std::span<const std::byte> p);

@@ -32,6 +32,7 @@ enum class MessageSchema : uint16_t {
   kDrain = 8,
   kAttestChallenge = 9,
   kQuotePart = 10,
+  kStreamWindow = 11,
 };
 inline constexpr uint16_t kMessageVersion = 1;
 
@@ -95,6 +96,19 @@ struct StreamReset {
   uint32_t reserved;
 };
 static_assert(sizeof(StreamReset) == 16 && std::is_trivially_copyable_v<StreamReset>);
+
+// Per-stream flow control of response bodies: the host sends at most kInitialStreamWindow body
+// bytes of a stream ahead of the DPU's grants; a StreamWindow (DPU to host) grants `credit`
+// more, once the DPU has passed that many on to its client. A slow client then holds back its
+// own backend, not the ring nor the other streams.
+inline constexpr uint32_t kInitialStreamWindow = 1u << 20;
+inline constexpr uint32_t kMaxStreamCredit = 16u << 20;  // one grant, at most
+struct StreamWindow {
+  uint64_t stream_id;
+  uint32_t credit;  // 1..kMaxStreamCredit
+  uint32_t reserved;
+};
+static_assert(sizeof(StreamWindow) == 16 && std::is_trivially_copyable_v<StreamWindow>);
 
 struct FlowEvent {
   uint64_t stream_id;

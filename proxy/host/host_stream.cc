@@ -15,7 +15,10 @@ namespace dpuguard::proxy {
 namespace {
 
 constexpr size_t kReadBytes = 16384;
-constexpr size_t kMaxPendingResponse = 8u << 20;  // a client this far behind loses the stream
+// The host keeps to the stream's window (kInitialStreamWindow); one that sends this much more
+// than its client has read is not keeping to it, and loses the stream.
+constexpr size_t kMaxPendingResponse = 8u << 20;
+constexpr uint32_t kGrantBytes = 64u << 10;  // grants go back in pieces of at least this
 
 bool wireMethod(std::string_view m, shm::WireMethod& out) {
   static constexpr std::array<std::pair<std::string_view, shm::WireMethod>, 8> kMethods = {
@@ -95,7 +98,24 @@ void HostStream::hangUp() {
 
 void HostStream::resume() {
   blocked_ = false;
+  if (credit_due_ >= kGrantBytes) grant();
   notify();
+}
+
+void HostStream::grant() {
+  if (stream_id_ == 0 || link_ == nullptr || hung_up_) {
+    credit_due_ = 0;  // the exchange is over: nothing more will come
+    return;
+  }
+  if (!link_->room(1)) {  // the ring is full: again once it has room (resume)
+    if (!hung_up_) link_->blocked(this);
+    return;
+  }
+  const shm::StreamWindow w{stream_id_, credit_due_, 0};
+  if (link_->send(shm::MessageSchema::kStreamWindow, std::as_bytes(std::span(&w, 1)))) {
+    credit_due_ = 0;
+    link_->flush();
+  }
 }
 
 Transport::Result HostStream::read(char* dst, size_t capacity) {
@@ -103,6 +123,11 @@ Transport::Result HostStream::read(char* dst, size_t capacity) {
     const size_t n = std::min(capacity, out_.size() - out_read_);
     std::memcpy(dst, out_.data() + out_read_, n);
     out_read_ += n;
+    // Framing bytes are read too: what is granted never exceeds the body bytes received.
+    const uint64_t body = std::min<uint64_t>(n, body_unread_);
+    body_unread_ -= body;
+    credit_due_ += static_cast<uint32_t>(body);
+    if (credit_due_ >= kGrantBytes) grant();
     if (out_read_ == out_.size()) {
       out_.clear();
       out_read_ = 0;
@@ -258,6 +283,7 @@ void HostStream::onResponseBody(const shm::BodyView& body) {
     return;
   }
   if (response_body_ && !body.data.empty()) {
+    body_unread_ += body.data.size();
     char size[20];
     out_.append(size,
                 static_cast<size_t>(std::snprintf(size, sizeof size, "%zx\r\n", body.data.size())));

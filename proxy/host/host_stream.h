@@ -60,6 +60,8 @@ class HostStream final : public Transport, private http1::BodySink {
   bool emitBody(std::string_view data, bool end);
   // Tells the watcher what it asked for that is ready now (level-triggered, like epoll).
   void notify();
+  // Grants the host the body bytes the session has read since the last grant (StreamWindow).
+  void grant();
 
   HostLink* link_;
   EventLoop& loop_;
@@ -72,6 +74,8 @@ class HostStream final : public Transport, private http1::BodySink {
   size_t in_end_ = 0;
   std::string out_;  // response bytes for the session, from out_read_ on
   size_t out_read_ = 0;
+  uint64_t body_unread_ = 0;  // response body bytes in out_, not yet granted back
+  uint32_t credit_due_ = 0;   // body bytes read by the session, to grant in one message
   IoHandler* watcher_ = nullptr;
   uint32_t watch_events_ = 0;
   uint64_t stream_id_ = 0;  // 0: no exchange in progress

@@ -120,7 +120,7 @@ class HostChannelTest(ProxyTestCase):
         host = self.start_host(llm)
         dg = self.p.dpuguard(host_config())
         streams = [open_completion_stream(dg.port, 8) for _ in range(40)]
-        bufs = [b""] * len(streams)
+        bufs = [ResponseStream() for _ in streams]  # chunked on the wire: count decoded events
         for s in streams:
             s.setblocking(False)
         deadline = time.monotonic() + 30
@@ -135,13 +135,13 @@ class HostChannelTest(ProxyTestCase):
                 if not chunk:
                     open_streams.discard(i)
                     streams[i].close()
-                bufs[i] += chunk
-            if len(open_streams) == len(streams) and all(b.count(b"data: ") >= 2 for b in bufs):
+                bufs[i].feed(chunk)
+            if len(open_streams) == len(streams) and all(b.body.count(b"data: ") >= 2 for b in bufs):
                 threads.append(len(os.listdir(f"/proc/{host.pid}/task")))  # all 40 mid-stream
             time.sleep(0.005)
         self.assertFalse(open_streams, "streams did not finish")
         for b in bufs:
-            self.assertEqual(b.count(b"data: "), 9, b[-200:])  # 8 tokens + [DONE]
+            self.assertEqual(b.body.count(b"data: "), 9, b.body[-200:])  # 8 tokens + [DONE]
         self.assertTrue(threads, "never saw all 40 streams in flight together")
         self.assertLessEqual(max(threads), 3, f"dpuguard-host threads with 40 streams: {threads}")
         self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
@@ -161,6 +161,36 @@ class HostChannelTest(ProxyTestCase):
         for name in ("got1", "got2"):
             with open(self.p.path(name), "rb") as f:
                 self.assertTrue(f.read() == data, f"{name} differs from what nginx sent")
+        self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
+
+    def test_a_client_that_stops_reading_holds_back_only_its_own_backend(self):
+        # Per-stream flow control: while one client reads nothing for 2 s, the host sends no
+        # more than the stream's window for it (its 24 MB answer is not cut for lagging), and
+        # another client on the same channel is answered meanwhile.
+        nginx = self.p.nginx()
+        data = os.urandom(24 << 20)
+        with open(self.p.path("www/large.bin"), "wb") as f:
+            f.write(data)
+        self.start_host(nginx)
+        dg = self.p.dpuguard(host_config())
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.connect(("127.0.0.1", dg.port))
+        s.sendall(b"GET /large.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.5)
+        rc, out, err = curl(dg.url("/hello"))
+        self.assertEqual((rc, out), (0, b"hello from nginx\n"), err)
+        time.sleep(1.5)
+        stream = ResponseStream()
+        s.settimeout(20)
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            stream.feed(chunk)
+        s.close()
+        self.assertEqual(status_of(stream.head), 200)
+        self.assertTrue(stream.body == data, f"{len(stream.body)} bytes of {len(data)}")
         self.assertEqual(dg.metric("dpuguard_host_channel_faults_total"), 0)
 
     def test_bad_numbers_on_dpuguard_hosts_command_line_are_usage_errors(self):

@@ -183,6 +183,24 @@ TEST(MessageCodecTest, FixedMessages) {
   EXPECT_TRUE(checkDrain(bytes(d)));
   d.reserved = 1;
   EXPECT_FALSE(checkDrain(bytes(d)));
+
+  StreamWindow w{3, 65536, 0};
+  EXPECT_TRUE(checkStreamWindow(bytes(w)));
+  EXPECT_EQ(decodeFixed<StreamWindow>(bytes(w)).credit, 65536u);
+  w.credit = 0;  // a grant of nothing
+  EXPECT_FALSE(checkStreamWindow(bytes(w)));
+  w.credit = kMaxStreamCredit + 1;
+  EXPECT_FALSE(checkStreamWindow(bytes(w)));
+  w.credit = kMaxStreamCredit;
+  w.reserved = 1;
+  EXPECT_FALSE(checkStreamWindow(bytes(w)));
+  // Only the DPU grants: the host may not send it.
+  EXPECT_NE(
+      dpuToHostSchemas().find(static_cast<uint16_t>(MessageSchema::kStreamWindow), kMessageVersion),
+      nullptr);
+  EXPECT_EQ(
+      hostToDpuSchemas().find(static_cast<uint16_t>(MessageSchema::kStreamWindow), kMessageVersion),
+      nullptr);
 }
 
 TEST(MessageCodecTest, IdentityLabelNetworkMustBeCanonical) {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <vector>
@@ -72,6 +73,13 @@ BackendExchange::Outcome BackendExchange::onEvents(uint32_t events, bool reading
   return Outcome::kOpen;
 }
 
+BackendExchange::Outcome BackendExchange::addCredit(uint32_t credit, bool reading) {
+  credit_ = std::min<int64_t>(credit_ + credit, int64_t{shm::kMaxStreamCredit});
+  if (!starved_ || credit_ <= 0 || !reading || fd_ < 0) return Outcome::kOpen;
+  starved_ = false;
+  return read();  // edge-triggered: no new event would say the bytes are still there
+}
+
 int BackendExchange::release() {
   const int fd = fd_;
   fd_ = -1;
@@ -117,6 +125,10 @@ BackendExchange::Outcome BackendExchange::read() {
     in_.reset(new char[in_capacity_]);  // (not zeroed: only bytes read are ever looked at)
   }
   for (;;) {
+    if (credit_ <= 0) {  // the DPU's client is behind: wait for its grant
+      starved_ = true;
+      return Outcome::kOpen;
+    }
     if (!parser_.inHead() && in_start_ == in_end_) in_start_ = in_end_ = 0;
     if (in_end_ == in_capacity_) return failed(shm::ResetReason::kBackendError);  // head too large
     const ssize_t n = ::recv(fd_, in_.get() + in_end_, in_capacity_ - in_end_, MSG_DONTWAIT);
@@ -197,6 +209,7 @@ bool BackendExchange::postHead(const http1::MessageHead& h) {
 }
 
 void BackendExchange::onBodyData(std::string_view data) {
+  credit_ -= static_cast<int64_t>(data.size());
   const size_t max = channel_.geometry().maxPayload() - sizeof(shm::BodyPrefix);
   while (!data.empty()) {
     const size_t n = std::min(max, data.size());

@@ -50,6 +50,9 @@ class BackendExchange final : private http1::BodySink {
   // socket would block. `reading` false: the DPU's queue is full, the response waits (call
   // again with EPOLLIN when it has room: no new edge will come).
   Outcome onEvents(uint32_t events, bool reading);
+  // The DPU passed `credit` more body bytes on to its client (StreamWindow): reads resume if
+  // they waited for it (`reading` as for onEvents).
+  Outcome addCredit(uint32_t credit, bool reading);
   // Gives the socket back (the exchange ends; -1 if it never had one).
   int release();
   // Tells the DPU the stream is gone (StreamReset with `reason`).
@@ -81,6 +84,10 @@ class BackendExchange final : private http1::BodySink {
   size_t in_capacity_ = 0;
   size_t in_start_ = 0;
   size_t in_end_ = 0;
+  // Response body bytes the DPU lets us send before its next grant (per-stream flow control):
+  // at zero the backend is not read (it waits in its socket, TCP holds the server back).
+  int64_t credit_ = shm::kInitialStreamWindow;
+  bool starved_ = false;  // a read stopped for want of credit
   bool sent_head_ = false;
   bool interim_ = false;
   bool keep_alive_ = false;

@@ -55,6 +55,9 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
     settle(id, it->second->addBody(
                    std::string_view(reinterpret_cast<const char*>(b.data.data()), b.data.size()),
                    (b.prefix.flags & shm::kBodyEndStream) != 0));
+  } else if (schema == shm::MessageSchema::kStreamWindow) {
+    settle(id,
+           it->second->addCredit(shm::decodeFixed<shm::StreamWindow>(payload).credit, !paused_));
   } else if (schema == shm::MessageSchema::kStreamReset) {
     end(it, false);  // the DPU gave up on it: nothing more to say
   }

@@ -24,16 +24,19 @@ constexpr MessageSchema kSchemas[] = {MessageSchema::kRequestHead, MessageSchema
                                       MessageSchema::kDrain};
 constexpr const char* kNames[] = {"request_head", "response_head",  "body", "stream_reset",
                                   "flow_event",   "identity_label", "drain"};
+constexpr uint8_t kWindowSelector = 0xFC;
 constexpr uint8_t kQuotePartSelector = 0xFD;
 constexpr uint8_t kChallengeSelector = 0xFE;
 
 MessageSchema select(uint8_t b) {
+  if (b == kWindowSelector) return MessageSchema::kStreamWindow;
   if (b == kQuotePartSelector) return MessageSchema::kQuotePart;
   if (b == kChallengeSelector) return MessageSchema::kAttestChallenge;
   return kSchemas[b % std::size(kSchemas)];
 }
 
 const char* nameOf(uint8_t b) {
+  if (b == kWindowSelector) return "stream_window";
   if (b == kQuotePartSelector) return "quote_part";
   if (b == kChallengeSelector) return "attest_challenge";
   return kNames[b % std::size(kSchemas)];
@@ -49,6 +52,8 @@ bool check(MessageSchema s, std::span<const std::byte> p) {
       return checkBody(p);
     case MessageSchema::kStreamReset:
       return checkStreamReset(p);
+    case MessageSchema::kStreamWindow:
+      return checkStreamWindow(p);
     case MessageSchema::kFlowEvent:
       return checkFlowEvent(p);
     case MessageSchema::kIdentityLabel:
