@@ -84,7 +84,6 @@ const std::vector<SyscallRule> kWorker = {
     {"ioctl", Check::kEquals, 1, FIONREAD},
     {"memfd_create"},
     {"ftruncate"},
-    {"socketpair", Check::kEquals, 0, AF_UNIX},
     {"openat", Check::kReadOnlyOpen},
     {"readlink"},
 };
