@@ -111,8 +111,11 @@ http {{ access_log off; keepalive_requests 1000000; client_body_buffer_size 64k;
         return port
 
     # --- proxies: each returns (port, process) ------------------------------------------
-    def dpuguard(self, upstream, llm, tag="", inspect="", tls=None, ktls=False, sandbox=None):
+    def dpuguard(self, upstream, llm, tag="", inspect="", tls=None, ktls=False, sandbox=None, endpoint=None,
+                 extra=""):
         """`inspect`: inspection keys appended to the config (bench/load/inspection).
+        `endpoint`: the `up` cluster's endpoint instead of nginx's address (a relay, host://NAME);
+        `extra`: more top-level keys (host_channel).
         `ktls`: with `tls`, listeners[].tls.ktls (the kernel's record layer, where it has one).
         `sandbox`: a sandbox mode (off, audit, enforce), dropping to nobody/nogroup when run as
         root; None leaves the key out."""
@@ -128,14 +131,14 @@ http {{ access_log off; keepalive_requests 1000000; client_body_buffer_size 64k;
 {admin}workers: 1
 limits: {{max_body_bytes: 1048576}}
 clusters:
-  - {{name: up, endpoints: ["127.0.0.1:{upstream}"], max_idle_connections: 256}}
+  - {{name: up, endpoints: ["{endpoint or f'127.0.0.1:{upstream}'}"], max_idle_connections: 256}}
   - {{name: llm, endpoints: ["127.0.0.1:{llm}"], max_idle_connections: 256}}
 routes:
   - {{name: llm, match: {{host: {LLM_HOST}}}, cluster: llm}}
   - {{name: chat, match: {{path_exact: /v1/chat/completions, methods: [POST]}}, cluster: up}}
   - {{name: all, match: {{path_prefix: /}}, cluster: up}}
 logging: {{flow_log: "off"}}
-{inspect}""" + self.sandbox_key(sandbox))
+{inspect}{extra}""" + self.sandbox_key(sandbox))
         p = self.spawn([os.path.join(ROOT, "build", "dpuguard"), "--config", conf], f"dpuguard{tag}")
         wait_port(port, p)
         p.admin_port = admin_port
@@ -182,6 +185,37 @@ backend llm
         wait_port(port, p)
         p.stats_socket = stats if tls else None
         return port, p
+
+    def haproxy_relay(self, upstream, tag=""):
+        """HAProxy in `mode tcp`: a loopback TCP hop in front of `upstream`; returns (port, process)."""
+        port = free_port()
+        conf = self.write(f"haproxy-relay{tag}.cfg", f"""global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 60s
+  timeout server 60s
+listen relay
+  bind 127.0.0.1:{port}
+  server s1 127.0.0.1:{upstream}
+""")
+        p = self.spawn([HAPROXY, "-db", "-f", conf], f"haproxy-relay{tag}")
+        wait_port(port, p)
+        return port, p
+
+    def dpuguard_host(self, name, upstream, socket_dir, tag=""):
+        """`dpuguard-host serve NAME` forwarding to `upstream`, listening in `socket_dir`."""
+        path = os.path.join(socket_dir, f"{name}.sock")
+        p = self.spawn([os.path.join(ROOT, "build", "dpuguard-host"), "serve", name, "--forward",
+                        f"http://127.0.0.1:{upstream}", "--socket-dir", socket_dir], f"dpuguard-host{tag}")
+        deadline = time.time() + 10
+        while not os.path.exists(path):
+            if p.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"dpuguard-host did not listen on {path}")
+            time.sleep(0.02)
+        return p
 
     def nginx(self, upstream, llm, tag="", modsec=False, tls=None):
         """`modsec`: with ModSecurity on, running modsec_rules() (nginx_modsec)."""

@@ -38,10 +38,13 @@ BackendExchange::~BackendExchange() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-BackendExchange::Outcome BackendExchange::start(int fd, bool pooled) {
+void BackendExchange::start(int fd, bool pooled) {
   fd_ = fd;
   pooled_ = pooled;
-  return write();
+}
+
+BackendExchange::Outcome BackendExchange::flush() {
+  return fd_ >= 0 ? write() : Outcome::kOpen;
 }
 
 BackendExchange::Outcome BackendExchange::addBody(std::string_view data, bool end) {
@@ -61,7 +64,7 @@ BackendExchange::Outcome BackendExchange::addBody(std::string_view data, bool en
     if (chunked_) out_.append("0\r\n\r\n");
   }
   if (pending() > kMaxPendingRequest) return failed(shm::ResetReason::kBackendError);
-  return fd_ >= 0 ? write() : Outcome::kOpen;
+  return Outcome::kOpen;
 }
 
 BackendExchange::Outcome BackendExchange::onEvents(uint32_t events, bool reading) {

@@ -42,10 +42,13 @@ class BackendExchange final : private http1::BodySink {
   // Request bytes accepted from the DPU and not yet written to the server.
   size_t pending() const { return out_.size() - out_sent_; }
 
-  // Takes the connection (`pooled`: it served an exchange before) and writes what it can.
-  Outcome start(int fd, bool pooled);
-  // A piece of the request body; `end`: the last one.
+  // Takes the connection (`pooled`: it served an exchange before); flush() writes.
+  void start(int fd, bool pooled);
+  // A piece of the request body; `end`: the last one. flush() writes it.
   Outcome addBody(std::string_view data, bool end);
+  // Writes what the socket takes of the request so far (the bridge calls it once per turn, so
+  // a head and the body that came in the same batch of messages leave in one send).
+  Outcome flush();
   // Readiness of the socket (edge-triggered EPOLLIN/OUT/ERR/HUP): writes and reads until the
   // socket would block. `reading` false: the DPU's queue is full, the response waits (call
   // again with EPOLLIN when it has room: no new edge will come).

@@ -55,6 +55,7 @@ void HttpBridge::onMessage(shm::MessageSchema schema, std::span<const std::byte>
     settle(id, it->second->addBody(
                    std::string_view(reinterpret_cast<const char*>(b.data.data()), b.data.size()),
                    (b.prefix.flags & shm::kBodyEndStream) != 0));
+    unflushed_.push_back(id);
   } else if (schema == shm::MessageSchema::kStreamWindow) {
     settle(id,
            it->second->addCredit(shm::decodeFixed<shm::StreamWindow>(payload).credit, !paused_));
@@ -120,7 +121,17 @@ void HttpBridge::start(uint64_t id) {
     return;
   }
   owner_[static_cast<size_t>(fd)] = id;
-  settle(id, it->second->start(fd, pooled));
+  it->second->start(fd, pooled);
+  unflushed_.push_back(id);
+}
+
+void HttpBridge::flushWrites() {
+  for (size_t i = 0; i < unflushed_.size(); ++i) {  // (a retry adds its stream again)
+    const uint64_t id = unflushed_[i];
+    const auto it = streams_.find(id);
+    if (it != streams_.end()) settle(id, it->second->flush());
+  }
+  unflushed_.clear();
 }
 
 void HttpBridge::settle(uint64_t id, BackendExchange::Outcome o) {
@@ -180,6 +191,7 @@ void HttpBridge::onTurn(bool ready) {
   paused_ = paused;
   admitWaiting();
   cutUntrusted();
+  flushWrites();
 }
 
 void HttpBridge::checkIdle(int fd) {

@@ -63,6 +63,7 @@ class HttpBridge final : public shm::HostChannel::Handler {
   // An event on a pooled connection: unless it is still quiet, it leaves the pool.
   void checkIdle(int fd);
   void admitWaiting();
+  void flushWrites();
   void cutUntrusted();
   // Answers 503 for a stream the channel's verdict does not let through.
   void refuse(uint64_t id);
@@ -78,9 +79,10 @@ class HttpBridge final : public shm::HostChannel::Handler {
   // Every backend connection is in the epoll set, edge-triggered, from its connect to its
   // close (pooled ones too: no epoll_ctl per request); the stream it serves, by fd (0: idle).
   std::vector<uint64_t> owner_;
-  std::deque<Waiting> waiting_;  // streams held until the verdict, in arrival order
-  std::vector<int> pool_;        // idle keep-alive connections to the backend
-  bool paused_ = false;          // reading held back: the DPU's queue is full
+  std::deque<Waiting> waiting_;      // streams held until the verdict, in arrival order
+  std::vector<uint64_t> unflushed_;  // streams given request bytes this turn
+  std::vector<int> pool_;            // idle keep-alive connections to the backend
+  bool paused_ = false;              // reading held back: the DPU's queue is full
   std::atomic<size_t> active_{0};
 };
 
