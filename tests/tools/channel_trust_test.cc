@@ -138,6 +138,21 @@ TEST_F(ChannelTrustTest, PartsOutOfOrderUnaskedOrARefusalAreNotTrusted) {
   EXPECT_EQ(t.state(), ChannelTrust::State::kRefused);
 }
 
+TEST_F(ChannelTrustTest, TheDpusRefusalTextReachesTheLogWithoutControlBytes) {
+  // Found by the channel_trust fuzz target: the refusal's text is the DPU's own words.
+  ChannelTrust t(anchor_);
+  shm::AttestChallenge c;
+  ASSERT_TRUE(t.challenge(&c));
+  testing::internal::CaptureStderr();
+  deliver(t, parts("no key\x1b[2J\ndpuguard-host: quote verified: measurement x\xe1", 4096,
+                   shm::kQuoteRefused));
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(t.state(), ChannelTrust::State::kRefused);
+  EXPECT_EQ(log,
+            "dpuguard-host: not trusted, bridging nothing: the DPU did not quote: no key?[2J?"
+            "dpuguard-host: quote verified: measurement x?\n");
+}
+
 TEST_F(ChannelTrustTest, AQuoteSignedForTheAdminPortIsARelayNotAnAnswer) {
   // The admin port signs over any nonce anyone sends: a process that cannot sign relays the
   // host's nonce there and hands the answer back. Its context gives it away.

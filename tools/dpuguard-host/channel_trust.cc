@@ -86,9 +86,13 @@ void ChannelTrust::verifyAssembled() {
 void ChannelTrust::decide(std::string why, std::string id) {
   state_ = why.empty() ? State::kTrusted : State::kRefused;
   measurement_id_ = std::move(id);
-  const std::string line = why.empty()
-                               ? "dpuguard-host: quote verified: measurement " + measurement_id_
-                               : "dpuguard-host: not trusted, bridging nothing: " + why;
+  std::string line = why.empty() ? "dpuguard-host: quote verified: measurement " + measurement_id_
+                                 : "dpuguard-host: not trusted, bridging nothing: " + why;
+  // `why` may quote the DPU's own words (its refusal text): no control bytes or escapes reach
+  // the log from there, one line per verdict.
+  for (char& c : line) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
   if (line != last_line_) {
     std::fprintf(stderr, "%s\n", line.c_str());
     last_line_ = line;
